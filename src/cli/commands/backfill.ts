@@ -1,0 +1,114 @@
+/**
+ * `punchcard backfill --from --to`: any date range, split into windows per stream, fetched with
+ * bounded concurrency, each window loaded in its own transaction. Leaves no half-loaded window:
+ * Ctrl-C lets windows in flight finish or roll back, then prints the summary.
+ */
+import { buildStreams } from '../../sources/registry.ts';
+import { runPlan, type RunSummary, type WindowTask } from '../../pipeline/run.ts';
+import { splitRange } from '../../pipeline/windows.ts';
+import type { Stream } from '../../pipeline/stream.ts';
+import { UsageError } from '../../errors.ts';
+import { checkRange, parseDateOption, parseIntOption, parseListOption } from '../arguments.ts';
+import { openWarehouse, type CommandContext } from '../context.ts';
+import { createProgress } from '../progress.ts';
+
+export interface BackfillFlags {
+  from?: string;
+  to?: string;
+  source?: string;
+  streams?: string;
+  windowDays?: string;
+  concurrency?: string;
+  resume?: boolean;
+}
+
+export interface BackfillRequest {
+  from: string;
+  to: string;
+  source?: string;
+  streams?: string[];
+  windowDays?: number;
+  concurrency: number;
+  resume: boolean;
+}
+
+export function parseBackfillFlags(flags: BackfillFlags): BackfillRequest {
+  const from = parseDateOption('--from', flags.from);
+  const to = parseDateOption('--to', flags.to);
+  checkRange(from, to);
+  return {
+    from,
+    to,
+    source: flags.source,
+    streams: parseListOption(flags.streams),
+    windowDays: flags.windowDays === undefined ? undefined : parseIntOption('--window-days', flags.windowDays, 7, 1, 366),
+    concurrency: parseIntOption('--concurrency', flags.concurrency, 2, 1, 32),
+    resume: flags.resume ?? false,
+  };
+}
+
+export function planTasks(streams: Stream[], from: string, to: string, windowDays?: number): WindowTask[] {
+  return streams.flatMap((stream) => splitRange(from, to, windowDays ?? stream.defaultWindowDays).map((window) => ({ stream, window })));
+}
+
+export async function backfillCommand(context: CommandContext, flags: BackfillFlags): Promise<RunSummary> {
+  const request = parseBackfillFlags(flags);
+  const streams = buildStreams(context.config, { source: request.source, streams: request.streams }, { logger: context.logger, signal: context.signal });
+  if (streams.length === 0) {
+    throw new UsageError('no source is configured: set TIMECLOCK_API_TOKEN and/or CLOCKODO_API_USER + CLOCKODO_API_KEY (or run `punchcard demo`)');
+  }
+  const db = await openWarehouse(context);
+  try {
+    const summary = await runBackfill(context, db.pool, streams, request);
+    printSummary(summary);
+    if (summary.status !== 'succeeded') process.exitCode = summary.status === 'interrupted' ? 130 : 1;
+    return summary;
+  } finally {
+    await db.close();
+  }
+}
+
+export async function runBackfill(
+  context: CommandContext,
+  pool: import('pg').Pool,
+  streams: Stream[],
+  request: BackfillRequest,
+): Promise<RunSummary> {
+  const tasks = planTasks(streams, request.from, request.to, request.windowDays);
+  const progress = createProgress(context.logger, context.interactive);
+  try {
+    return await runPlan({
+      pool,
+      logger: context.logger,
+      plan: {
+        kind: 'backfill',
+        sources: [...new Set(streams.map((s) => s.source))],
+        streams: streams.map((s) => `${s.source}.${s.name}`),
+        from: request.from,
+        to: request.to,
+        windowDays: request.windowDays ?? 0,
+      },
+      tasks,
+      concurrency: request.concurrency,
+      resume: request.resume,
+      signal: context.signal,
+      onStart: (total, done) => progress.start(total, done),
+      onWindow: (event) => progress.window(event),
+    });
+  } finally {
+    progress.stop();
+  }
+}
+
+export function printSummary(summary: RunSummary): void {
+  const w = summary.windows;
+  const r = summary.rows;
+  const lines = [
+    `run ${summary.runId} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s`,
+    `windows: ${w.succeeded} loaded, ${w.failed} failed, ${w.skipped} not started, ${w.alreadyCommitted} already committed (of ${w.total})`,
+    `rows: ${r.received} received, ${r.inserted} inserted, ${r.updated} updated, ${r.deleted} marked deleted, ${r.rejected} rejected`,
+    ...summary.failures.slice(0, 10).map((f) => `failed: ${f.stream} ${f.window.start}..${f.window.end}: ${f.error}`),
+  ];
+  if (summary.failures.length > 10) lines.push(`… and ${summary.failures.length - 10} more failed windows (see punchcard status)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

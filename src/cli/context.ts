@@ -1,0 +1,66 @@
+/**
+ * What every command starts from: validated configuration, a logger that knows the secrets to
+ * hide, the database (migrated on request), and an AbortSignal raised by Ctrl-C / SIGTERM.
+ */
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../config.ts';
+import { openDatabase, type Database } from '../db/connection.ts';
+import { migrate } from '../db/migrate.ts';
+import { createLogger, type Logger } from '../logger.ts';
+
+export interface CommandContext {
+  config: Config;
+  logger: Logger;
+  signal: AbortSignal;
+  interactive: boolean;
+}
+
+export function createContext(env: NodeJS.ProcessEnv = process.env): CommandContext {
+  const config = loadConfig(env);
+  const interactive = Boolean(process.stderr.isTTY) && env.CI !== 'true';
+  const logger = createLogger({
+    level: config.logLevel,
+    pretty: interactive,
+    secrets: [config.timeclock?.token, config.clockodo?.apiKey, passwordOf(config.databaseUrl)],
+  });
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal: name }, 'second signal: exiting now; uncommitted windows roll back');
+      process.exit(130);
+    }
+    logger.warn({ signal: name }, 'stopping: windows in flight finish or roll back, no new window starts');
+    controller.abort(new Error(`received ${name}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { config, logger, signal: controller.signal, interactive };
+}
+
+export async function openWarehouse(context: CommandContext, options: { migrate?: boolean } = {}): Promise<Database> {
+  const db = await openDatabase({
+    databaseUrl: context.config.databaseUrl,
+    dataDir: join(context.config.dataDir, 'pgdata'),
+    logger: context.logger,
+  });
+  if (options.migrate ?? true) {
+    try {
+      await migrate(db.pool, { logger: context.logger });
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+  return db;
+}
+
+function passwordOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}

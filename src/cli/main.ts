@@ -1,0 +1,82 @@
+/**
+ * The `punchcard` command line. Errors a user can fix (bad arguments, bad configuration, a
+ * refused credential) end in one line on stderr and exit code 2 (usage) or 1 (run failed);
+ * only unexpected errors print a stack.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { PunchcardError, describeError } from '../errors.ts';
+import { createContext } from './context.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { backfillCommand } from './commands/backfill.ts';
+import { simulateCommand } from './commands/simulate.ts';
+import { demoCommand } from './commands/demo.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('punchcard')
+    .description('Keeps a PostgreSQL warehouse in sync with TimeClock 365 and clockodo.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('migrate')
+    .description('apply the SQL migrations in prisma/migrations to the database')
+    .action(async () => migrateCommand(createContext()));
+
+  program
+    .command('backfill')
+    .description('fetch and load any date range, window by window')
+    .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
+    .requiredOption('--to <date>', 'last day, YYYY-MM-DD (inclusive)')
+    .option('--source <name>', 'only this source (timeclock, clockodo)')
+    .option('--streams <list>', 'comma-separated streams (default: all of the source)')
+    .option('--window-days <n>', 'days per window (default: per source)')
+    .option('--concurrency <n>', 'windows fetched at once', '2')
+    .option('--resume', 'continue the last unfinished backfill of the same range, skipping committed windows')
+    .action(async (flags) => {
+      await backfillCommand(createContext(), flags);
+    });
+
+  program
+    .command('simulate')
+    .description('run the API simulators in the foreground')
+    .option('--port <n>', 'TimeClock simulator port', '8365')
+    .option('--token <token>', 'Bearer token the TimeClock simulator accepts', 'demo-token')
+    .option('--employees <n>', 'employees in the dataset', '40')
+    .option('--seed <n>', 'dataset seed', '42')
+    .action(async (flags) => simulateCommand(createContext(), flags));
+
+  program
+    .command('demo')
+    .description('sync the simulators into the default database and show the result')
+    .addOption(new Option('--days <n>', 'days to sync, ending today').default('28'))
+    .option('--employees <n>', 'employees in the simulated dataset', '40')
+    .action(async (flags) => demoCommand(createContext(), flags));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed its one-line message (or the help text).
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof PunchcardError) {
+    process.stderr.write(`punchcard: ${describeError(error)}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof Error && error.name === 'MigrationError') {
+    process.stderr.write(`punchcard: ${error.message}\n`);
+    return 1;
+  }
+  process.stderr.write(`punchcard: unexpected error: ${describeError(error)}\n${error instanceof Error ? error.stack : ''}\n`);
+  return 1;
+}

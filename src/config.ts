@@ -1,0 +1,228 @@
+/**
+ * All configuration, parsed and validated in one place from the environment.
+ *
+ * A missing or malformed value becomes a ConfigError whose message names the variable; the CLI
+ * prints that one line and exits 2. Secrets are kept here and handed to clients; they are never
+ * logged (see logger.ts redaction) and never appear in error messages.
+ */
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+export const TIMECLOCK_PRODUCTION_URL = 'https://live.timeclock365.com/api/v1/json-rpc';
+export const CLOCKODO_PRODUCTION_URL = 'https://my.clockodo.com/api';
+export const DEFAULT_CLOCKODO_GROUPING = ['users_id', 'day', 'customers_id', 'projects_id', 'services_id', 'billable'] as const;
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const ianaZone = (fallback: string) =>
+  optionalString.transform((value) => value ?? fallback).refine((zone) => IANAZone.isValidZone(zone), {
+    message: 'must be an IANA time zone such as Europe/Berlin',
+  });
+
+const positiveInt = (fallback: number, max = 1_000_000) =>
+  optionalString
+    .transform((value) => (value === undefined ? fallback : Number(value)))
+    .refine((value) => Number.isInteger(value) && value > 0 && value <= max, {
+      message: `must be a whole number from 1 to ${max}`,
+    });
+
+const nonNegativeInt = (fallback: number, max: number) =>
+  optionalString
+    .transform((value) => (value === undefined ? fallback : Number(value)))
+    .refine((value) => Number.isInteger(value) && value >= 0 && value <= max, {
+      message: `must be a whole number from 0 to ${max}`,
+    });
+
+const booleanFlag = optionalString.transform((value) => value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()));
+
+const url = (fallback?: string) =>
+  optionalString
+    .transform((value) => value ?? fallback)
+    .refine((value) => value === undefined || URL.canParse(value), { message: 'must be a URL' });
+
+const envSchema = z.object({
+  DATABASE_URL: url().refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
+    message: 'must be a postgres:// URL',
+  }),
+  PUNCHCARD_DATA_DIR: optionalString.transform((value) => value ?? '.punchcard'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .optional()
+    .transform((value) => value ?? 'info'),
+  PUNCHCARD_ALLOW_INSECURE_HTTP: booleanFlag,
+  PUNCHCARD_EXPOSE_PERSONAL_DATA: booleanFlag,
+  HTTP_TIMEOUT_MS: positiveInt(30_000, 600_000),
+  HTTP_RETRIES: nonNegativeInt(5, 20),
+
+  TIMECLOCK_API_URL: url(TIMECLOCK_PRODUCTION_URL),
+  TIMECLOCK_API_TOKEN: optionalString,
+  TIMECLOCK_ACCOUNT: optionalString.transform((value) => value ?? 'default'),
+  TIMECLOCK_TIMEZONE: ianaZone('Asia/Jerusalem'),
+  TIMECLOCK_WINDOW_DAYS: positiveInt(7, 31),
+
+  CLOCKODO_API_URL: url(CLOCKODO_PRODUCTION_URL),
+  CLOCKODO_API_USER: optionalString,
+  CLOCKODO_API_KEY: optionalString,
+  CLOCKODO_EXTERNAL_APPLICATION: optionalString,
+  CLOCKODO_ACCOUNT: optionalString.transform((value) => value ?? 'default'),
+  CLOCKODO_TIMEZONE: ianaZone('Europe/Berlin'),
+  CLOCKODO_GROUPING: optionalString,
+  CLOCKODO_ROUND_TO_MINUTES: nonNegativeInt(0, 1440),
+  CLOCKODO_ENTRYGROUPS_PER_MINUTE: positiveInt(10, 10_000),
+
+  PUNCHCARD_CRON: optionalString.transform((value) => value ?? '30 2 * * *'),
+  PUNCHCARD_TZ: ianaZone('UTC'),
+  PUNCHCARD_LOOKBACK_DAYS: positiveInt(14, 3660),
+  PUNCHCARD_METRICS_PORT: nonNegativeInt(9464, 65535),
+});
+
+export interface TimeclockConfig {
+  url: string;
+  token: string;
+  account: string;
+  timezone: string;
+  windowDays: number;
+}
+
+export interface ClockodoConfig {
+  url: string;
+  user: string;
+  apiKey: string;
+  externalApplication: string;
+  account: string;
+  timezone: string;
+  grouping: string[];
+  roundToMinutes: number;
+  entrygroupsPerMinute: number;
+}
+
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  logLevel: string;
+  allowInsecureHttp: boolean;
+  exposePersonalData: boolean;
+  http: { timeoutMs: number; retries: number };
+  /** undefined when TIMECLOCK_API_TOKEN is not set: the source is not configured. */
+  timeclock: TimeclockConfig | undefined;
+  timeclockUrl: string;
+  /** undefined when CLOCKODO_API_USER / CLOCKODO_API_KEY are not set. */
+  clockodo: ClockodoConfig | undefined;
+  clockodoUrl: string;
+  schedule: { cron: string; timezone: string; lookbackDays: number; metricsPort: number };
+}
+
+/** Names of the variables holding secrets: the logger redacts them and errors never echo them. */
+export const SECRET_VARIABLES = ['TIMECLOCK_API_TOKEN', 'CLOCKODO_API_KEY', 'DATABASE_URL'] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    // Never echo the value: it may be a secret.
+    throw new ConfigError(`${variable} ${issue.message}`, variable);
+  }
+  const e = parsed.data;
+  const allowInsecureHttp = e.PUNCHCARD_ALLOW_INSECURE_HTTP;
+  const timeclockUrl = requireSafeUrl('TIMECLOCK_API_URL', e.TIMECLOCK_API_URL!, allowInsecureHttp);
+  const clockodoUrl = requireSafeUrl('CLOCKODO_API_URL', e.CLOCKODO_API_URL!, allowInsecureHttp);
+
+  if ((e.CLOCKODO_API_USER === undefined) !== (e.CLOCKODO_API_KEY === undefined)) {
+    const missing = e.CLOCKODO_API_USER === undefined ? 'CLOCKODO_API_USER' : 'CLOCKODO_API_KEY';
+    throw new ConfigError(`${missing} is required when the other clockodo credential is set`, missing);
+  }
+
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.PUNCHCARD_DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    allowInsecureHttp,
+    exposePersonalData: e.PUNCHCARD_EXPOSE_PERSONAL_DATA,
+    http: { timeoutMs: e.HTTP_TIMEOUT_MS, retries: e.HTTP_RETRIES },
+    timeclockUrl,
+    timeclock:
+      e.TIMECLOCK_API_TOKEN === undefined
+        ? undefined
+        : {
+            url: timeclockUrl,
+            token: e.TIMECLOCK_API_TOKEN,
+            account: e.TIMECLOCK_ACCOUNT,
+            timezone: e.TIMECLOCK_TIMEZONE,
+            windowDays: e.TIMECLOCK_WINDOW_DAYS,
+          },
+    clockodoUrl,
+    clockodo:
+      e.CLOCKODO_API_USER === undefined || e.CLOCKODO_API_KEY === undefined
+        ? undefined
+        : {
+            url: clockodoUrl,
+            user: e.CLOCKODO_API_USER,
+            apiKey: e.CLOCKODO_API_KEY,
+            externalApplication: e.CLOCKODO_EXTERNAL_APPLICATION ?? `punchcard;${e.CLOCKODO_API_USER}`,
+            account: e.CLOCKODO_ACCOUNT,
+            timezone: e.CLOCKODO_TIMEZONE,
+            grouping: parseGrouping(e.CLOCKODO_GROUPING),
+            roundToMinutes: e.CLOCKODO_ROUND_TO_MINUTES,
+            entrygroupsPerMinute: e.CLOCKODO_ENTRYGROUPS_PER_MINUTE,
+          },
+    schedule: {
+      cron: e.PUNCHCARD_CRON,
+      timezone: e.PUNCHCARD_TZ,
+      lookbackDays: e.PUNCHCARD_LOOKBACK_DAYS,
+      metricsPort: e.PUNCHCARD_METRICS_PORT,
+    },
+  };
+}
+
+export const CLOCKODO_GROUPING_LEVELS = [
+  'customers_id',
+  'projects_id',
+  'subprojects_id',
+  'services_id',
+  'users_id',
+  'texts_id',
+  'lumpsum_services_id',
+  'billable',
+  'is_lumpsum',
+  'year',
+  'week',
+  'month',
+  'day',
+] as const;
+
+export function parseGrouping(value: string | undefined): string[] {
+  if (value === undefined) return [...DEFAULT_CLOCKODO_GROUPING];
+  const levels = value.split(',').map((level) => level.trim()).filter(Boolean);
+  for (const level of levels) {
+    if (!(CLOCKODO_GROUPING_LEVELS as readonly string[]).includes(level)) {
+      throw new ConfigError(
+        `CLOCKODO_GROUPING has an unknown level "${level}" (allowed: ${CLOCKODO_GROUPING_LEVELS.join(', ')})`,
+        'CLOCKODO_GROUPING',
+      );
+    }
+  }
+  if (new Set(levels).size !== levels.length) throw new ConfigError('CLOCKODO_GROUPING repeats a level', 'CLOCKODO_GROUPING');
+  if (levels.length === 0) throw new ConfigError('CLOCKODO_GROUPING must name at least one level', 'CLOCKODO_GROUPING');
+  return levels;
+}
+
+/** Credentials go over https only; plain http is accepted for loopback (the simulators) or by explicit opt-out. */
+export function requireSafeUrl(variable: string, value: string, allowInsecure: boolean): string {
+  const parsed = new URL(value);
+  if (parsed.protocol === 'https:') return value;
+  if (parsed.protocol !== 'http:') throw new ConfigError(`${variable} must be an http(s) URL`, variable);
+  if (isLoopbackHost(parsed.hostname) || allowInsecure) return value;
+  throw new ConfigError(
+    `${variable} must use https (plain http is only allowed for loopback addresses, or with PUNCHCARD_ALLOW_INSECURE_HTTP=1)`,
+    variable,
+  );
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}

@@ -1,0 +1,64 @@
+/** The runs ledger: one row per run, one per (stream, window) inside it (see load-window.ts). */
+import { hostname } from 'node:os';
+import type { Pool } from 'pg';
+
+export interface RunPlan {
+  kind: 'backfill' | 'sync';
+  sources: string[];
+  streams: string[];
+  from: string;
+  to: string;
+  windowDays: number;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'partial' | 'interrupted' | 'skipped';
+
+export function planKey(plan: RunPlan): string {
+  return JSON.stringify([plan.kind, [...plan.sources].sort(), [...plan.streams].sort(), plan.from, plan.to, plan.windowDays]);
+}
+
+export async function startRun(pool: Pool, plan: RunPlan): Promise<number> {
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO punchcard.sync_runs (kind, plan_key, sources, streams, range_from, range_to, window_days, host, pid)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+    [plan.kind, planKey(plan), plan.sources, plan.streams, plan.from, plan.to, plan.windowDays, hostname(), process.pid],
+  );
+  return Number(rows[0]!.id);
+}
+
+/** The latest run of the same plan that did not finish cleanly, for --resume. */
+export async function findResumableRun(pool: Pool, plan: RunPlan): Promise<number | undefined> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT id FROM punchcard.sync_runs
+     WHERE plan_key = $1 AND status IN ('running', 'failed', 'partial', 'interrupted')
+     ORDER BY started_at DESC, id DESC LIMIT 1`,
+    [planKey(plan)],
+  );
+  return rows[0] ? Number(rows[0].id) : undefined;
+}
+
+export async function reopenRun(pool: Pool, runId: number): Promise<void> {
+  await pool.query(`UPDATE punchcard.sync_runs SET status = 'running', finished_at = NULL, error = NULL, host = $2, pid = $3 WHERE id = $1`, [
+    runId,
+    hostname(),
+    process.pid,
+  ]);
+}
+
+/** Keys "source|account|stream|start|end" of the windows a run has committed. */
+export async function committedWindows(pool: Pool, runId: number): Promise<Set<string>> {
+  const { rows } = await pool.query<{ key: string }>(
+    `SELECT source || '|' || account || '|' || stream || '|' || window_start::text || '|' || window_end::text AS key
+     FROM punchcard.sync_windows WHERE run_id = $1 AND status = 'succeeded'`,
+    [runId],
+  );
+  return new Set(rows.map((r) => r.key));
+}
+
+export function windowKey(source: string, account: string, stream: string, start: string, end: string): string {
+  return `${source}|${account}|${stream}|${start}|${end}`;
+}
+
+export async function finishRun(pool: Pool, runId: number, status: RunStatus, error?: string): Promise<void> {
+  await pool.query(`UPDATE punchcard.sync_runs SET status = $2, finished_at = now(), error = $3 WHERE id = $1`, [runId, status, error ?? null]);
+}

@@ -1,0 +1,132 @@
+/**
+ * Loads one (stream, window) batch in one transaction: every table merged, the window's rejects
+ * replaced, the raw answer kept when the stream asks for it, and the ledger row written — all or
+ * nothing, so the ledger's "succeeded" means exactly "committed".
+ */
+import type { Pool, PoolClient } from 'pg';
+import type { DateWindow, StreamBatch } from '../pipeline/stream.ts';
+import { copyRows, mergeTable } from './merge.ts';
+import { columns } from './table-spec.ts';
+
+export interface WindowIdentity {
+  runId: number;
+  source: string;
+  account: string;
+  stream: string;
+  window: DateWindow;
+  startedAt: Date;
+}
+
+export interface WindowCounts {
+  received: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  rejected: number;
+}
+
+const rejectColumns = columns({
+  source: 'text',
+  account: 'text',
+  stream: 'text',
+  window_start: 'date',
+  window_end: 'date',
+  employee_number: 'bigint',
+  work_date: 'date',
+  reason: 'text',
+  raw: 'jsonb',
+  run_id: 'bigint',
+});
+
+export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: StreamBatch): Promise<WindowCounts> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // Loads of one stream are serialised across processes; different streams load in parallel.
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`punchcard:load:${identity.source}:${identity.account}:${identity.stream}`]);
+    const counts: WindowCounts = { received: batch.received, inserted: 0, updated: 0, deleted: 0, rejected: batch.rejects.length };
+    const scope = { account: identity.account, start: identity.window.start, end: identity.window.end };
+    for (const table of batch.tables) {
+      const result = await mergeTable(client, table.spec, table.rows, scope);
+      counts.inserted += result.inserted;
+      counts.updated += result.updated;
+      counts.deleted += result.deleted;
+    }
+    await replaceRejects(client, identity, batch);
+    if (batch.rawAnswer !== undefined) await keepRawAnswer(client, identity, batch.rawAnswer);
+    await client.query(
+      `INSERT INTO punchcard.sync_windows
+         (run_id, source, account, stream, window_start, window_end, status, started_at,
+          rows_received, rows_inserted, rows_updated, rows_deleted, rows_rejected)
+       VALUES ($1, $2, $3, $4, $5, $6, 'succeeded', $7, $8, $9, $10, $11, $12)`,
+      [
+        identity.runId,
+        identity.source,
+        identity.account,
+        identity.stream,
+        identity.window.start,
+        identity.window.end,
+        identity.startedAt,
+        counts.received,
+        counts.inserted,
+        counts.updated,
+        counts.deleted,
+        counts.rejected,
+      ],
+    );
+    await client.query('COMMIT');
+    return counts;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function replaceRejects(client: PoolClient, identity: WindowIdentity, batch: StreamBatch): Promise<void> {
+  await client.query(
+    `DELETE FROM punchcard.rejects
+     WHERE source = $1 AND account = $2 AND stream = $3 AND window_start = $4 AND window_end = $5`,
+    [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end],
+  );
+  if (batch.rejects.length === 0) return;
+  const rows = batch.rejects.map((r) => ({
+    source: identity.source,
+    account: identity.account,
+    stream: identity.stream,
+    window_start: identity.window.start,
+    window_end: identity.window.end,
+    employee_number: r.employee_number ?? null,
+    work_date: r.work_date ?? null,
+    reason: r.reason,
+    raw: storableJson(r.raw),
+    run_id: identity.runId,
+  }));
+  await copyRows(client, 'punchcard.rejects', { columns: rejectColumns }, rows);
+}
+
+async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, answer: unknown): Promise<void> {
+  await client.query(
+    `INSERT INTO punchcard.raw_answers (source, account, stream, window_start, window_end, fetched_at, body)
+     VALUES ($1, $2, $3, $4, $5, now(), $6::jsonb)
+     ON CONFLICT (source, account, stream, window_start, window_end)
+     DO UPDATE SET fetched_at = EXCLUDED.fetched_at, body = EXCLUDED.body`,
+    [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, JSON.stringify(storableJson(answer))],
+  );
+}
+
+/** jsonb cannot hold U+0000: a rejected record keeps it as the visible text "\u0000". */
+function storableJson(value: unknown): unknown {
+  const text = JSON.stringify(value ?? null);
+  return text.includes('\\u0000') ? JSON.parse(text.replace(/\\u0000/g, '\\\\u0000')) : value;
+}
+
+/** Records a window that failed, outside any data transaction. */
+export async function recordFailedWindow(pool: Pool, identity: WindowIdentity, message: string): Promise<void> {
+  await pool.query(
+    `INSERT INTO punchcard.sync_windows (run_id, source, account, stream, window_start, window_end, status, started_at, error)
+     VALUES ($1, $2, $3, $4, $5, $6, 'failed', $7, $8)`,
+    [identity.runId, identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, identity.startedAt, message],
+  );
+}

@@ -1,0 +1,110 @@
+/**
+ * The bulk path for every table: COPY the window's rows into a temporary staging table, then one
+ * set-based upsert that writes only rows that really changed, then one statement that marks the
+ * window's rows the source no longer returns as deleted. Runs on the caller's transaction.
+ */
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { encodeCopyRow } from './copy-format.ts';
+import { ident, qualified, type TableSpec, type WindowScope } from './table-spec.ts';
+
+export interface TableCounts {
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
+let stageCounter = 0;
+
+/** Streams rows into `table` (columns as declared) with COPY, in chunks of about 64 KiB. */
+export async function copyRows(
+  client: PoolClient,
+  table: string,
+  spec: Pick<TableSpec, 'columns'>,
+  rows: Iterable<Record<string, unknown>>,
+): Promise<void> {
+  const columnList = spec.columns.map((c) => ident(c.name)).join(', ');
+  const sink = client.query(copyFrom(`COPY ${table} (${columnList}) FROM STDIN`));
+  function* chunks(): Generator<string> {
+    let buffer = '';
+    for (const row of rows) {
+      buffer += encodeCopyRow(row, spec.columns);
+      if (buffer.length >= 65_536) {
+        yield buffer;
+        buffer = '';
+      }
+    }
+    if (buffer.length > 0) yield buffer;
+  }
+  await pipeline(Readable.from(chunks()), sink);
+}
+
+export async function mergeTable(
+  client: PoolClient,
+  spec: TableSpec,
+  rows: ReadonlyArray<Record<string, unknown>>,
+  window: WindowScope,
+): Promise<TableCounts> {
+  const stage = `pc_stage_${++stageCounter}`;
+  const columnDefs = spec.columns.map((c) => `${ident(c.name)} ${c.type}`).join(', ');
+  await client.query(`CREATE TEMP TABLE ${stage} (${columnDefs}) ON COMMIT DROP`);
+  if (rows.length > 0) {
+    await copyRows(client, stage, spec, rows);
+    // Statistics let the planner hash-join the staging table instead of looping over it.
+    await client.query(`ANALYZE ${stage}`);
+  }
+
+  const target = qualified(spec.table);
+  const names = spec.columns.map((c) => ident(c.name));
+  const valueColumns = spec.columns.filter((c) => !spec.key.includes(c.name)).map((c) => ident(c.name));
+  const softDelete = spec.scope !== undefined;
+  // Dimensions (no scope) are fed by several streams that each know some columns: a value is
+  // never erased by a stream that sends NULL for it.
+  const incomingValue = (c: string) => (softDelete ? `EXCLUDED.${c}` : `COALESCE(EXCLUDED.${c}, t.${c})`);
+  const sets = valueColumns.map((c) => `${c} = ${incomingValue(c)}`);
+  sets.push('updated_at = now()');
+  if (softDelete) sets.push('deleted_at = NULL');
+  const current = valueColumns.map((c) => `t.${c}`);
+  const incoming = valueColumns.map(incomingValue);
+  if (softDelete) {
+    current.push('t.deleted_at IS NOT NULL');
+    incoming.push('false');
+  }
+  // ROW(...) keeps the comparison valid when there is a single value column.
+  const changed = current.length > 0 ? `WHERE ROW(${current.join(', ')}) IS DISTINCT FROM ROW(${incoming.join(', ')})` : 'WHERE false';
+
+  let inserted = 0;
+  let updated = 0;
+  if (rows.length > 0) {
+    const upsert = await client.query<{ inserted: number; updated: number }>(
+      `WITH written AS (
+         INSERT INTO ${target} AS t (${names.join(', ')})
+         SELECT ${names.join(', ')} FROM ${stage}
+         ON CONFLICT (${spec.key.map(ident).join(', ')}) DO UPDATE SET ${sets.join(', ')}
+         ${changed}
+         RETURNING (xmax = 0) AS is_insert
+       )
+       SELECT count(*) FILTER (WHERE is_insert)::int AS inserted,
+              count(*) FILTER (WHERE NOT is_insert)::int AS updated
+       FROM written`,
+    );
+    inserted = upsert.rows[0]!.inserted;
+    updated = upsert.rows[0]!.updated;
+  }
+
+  let deleted = 0;
+  if (spec.scope) {
+    const scope = spec.scope(window);
+    const keyMatch = spec.key.map((k) => `s.${ident(k)} = t.${ident(k)}`).join(' AND ');
+    const marked = await client.query(
+      `UPDATE ${target} AS t SET deleted_at = now(), updated_at = now()
+       WHERE (${scope.sql}) AND t.deleted_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM ${stage} AS s WHERE ${keyMatch})`,
+      scope.params,
+    );
+    deleted = marked.rowCount ?? 0;
+  }
+  return { inserted, updated, deleted };
+}

@@ -1,0 +1,136 @@
+/**
+ * Runs a plan: every (stream, window) task is fetched, transformed and loaded with bounded
+ * concurrency, each window in its own transaction, in order of completion. A failing window is
+ * recorded and the others go on. Memory stays flat: at most `concurrency` windows are in flight.
+ */
+import pLimit from 'p-limit';
+import type { Pool } from 'pg';
+import { describeError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { loadWindow, recordFailedWindow, type WindowCounts } from '../load/load-window.ts';
+import { finalizeBatch } from './batch.ts';
+import { committedWindows, findResumableRun, finishRun, reopenRun, startRun, windowKey, type RunPlan, type RunStatus } from '../load/ledger.ts';
+import type { DateWindow, Stream } from './stream.ts';
+
+export interface WindowTask {
+  stream: Stream;
+  window: DateWindow;
+}
+
+export interface WindowEvent {
+  task: WindowTask;
+  outcome: 'succeeded' | 'failed' | 'skipped';
+  counts?: WindowCounts;
+  error?: string;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  pool: Pool;
+  logger: Logger;
+  plan: RunPlan;
+  tasks: WindowTask[];
+  concurrency: number;
+  /** Continue the latest unfinished run of the same plan, skipping its committed windows. */
+  resume?: boolean;
+  /** Stops starting new windows; windows in flight finish or roll back. */
+  signal?: AbortSignal;
+  onStart?: (total: number, alreadyCommitted: number) => void;
+  onWindow?: (event: WindowEvent) => void;
+}
+
+export interface RunSummary {
+  runId: number;
+  status: RunStatus;
+  windows: { total: number; succeeded: number; failed: number; skipped: number; alreadyCommitted: number };
+  rows: Omit<WindowCounts, 'received'> & { received: number };
+  failures: Array<{ stream: string; window: DateWindow; error: string }>;
+  durationMs: number;
+}
+
+export async function runPlan(options: RunOptions): Promise<RunSummary> {
+  const { pool, logger, plan, tasks } = options;
+  const started = Date.now();
+  let runId: number | undefined;
+  let committed = new Set<string>();
+  if (options.resume) {
+    runId = await findResumableRun(pool, plan);
+    if (runId !== undefined) {
+      await reopenRun(pool, runId);
+      committed = await committedWindows(pool, runId);
+      logger.info({ runId, committedWindows: committed.size }, 'resuming run');
+    } else {
+      logger.info('nothing to resume for this plan: starting a new run');
+    }
+  }
+  runId ??= await startRun(pool, plan);
+
+  const summary: RunSummary = {
+    runId,
+    status: 'running',
+    windows: { total: tasks.length, succeeded: 0, failed: 0, skipped: 0, alreadyCommitted: 0 },
+    rows: { received: 0, inserted: 0, updated: 0, deleted: 0, rejected: 0 },
+    failures: [],
+    durationMs: 0,
+  };
+
+  const pending = tasks.filter((task) => {
+    const done = committed.has(windowKey(task.stream.source, task.stream.account, task.stream.name, task.window.start, task.window.end));
+    if (done) summary.windows.alreadyCommitted += 1;
+    return !done;
+  });
+  options.onStart?.(tasks.length, summary.windows.alreadyCommitted);
+
+  const limit = pLimit(Math.max(1, options.concurrency));
+  const id = runId;
+  await Promise.all(
+    pending.map((task) =>
+      limit(async () => {
+        if (options.signal?.aborted) {
+          summary.windows.skipped += 1;
+          options.onWindow?.({ task, outcome: 'skipped', durationMs: 0 });
+          return;
+        }
+        const windowStarted = new Date();
+        const log = logger.child({ source: task.stream.source, stream: task.stream.name, window: `${task.window.start}..${task.window.end}` });
+        const identity = {
+          runId: id,
+          source: task.stream.source,
+          account: task.stream.account,
+          stream: task.stream.name,
+          window: task.window,
+          startedAt: windowStarted,
+        };
+        try {
+          const answer = await task.stream.fetch(task.window);
+          const batch = finalizeBatch(task.stream.transform(answer, task.window));
+          const counts = await loadWindow(pool, identity, batch);
+          summary.windows.succeeded += 1;
+          for (const key of Object.keys(counts) as Array<keyof WindowCounts>) summary.rows[key] += counts[key];
+          options.onWindow?.({ task, outcome: 'succeeded', counts, durationMs: Date.now() - windowStarted.getTime() });
+        } catch (error) {
+          const message = describeError(error);
+          summary.windows.failed += 1;
+          summary.failures.push({ stream: task.stream.name, window: task.window, error: message });
+          log.error({ err: error }, 'window failed');
+          await recordFailedWindow(pool, identity, message).catch((ledgerError) =>
+            log.error({ err: ledgerError }, 'could not record the failed window in the ledger'),
+          );
+          options.onWindow?.({ task, outcome: 'failed', error: message, durationMs: Date.now() - windowStarted.getTime() });
+        }
+      }),
+    ),
+  );
+
+  summary.status = options.signal?.aborted
+    ? 'interrupted'
+    : summary.windows.failed === 0
+      ? 'succeeded'
+      : summary.windows.succeeded === 0 && summary.windows.alreadyCommitted === 0
+        ? 'failed'
+        : 'partial';
+  const firstError = summary.failures[0]?.error;
+  await finishRun(pool, runId, summary.status, firstError);
+  summary.durationMs = Date.now() - started;
+  return summary;
+}

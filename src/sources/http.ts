@@ -1,0 +1,160 @@
+/**
+ * The transport both API clients share: one HTTP attempt with a timeout, its failure classified
+ * into a SourceError, and one retry policy (p-retry) around it.
+ *
+ * Retried: 429 (waiting at least Retry-After), 5xx, timeouts, resets and other network failures,
+ * truncated or non-JSON bodies. Not retried: 401/403, other 4xx, JSON-RPC request errors.
+ */
+import pRetry, { AbortError } from 'p-retry';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SourceError, safeExcerpt, type SourceName } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  retries: number;
+  /** First backoff in ms; doubles each time, with jitter. */
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+  /** Upper bound for a server's Retry-After, so a hostile header cannot park a sync for hours. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  retries: 5,
+  minTimeoutMs: 500,
+  maxTimeoutMs: 30_000,
+  maxRetryAfterMs: 120_000,
+};
+
+export interface HttpTransportOptions {
+  source: SourceName;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  logger: Logger;
+  /** Values to strip from any excerpt of a response body. */
+  secrets: ReadonlyArray<string | undefined>;
+  /** Aborts waits and requests in flight (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** One attempt. Network failures and timeouts become retryable SourceErrors; any HTTP status is returned. */
+export async function sendOnce(
+  options: HttpTransportOptions,
+  operation: string,
+  url: string,
+  init: RequestInit,
+): Promise<HttpAnswer> {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  try {
+    const response = await fetch(url, { ...init, signal });
+    const body = await response.text();
+    return { status: response.status, headers: response.headers, body };
+  } catch (error) {
+    if (options.signal?.aborted) throw new AbortError(new Error(`${operation} cancelled`));
+    if (timeout.aborted) {
+      throw new SourceError(`${options.source} ${operation}: no answer within ${options.timeoutMs} ms`, {
+        source: options.source,
+        kind: 'timeout',
+        retryable: true,
+        operation,
+      });
+    }
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+    throw new SourceError(`${options.source} ${operation}: connection failed (${reason})`, {
+      source: options.source,
+      kind: 'network',
+      retryable: true,
+      operation,
+    });
+  }
+}
+
+/** Turns a non-2xx answer into a SourceError with the right retry decision. */
+export function httpStatusError(options: HttpTransportOptions, operation: string, answer: HttpAnswer, serverMessage?: string): SourceError {
+  const { status } = answer;
+  const excerpt = safeExcerpt(answer.body, options.secrets);
+  const said = serverMessage ? `: ${safeExcerpt(serverMessage, options.secrets)}` : excerpt ? ` (${excerpt})` : '';
+  const base = { source: options.source, status, excerpt, operation };
+  if (status === 401 || status === 403) {
+    return new SourceError(`${options.source} ${operation}: credentials refused (HTTP ${status})${said}`, { ...base, kind: 'auth', retryable: false });
+  }
+  if (status === 429) {
+    return new SourceError(`${options.source} ${operation}: rate limited (HTTP 429)`, {
+      ...base,
+      kind: 'rate-limit',
+      retryable: true,
+      retryAfterSeconds: parseRetryAfter(answer.headers.get('retry-after')),
+    });
+  }
+  if (status >= 500) {
+    return new SourceError(`${options.source} ${operation}: server error (HTTP ${status})${said}`, { ...base, kind: 'server', retryable: true });
+  }
+  return new SourceError(`${options.source} ${operation}: request refused (HTTP ${status})${said}`, { ...base, kind: 'client', retryable: false });
+}
+
+/** Parses a body as JSON; a body that is not JSON (truncated, an HTML error page) is a retryable invalid response. */
+export function parseJsonBody(options: HttpTransportOptions, operation: string, answer: HttpAnswer): unknown {
+  try {
+    return JSON.parse(answer.body);
+  } catch {
+    throw new SourceError(`${options.source} ${operation}: answer is not valid JSON (${answer.body.length} bytes, starts "${safeExcerpt(answer.body.slice(0, 60), options.secrets)}")`, {
+      source: options.source,
+      kind: 'invalid-response',
+      retryable: true,
+      status: answer.status,
+      operation,
+    });
+  }
+}
+
+/** Retry-After as seconds: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value);
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, (date - Date.now()) / 1000);
+}
+
+/** Runs `attempt` under the shared retry policy. */
+export async function withRetries<T>(options: HttpTransportOptions, operation: string, attempt: () => Promise<T>): Promise<T> {
+  const { retry, logger, signal } = options;
+  return pRetry(
+    async () => {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (error instanceof SourceError && !error.retryable) throw new AbortError(error);
+        throw error;
+      }
+    },
+    {
+      retries: retry.retries,
+      minTimeout: retry.minTimeoutMs,
+      maxTimeout: retry.maxTimeoutMs,
+      factor: 2,
+      randomize: true,
+      signal,
+      shouldRetry: ({ error }) => !(error instanceof SourceError) || error.retryable,
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        const waitMs =
+          error instanceof SourceError && error.retryAfterSeconds !== undefined
+            ? Math.min(error.retryAfterSeconds * 1000, retry.maxRetryAfterMs)
+            : 0;
+        if (retriesLeft > 0) {
+          logger.warn({ operation, attempt: attemptNumber, retriesLeft, waitMs, err: error }, 'request failed, retrying');
+          if (waitMs > 0) await sleep(waitMs, undefined, { signal });
+        }
+      },
+    },
+  );
+}

@@ -1,0 +1,15 @@
+/** The TimeClock `lunches` method as a stream: one request per window. */
+import type { DateWindow, Stream } from '../../../pipeline/stream.ts';
+import { transformLunches } from '../../../transform/timeclock/lunches.ts';
+import type { TimeclockClient } from '../client.ts';
+
+export function lunchesStream(client: TimeclockClient, account: string, defaultWindowDays: number): Stream {
+  return {
+    source: 'timeclock',
+    name: 'lunches',
+    account,
+    defaultWindowDays,
+    fetch: (window: DateWindow) => client.call('lunches', { startDate: window.start, endDate: window.end }),
+    transform: (answer, window) => transformLunches(answer as unknown[], account, window),
+  };
+}

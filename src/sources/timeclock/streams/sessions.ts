@@ -1,0 +1,15 @@
+/** The TimeClock `sessions` method as a stream: one request per window. */
+import type { DateWindow, Stream } from '../../../pipeline/stream.ts';
+import { transformSessions } from '../../../transform/timeclock/sessions.ts';
+import type { TimeclockClient } from '../client.ts';
+
+export function sessionsStream(client: TimeclockClient, account: string, defaultWindowDays: number): Stream {
+  return {
+    source: 'timeclock',
+    name: 'sessions',
+    account,
+    defaultWindowDays,
+    fetch: (window: DateWindow) => client.call('sessions', { startDate: window.start, endDate: window.end }),
+    transform: (answer, window) => transformSessions(answer as unknown[], account, window),
+  };
+}

@@ -1,0 +1,15 @@
+/** The TimeClock `timesheet` method as a stream: one request per window. */
+import type { DateWindow, Stream } from '../../../pipeline/stream.ts';
+import { transformTimesheet } from '../../../transform/timeclock/timesheet.ts';
+import type { TimeclockClient } from '../client.ts';
+
+export function timesheetStream(client: TimeclockClient, account: string, defaultWindowDays: number): Stream {
+  return {
+    source: 'timeclock',
+    name: 'timesheet',
+    account,
+    defaultWindowDays,
+    fetch: (window: DateWindow) => client.call('timesheet', { startDate: window.start, endDate: window.end }),
+    transform: (answer, window) => transformTimesheet(answer as unknown[], account, window),
+  };
+}

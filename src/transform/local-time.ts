@@ -1,0 +1,137 @@
+/**
+ * Local wall-clock stamps ("YYYY-MM-DD HH:mm:ss", no offset) + IANA zone → UTC instants.
+ *
+ * The rule (documented in README "Time rules"), applied to every stamp and flagged on the row:
+ * - Spring-forward gap (the wall clock never showed that time, e.g. 02:30 on 2025-03-30 in
+ *   Europe/Berlin): read it with the offset in force just before the jump, which is the same as
+ *   moving it forward by the length of the gap (02:30 → 03:30 CEST = 01:30Z). Flag `<field>_in_dst_gap`.
+ * - Fall-back overlap (the wall clock showed that time twice, e.g. 01:30 on 2025-11-02 in
+ *   America/New_York): take the earlier of the two instants (the daylight-time reading). For an
+ *   end stamp, if the earlier reading would fall before the session start, take the later one.
+ *   Flag `<field>_in_dst_overlap`.
+ * - Anything else that is not a real local time (bad format, 24:00:00, 2025-02-30, offsets,
+ *   milliseconds, unknown or non-IANA zones) is not guessed: the record is rejected with a reason.
+ */
+import { DateTime, IANAZone } from 'luxon';
+
+const STAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+const LOCAL_FORMAT = 'yyyy-MM-dd HH:mm:ss';
+
+export type Resolution = 'exact' | 'gap' | 'overlap';
+
+export interface ResolvedInstant {
+  /** The instant, as an ISO string in UTC with a Z (second precision). */
+  utc: string;
+  epochSeconds: number;
+  /** The local calendar date of the stamp as written ("YYYY-MM-DD"). */
+  localDate: string;
+  resolution: Resolution;
+}
+
+export type ResolveResult = { ok: true; value: ResolvedInstant } | { ok: false; reason: string };
+
+/** Checks a zone name: only IANA region names (and "UTC") are accepted, fixed offsets are not. */
+export function checkZone(zone: unknown): string | undefined {
+  if (typeof zone !== 'string' || zone.trim() === '') return 'timezone is missing';
+  if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(zone) || !IANAZone.isValidZone(zone)) {
+    return `timezone "${truncate(zone)}" is not an IANA time zone name`;
+  }
+  return undefined;
+}
+
+/** Checks the stamp's shape and calendar validity without a zone. */
+export function checkLocalStamp(stamp: unknown): string | undefined {
+  if (typeof stamp !== 'string') return `stamp must be a string, got ${stamp === null ? 'null' : typeof stamp}`;
+  const match = STAMP.exec(stamp);
+  if (!match) return `stamp "${truncate(stamp)}" is not "YYYY-MM-DD HH:mm:ss" local time`;
+  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
+  if (h > 23 || mi > 59 || s > 59) return `stamp "${stamp}" has an impossible time of day`;
+  const date = DateTime.fromObject({ year: y, month: mo, day: d }, { zone: 'UTC' });
+  if (!date.isValid || y < 1900) return `stamp "${stamp}" is not a real calendar date`;
+  return undefined;
+}
+
+/**
+ * Resolves one local stamp in a zone. `notBefore` (epoch seconds) is used for end stamps: an
+ * overlap reading that would precede the start takes the later instant instead.
+ */
+export function resolveLocalStamp(stamp: unknown, zone: unknown, notBefore?: number): ResolveResult {
+  const zoneProblem = checkZone(zone);
+  if (zoneProblem) return { ok: false, reason: zoneProblem };
+  const stampProblem = checkLocalStamp(stamp);
+  if (stampProblem) return { ok: false, reason: stampProblem };
+  const text = stamp as string;
+
+  const parsed = DateTime.fromFormat(text, LOCAL_FORMAT, { zone: zone as string });
+  if (!parsed.isValid) return { ok: false, reason: `stamp "${text}" could not be read in ${String(zone)}: ${parsed.invalidReason}` };
+
+  const localDate = text.slice(0, 10);
+  if (parsed.toFormat(LOCAL_FORMAT) !== text) {
+    // luxon moved the wall-clock time forward: it fell into a spring-forward gap.
+    return { ok: true, value: instant(parsed, localDate, 'gap') };
+  }
+  const candidates = parsed.getPossibleOffsets().sort((a, b) => a.toMillis() - b.toMillis());
+  if (candidates.length > 1) {
+    const earlier = candidates[0]!;
+    const later = candidates[candidates.length - 1]!;
+    const chosen = notBefore !== undefined && earlier.toSeconds() < notBefore ? later : earlier;
+    return { ok: true, value: instant(chosen, localDate, 'overlap') };
+  }
+  return { ok: true, value: instant(parsed, localDate, 'exact') };
+}
+
+function instant(dateTime: DateTime, localDate: string, resolution: Resolution): ResolvedInstant {
+  const utc = dateTime.toUTC();
+  return {
+    utc: utc.toISO({ suppressMilliseconds: true })!,
+    epochSeconds: Math.round(utc.toSeconds()),
+    localDate,
+    resolution,
+  };
+}
+
+export interface ResolvedInterval {
+  start: ResolvedInstant;
+  end: ResolvedInstant | null;
+  durationSeconds: number | null;
+  flags: string[];
+}
+
+export type IntervalResult = { ok: true; value: ResolvedInterval } | { ok: false; reason: string };
+
+export const LONG_SESSION_SECONDS = 48 * 3600;
+
+/**
+ * Resolves a start/end pair. A null end means "still open" (clocked in, lunch in progress).
+ * An end before the start is rejected; zero-length and over-48-hour intervals load with a flag.
+ */
+export function resolveInterval(startStamp: unknown, endStamp: unknown, zone: unknown): IntervalResult {
+  const start = resolveLocalStamp(startStamp, zone);
+  if (!start.ok) return { ok: false, reason: `startDate: ${start.reason}` };
+  const flags: string[] = [];
+  if (start.value.resolution === 'gap') flags.push('start_in_dst_gap');
+  if (start.value.resolution === 'overlap') flags.push('start_in_dst_overlap');
+  if (endStamp === null || endStamp === undefined) {
+    return { ok: true, value: { start: start.value, end: null, durationSeconds: null, flags } };
+  }
+  const end = resolveLocalStamp(endStamp, zone, start.value.epochSeconds);
+  if (!end.ok) return { ok: false, reason: `endDate: ${end.reason}` };
+  if (end.value.resolution === 'gap') flags.push('end_in_dst_gap');
+  if (end.value.resolution === 'overlap') flags.push('end_in_dst_overlap');
+  const durationSeconds = end.value.epochSeconds - start.value.epochSeconds;
+  if (durationSeconds < 0) {
+    return { ok: false, reason: `endDate ${String(endStamp)} is before startDate ${String(startStamp)}` };
+  }
+  if (durationSeconds === 0) flags.push('zero_length');
+  if (durationSeconds > LONG_SESSION_SECONDS) flags.push('over_48h');
+  return { ok: true, value: { start: start.value, end: end.value, durationSeconds, flags } };
+}
+
+/** Postgres `timestamp without time zone` text for a local stamp (already validated). */
+export function localTimestamp(stamp: string): string {
+  return stamp.replace(' ', 'T');
+}
+
+function truncate(text: string, length = 40): string {
+  return text.length > length ? `${text.slice(0, length)}…` : text;
+}
