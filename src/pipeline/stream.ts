@@ -41,7 +41,11 @@ export interface Stream {
   account: string;
   /** Preferred window length in days when the user does not choose one. */
   defaultWindowDays: number;
-  /** Dates are local days in this zone when a stream turns them into instants (clockodo). */
+  /**
+   * How this stream splits a range when the user gives no --window-days (default: consecutive
+   * windows of defaultWindowDays). clockodo uses calendar months; a snapshot stream one window.
+   */
+  splitWindows?(from: string, to: string): DateWindow[];
   fetch(window: DateWindow): Promise<unknown>;
   /** Pure: no I/O, no clock. */
   transform(answer: unknown, window: DateWindow): StreamBatch;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePeople } from '../../src/simulators/people.ts';
-import { startTimeclockSimulator, TimeclockDataset, type TimeclockSimulator } from '../../src/simulators/timeclock/index.ts';
+import { stampToEpoch, startTimeclockSimulator, TimeclockDataset, type TimeclockSimulator } from '../../src/simulators/timeclock/index.ts';
 
 const TOKEN = 'test-token-0123456789';
 const TODAY = '2025-11-20'; // a Thursday: a workday in every zone
@@ -198,6 +198,38 @@ describe('dataset', () => {
     const truth = sim.dataset.sessionsInWindow('2025-09-10', '2025-09-10').filter((s) => s.employeeNumber === 1002 && !s.absence);
     const net = truth.reduce((a, s) => a + (s.duration ?? 0), 0) - truth.flatMap((s) => s.lunches).reduce((a, l) => a + (Date.parse(l.endDate.replace(' ', 'T') + 'Z') - Date.parse(l.startDate.replace(' ', 'T') + 'Z')) / 1000, 0);
     expect(sim.dataset.netSecondsOn(1002, '2025-09-10')).toBe(net);
+  });
+
+  it('never overlaps a person’s sessions and keeps lunches and work logs inside them (two years)', () => {
+    const dataset = new TimeclockDataset({ employees: 40, today: TODAY });
+    const problems: string[] = [];
+    const kinds = { absences: 0, splitDays: 0, nightShifts: 0 };
+    for (const { person, days } of dataset.employeesInWindow('2024-01-01', TODAY)) {
+      let previousEnd = Number.NEGATIVE_INFINITY;
+      for (const { sessions } of days) {
+        if (sessions.filter((s) => !s.absence).length > 1) kinds.splitDays += 1;
+        for (const s of sessions) {
+          if (s.absence) {
+            kinds.absences += 1;
+            continue;
+          }
+          if (s.startDate.slice(11) >= '22:00:00') kinds.nightShifts += 1;
+          const start = stampToEpoch(s.startDate, s.timezone);
+          const end = s.endDate === null ? start : stampToEpoch(s.endDate, s.timezone);
+          if (start < previousEnd || end < start) problems.push(`${person.employeeNumber} ${s.startDate}`);
+          for (const inner of [...s.lunches, ...s.workLogs]) {
+            const a = stampToEpoch(inner.startDate, s.timezone);
+            const b = stampToEpoch(inner.endDate, s.timezone);
+            if (!(start <= a && a < b && b <= end)) problems.push(`${person.employeeNumber} ${s.startDate} inner ${inner.startDate}`);
+          }
+          previousEnd = end;
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(kinds.absences).toBeGreaterThan(100);
+    expect(kinds.splitDays).toBeGreaterThan(100);
+    expect(kinds.nightShifts).toBeGreaterThan(100);
   });
 
   it('plants stamps inside DST gaps and overlaps, with real elapsed durations', async () => {

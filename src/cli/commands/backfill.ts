@@ -4,8 +4,8 @@
  * Ctrl-C lets windows in flight finish or roll back, then prints the summary.
  */
 import { buildStreams } from '../../sources/registry.ts';
-import { runPlan, type RunSummary, type WindowTask } from '../../pipeline/run.ts';
-import { splitRange } from '../../pipeline/windows.ts';
+import { runPlan, type RunSummary } from '../../pipeline/run.ts';
+import { planTasks } from '../../pipeline/plan.ts';
 import type { Stream } from '../../pipeline/stream.ts';
 import { UsageError } from '../../errors.ts';
 import { checkRange, parseDateOption, parseIntOption, parseListOption } from '../arguments.ts';
@@ -45,10 +45,6 @@ export function parseBackfillFlags(flags: BackfillFlags): BackfillRequest {
     concurrency: parseIntOption('--concurrency', flags.concurrency, 2, 1, 32),
     resume: flags.resume ?? false,
   };
-}
-
-export function planTasks(streams: Stream[], from: string, to: string, windowDays?: number): WindowTask[] {
-  return streams.flatMap((stream) => splitRange(from, to, windowDays ?? stream.defaultWindowDays).map((window) => ({ stream, window })));
 }
 
 export async function backfillCommand(context: CommandContext, flags: BackfillFlags): Promise<RunSummary> {

@@ -240,7 +240,7 @@ export function entrygroups(dataset: ClockodoDataset, query: EntrygroupsQuery, f
   const render = (level: Map<string, Node>, depth: number): unknown[] => {
     const by = query.grouping[depth] as Grouping;
     const leaf = depth === query.grouping.length - 1;
-    const sorted = [...level.entries()].sort(([ka, a], [kb, b]) => b.duration - a.duration || (ka < kb ? -1 : ka > kb ? 1 : 0));
+    const sorted = [...level.entries()].sort(([ka, a], [kb, b]) => a.duration - b.duration || (ka < kb ? -1 : ka > kb ? 1 : 0));
     return sorted.map(([key, node]) => {
       const h = hash(`${depth}:${by}:${key}`);
       const described = describe(by, key, node.sample);

@@ -498,6 +498,7 @@ export class TimeclockDataset implements AttendanceSource {
   addSession(employeeNumber: number, input: SessionInput): SimSession {
     const person = this.requirePerson(employeeNumber);
     const session = validateSession({
+      startDate: input.startDate,
       endDate: null,
       timezone: person.timezone,
       locationType: 'office',
