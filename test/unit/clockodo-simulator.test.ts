@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startClockodoSimulator, type AttendanceLike, type ClockodoSimulator } from '../../src/simulators/clockodo/index.ts';
+import { startClockodoSimulator, type ClockodoSimulator } from '../../src/simulators/clockodo/index.ts';
+import type { AttendanceSource } from '../../src/simulators/people.ts';
 
 /** Stand-in for src/simulators/people.ts: weekdays 6–9 h net, weekends off. */
-function fakeAttendance(count: number): AttendanceLike {
+function fakeAttendance(count: number): AttendanceSource {
   const zones = ['Europe/Berlin', 'Asia/Jerusalem', 'America/New_York'];
   const people = Array.from({ length: count }, (_, i) => ({
     employeeNumber: 1000 + i,

@@ -7,20 +7,11 @@
  * overlay keyed by entry id; the truth helpers (`entriesBetween`, `bookedSeconds`) see them.
  *
  * Glossary: "slot" = a clockodo user's position in the sorted user list; "ordinal" = day number
- * since 1970-01-01 (see calendar.ts); "account day" = calendar day in the account's time zone.
+ * (days since 1970-01-01, see calendar.ts); "account day" = calendar day in the account's zone.
  */
 import { seededRandom } from '../faults.ts';
-import {
-  DAY_MS,
-  dateToOrdinal,
-  formatUtc,
-  isValidZone,
-  isoWeekday,
-  localOrdinal,
-  localToUtc,
-  ordinalToDate,
-  parseUtcStamp,
-} from './calendar.ts';
+import type { AttendanceSource } from '../people.ts';
+import { DAY_MS, dateToDayNumber, dayNumberToDate, formatUtc, isValidZone, isoWeekday, localDayNumber, naiveToEpoch, parseUtcStamp } from './calendar.ts';
 import {
   CUSTOMERS,
   LUMPSUM_SERVICES,
@@ -37,22 +28,6 @@ import {
   type Subproject,
   type Team,
 } from './catalog.ts';
-
-/** The part of `src/simulators/people.ts`'s SimPerson the simulator reads. */
-export interface PersonLike {
-  employeeNumber: number;
-  email: string;
-  firstName: string;
-  lastName: string;
-  timezone: string;
-}
-
-/** The part of `src/simulators/people.ts`'s AttendanceSource the simulator reads. */
-export interface AttendanceLike {
-  people: readonly PersonLike[];
-  /** Net attended seconds of that person on that local date (`YYYY-MM-DD`). */
-  netSecondsOn(employeeNumber: number, localDate: string): number;
-}
 
 export interface ClockodoApiUser {
   email: string;
@@ -186,7 +161,7 @@ export class DatasetError extends Error {
 }
 
 export interface ClockodoDatasetOptions {
-  attendance: AttendanceLike;
+  attendance: AttendanceSource;
   seed?: number;
   apiUsers?: readonly ClockodoApiUser[];
   /** Zone of the account: days/weeks/months/years of entrygroups are counted in it. */
@@ -254,7 +229,7 @@ export class ClockodoDataset {
   /** Increases with every mutation (lets callers cache query results). */
   version = 0;
 
-  private readonly attendance: AttendanceLike;
+  private readonly attendance: AttendanceSource;
   private readonly slots: Slot[];
   private readonly slotByUser = new Map<number, Slot>();
   private readonly texts = new Map<number, string>();
@@ -367,7 +342,7 @@ export class ClockodoDataset {
     const weekday = isoWeekday(ordinal) <= 5;
     let total: number;
     if (slot.employeeNumber !== null) {
-      const net = Math.floor(this.attendance.netSecondsOn(slot.employeeNumber, ordinalToDate(ordinal)));
+      const net = Math.floor(this.attendance.netSecondsOn(slot.employeeNumber, dayNumberToDate(ordinal)));
       if (!(net > 0)) {
         // Rarely someone books on a day without attendance (forgot to clock in).
         if (!weekday || rng() >= 0.015) return [];
@@ -400,7 +375,7 @@ export class ClockodoDataset {
     for (let k = 0; k < count; k++) {
       cursor += gaps[k] as number;
       const duration = durations[k] as number;
-      const sinceMs = localToUtc(slot.user.timezone, ordinal * DAY_MS + cursor * 1000);
+      const sinceMs = naiveToEpoch(ordinal * DAY_MS + cursor * 1000, slot.user.timezone);
       cursor += duration;
       const project = rng() < 0.12 ? undefined : pick(PROJECTS, rng);
       const customer = project ? (this.customers.get(project.customersId) as Customer) : pick(CUSTOMERS, rng);
@@ -473,8 +448,8 @@ export class ClockodoDataset {
     for (const slot of slots) {
       if (filter.teams_id !== undefined && slot.user.teams_id !== filter.teams_id) continue;
       const zone = slot.user.timezone;
-      const last = localOrdinal(zone, untilMs);
-      for (let day = localOrdinal(zone, sinceMs); day <= last; day++) {
+      const last = localDayNumber(zone, untilMs);
+      for (let day = localDayNumber(zone, sinceMs); day <= last; day++) {
         for (const entry of this.baseDay(slot, day)) {
           if (entry.sinceMs < sinceMs || entry.sinceMs > untilMs) continue;
           if (this.changed.size > 0 && this.changed.has(entry.id)) continue;
@@ -503,10 +478,10 @@ export class ClockodoDataset {
 
   /** Seconds booked by a user on a calendar day of the account's zone (the `day` grouping). */
   bookedSeconds(usersId: number, accountLocalDate: string): number {
-    const ordinal = dateToOrdinal(accountLocalDate);
-    if (ordinal === undefined) throw new Error(`bookedSeconds: not a YYYY-MM-DD date: ${accountLocalDate}`);
-    const start = localToUtc(this.accountTimezone, ordinal * DAY_MS);
-    const end = localToUtc(this.accountTimezone, (ordinal + 1) * DAY_MS);
+    const ordinal = dateToDayNumber(accountLocalDate);
+    if (Number.isNaN(ordinal)) throw new Error(`bookedSeconds: not a YYYY-MM-DD date: ${accountLocalDate}`);
+    const start = naiveToEpoch(ordinal * DAY_MS, this.accountTimezone);
+    const end = naiveToEpoch((ordinal + 1) * DAY_MS, this.accountTimezone);
     let seconds = 0;
     this.forEachEntry(start, end - 1, { users_id: usersId }, (entry) => {
       seconds += (entry.untilMs - entry.sinceMs) / 1000;

@@ -5,7 +5,7 @@
  * of 2,000 users is one pass with memory proportional to the number of groups.
  */
 import { randomBytes } from 'node:crypto';
-import { isoWeek, localOrdinal, ordinalToDate } from './calendar.ts';
+import { dayNumberToDate, isoWeek, localDayNumber } from './calendar.ts';
 import type { ClockodoDataset, EntryFilter, EntryPatch, EntryRecord } from './dataset.ts';
 import { DatasetError } from './dataset.ts';
 import { badRequest, collectParams, parseBoolValue, parseFilter, parseIntValue, parseTimeRange } from './params.ts';
@@ -111,7 +111,7 @@ export function entrygroups(dataset: ClockodoDataset, query: EntrygroupsQuery, f
   const dayInfo = (ordinal: number): DayInfo => {
     let info = days.get(ordinal);
     if (!info) {
-      const date = ordinalToDate(ordinal);
+      const date = dayNumberToDate(ordinal);
       const { year, week } = isoWeek(ordinal);
       info = { year: Number(date.slice(0, 4)), month: date.slice(0, 4) + date.slice(5, 7), week: `${year}${String(week).padStart(2, '0')}` };
       days.set(ordinal, info);
@@ -141,7 +141,7 @@ export function entrygroups(dataset: ClockodoDataset, query: EntrygroupsQuery, f
   const root = new Map<string, Node>();
   dataset.forEachEntry(query.sinceMs, query.untilMs, query.filter, (e) => {
     let ordinal: number | undefined;
-    const day = (): number => (ordinal ??= localOrdinal(zone, e.sinceMs));
+    const day = (): number => (ordinal ??= localDayNumber(zone, e.sinceMs));
     const raw = (e.untilMs - e.sinceMs) / 1000;
     const duration = step > 0 ? Math.ceil(raw / step) * step : raw;
     const hard = dataset.budgetOf(e) === 'strict';
@@ -228,7 +228,7 @@ export function entrygroups(dataset: ClockodoDataset, query: EntrygroupsQuery, f
       case 'week':
         return { group: key, name: `KW ${key.slice(4)} ${key.slice(0, 4)}` };
       case 'day': {
-        const date = ordinalToDate(Number(key));
+        const date = dayNumberToDate(Number(key));
         return {
           group: format.dayFormat === 'compact' ? date.replaceAll('-', '') : date,
           name: `${date.slice(8, 10)}.${date.slice(5, 7)}.${date.slice(0, 4)}`,
@@ -240,7 +240,7 @@ export function entrygroups(dataset: ClockodoDataset, query: EntrygroupsQuery, f
   const render = (level: Map<string, Node>, depth: number): unknown[] => {
     const by = query.grouping[depth] as Grouping;
     const leaf = depth === query.grouping.length - 1;
-    const sorted = [...level.entries()].sort(([ka, a], [kb, b]) => a.duration - b.duration || (ka < kb ? -1 : ka > kb ? 1 : 0));
+    const sorted = [...level.entries()].sort(([ka, a], [kb, b]) => b.duration - a.duration || (ka < kb ? -1 : ka > kb ? 1 : 0));
     return sorted.map(([key, node]) => {
       const h = hash(`${depth}:${by}:${key}`);
       const described = describe(by, key, node.sample);

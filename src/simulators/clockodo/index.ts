@@ -5,8 +5,6 @@ export {
   DatasetError,
   DEFAULT_API_USERS,
   BUDGET_TYPES,
-  type AttendanceLike,
-  type PersonLike,
   type ClockodoApiUser,
   type ClockodoUser,
   type ClockodoEntry,

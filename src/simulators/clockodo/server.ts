@@ -7,10 +7,11 @@
  * answer 410. Control routes (no auth, loopback only): GET /_sim/health, GET|POST|DELETE
  * /_sim/faults, POST /_sim/entries/delete|edit|add, GET /_sim/requests.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { FaultInjector, writeFault, type FaultRule } from '../faults.ts';
-import { ClockodoDataset, DatasetError, type AttendanceLike, type ClockodoApiUser, type ClockodoEntry, type EntryRecord, type NewEntry } from './dataset.ts';
+import { BodyTooLargeError, hostForUrl, readBody, sendJson, startManagedServer } from '../http-util.ts';
+import type { AttendanceSource } from '../people.ts';
+import { ClockodoDataset, DatasetError, type ClockodoApiUser, type ClockodoEntry, type EntryRecord, type NewEntry } from './dataset.ts';
 import { ConfirmKeys, editOrDelete, entrygroups, parseDeleteQuery, parseEditBody, parseEntrygroupsQuery } from './entrygroups.ts';
 import { ApiError, badRequest, collectParams, parseBoolValue, parseFilter, parseIntValue, parseTimeRange } from './params.ts';
 
@@ -21,7 +22,7 @@ export interface ClockodoSimulatorOptions {
   port?: number;
   /** Seeds the dataset and the fault PRNG. Default 1. */
   seed?: number;
-  attendance: AttendanceLike;
+  attendance: AttendanceSource;
   /** Who may call the API; default DEFAULT_API_USERS (one with revenue rights, one without). */
   apiUsers?: Array<{ email: string; apiKey: string; revenueRights: boolean }>;
   /** Default Europe/Berlin. */
@@ -66,7 +67,6 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const MAX_BODY = 5 * 1024 * 1024;
 const MAX_REQUESTS_KEPT = 100_000;
 const DIMENSION_ROUTES = new Set(['users', 'customers', 'projects', 'subprojects', 'services', 'lumpsumservices', 'teams', 'absences', 'clock']);
@@ -104,30 +104,14 @@ function faultBodies(rule: FaultRule): { status: number; body: string } {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 export async function startClockodoSimulator(options: ClockodoSimulatorOptions): Promise<ClockodoSimulator> {
   const seed = options.seed ?? 1;
   const dataset = new ClockodoDataset({ attendance: options.attendance, seed, apiUsers: options.apiUsers, accountTimezone: options.accountTimezone });
   const faults = new FaultInjector(seed);
   const keys = new ConfirmKeys(options.confirmKeyTtlMs ?? 10 * 60_000);
   const requests: SimRequest[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
   const rateWindows = new Map<string, number[]>();
   let latency = options.latencyMs ?? 0;
-  let closed = false;
   let entriesCache: { key: string; records: EntryRecord[] } | undefined;
 
   const authenticate = (headers: IncomingHttpHeaders): ClockodoApiUser => {
@@ -237,26 +221,15 @@ export async function startClockodoSimulator(options: ClockodoSimulatorOptions):
   };
 
   const send = (res: ServerResponse, reply: Reply): void => {
-    if (res.destroyed) return;
-    res.writeHead(reply.status, { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(reply.body)), ...reply.headers });
-    res.end(reply.body);
+    if (!res.destroyed) sendJson(res, reply.status, reply.body, reply.headers);
   };
-
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
 
   const control = async (req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> => {
     const remote = req.socket.remoteAddress ?? '';
     if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(remote)) return send(res, messageOnly(403, 'control API is loopback only'));
-    const raw = (await readBody(req)) ?? '';
     let body: unknown = {};
     try {
+      const raw = await readBody(req, MAX_BODY);
       if (raw.trim() !== '') body = JSON.parse(raw);
     } catch {
       return send(res, messageOnly(400, 'body is not JSON'));
@@ -309,13 +282,16 @@ export async function startClockodoSimulator(options: ClockodoSimulatorOptions):
       if (record.status === 0 && res.headersSent) record.status = res.statusCode;
     });
 
-    const rawBody = await readBody(req);
-    if (latency > 0) await sleep(latency);
-    if (closed || res.destroyed) return;
-    if (rawBody === undefined) {
+    let rawBody: string;
+    try {
+      rawBody = await readBody(req, MAX_BODY);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
       record.status = 413;
       return send(res, messageOnly(413, 'Request body too large'));
     }
+    if (latency > 0) await managed.delay(latency);
+    if (res.destroyed) return;
     const answer = (): Reply => handleApi(method, url, req.headers, rawBody);
     const fault = faults.pick({ httpMethod: method, path: url.pathname });
     if (fault) {
@@ -332,43 +308,26 @@ export async function startClockodoSimulator(options: ClockodoSimulatorOptions):
     send(res, reply);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) send(res, messageOnly(500, `simulator error: ${error instanceof Error ? error.message : String(error)}`));
-      else res.destroy();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const managed = await startManagedServer(
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent && !res.destroyed) send(res, messageOnly(500, `simulator error: ${error instanceof Error ? error.message : String(error)}`));
+        else res.destroy();
+      });
+    },
+    host,
+    options.port ?? 0,
+  );
 
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/api`,
+    url: `http://${hostForUrl(host)}:${managed.port}/api`,
     dataset,
     faults,
     requests,
     setLatency(ms: number) {
       latency = Math.max(0, ms);
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await done;
-    },
+    close: () => managed.close(),
   };
 }

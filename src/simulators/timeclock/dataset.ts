@@ -497,7 +497,7 @@ export class TimeclockDataset implements AttendanceSource {
 
   addSession(employeeNumber: number, input: SessionInput): SimSession {
     const person = this.requirePerson(employeeNumber);
-    const session = validateSession({
+    const defaults: SimSession = {
       startDate: input.startDate,
       endDate: null,
       timezone: person.timezone,
@@ -511,8 +511,8 @@ export class TimeclockDataset implements AttendanceSource {
       lunches: [],
       workLogs: [],
       absence: null,
-      ...stripUndefined(input),
-    });
+    };
+    const session = validateSession({ ...defaults, ...stripUndefined(input) });
     if (this.sessionsOn(employeeNumber, session.startDate.slice(0, 10)).some((s) => s.startDate === session.startDate)) {
       throw new SimDatasetError('conflict', `${employeeNumber} already has a session starting ${session.startDate}`);
     }
