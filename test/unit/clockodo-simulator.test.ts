@@ -288,7 +288,7 @@ describe('clockodo simulator options and faults', () => {
       levelKey: 'grouped_by',
       dayFormat: 'compact',
       deleteCountKey: 'edited_entries',
-      confirmKeyTtlMs: 30,
+      confirmKeyTtlMs: 300,
       entrygroupsPerMinute: 2,
     });
   });
@@ -311,7 +311,7 @@ describe('clockodo simulator options and faults', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
 
     const asked = await otherCall(`/v2/entrygroups?${WINDOW}`, { method: 'DELETE' });
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await new Promise((resolve) => setTimeout(resolve, 450));
     const late = await otherCall(`/v2/entrygroups?${WINDOW}&confirm_key=${asked.body.confirm_key}`, { method: 'DELETE' });
     expect(late.status).toBe(400);
     expect(late.body.error.message).toMatch(/expired/);
