@@ -166,7 +166,7 @@ export interface ClockodoDatasetOptions {
   apiUsers?: readonly ClockodoApiUser[];
   /** Zone of the account: days/weeks/months/years of entrygroups are counted in it. */
   accountTimezone?: string;
-  /** How many generated user-days to keep (FIFO). Default 50,000. */
+  /** About how many generated user-days to keep in memory. Default 50,000. */
   cachedUserDays?: number;
 }
 
