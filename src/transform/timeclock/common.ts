@@ -18,7 +18,7 @@ export function parseEmployeeNumber(value: unknown): Outcome<number> {
 const optionalText = z.string().nullable().optional();
 
 export const employeeEnvelope = z.looseObject({
-  employeeNumber: z.unknown(),
+  employeeNumber: z.unknown().optional(),
   email: optionalText,
   sessions: z.array(z.unknown(), { message: '"sessions" must be a list' }),
 });
@@ -42,8 +42,8 @@ export function parseEmployeeRecord(record: unknown): Outcome<EmployeeRecord> {
 }
 
 export const stampFields = {
-  startDate: z.unknown(),
-  endDate: z.unknown(),
+  startDate: z.unknown().optional(),
+  endDate: z.unknown().optional(),
   startSourceType: optionalText,
   endSourceType: optionalText,
 };

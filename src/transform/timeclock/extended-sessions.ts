@@ -38,10 +38,10 @@ const extendedEmployee = z.looseObject({
 
 const extendedSession = z.looseObject({
   ...stampFields,
-  timezone: z.unknown(),
+  timezone: z.unknown().optional(),
   locationType: text,
-  startDateSentAt: z.unknown(),
-  endDateSentAt: z.unknown(),
+  startDateSentAt: z.unknown().optional(),
+  endDateSentAt: z.unknown().optional(),
   startNote: text,
   endNote: text,
   duration: seconds,

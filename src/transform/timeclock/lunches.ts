@@ -6,7 +6,7 @@ import { dateOf, intervalColumns, reject, resolveRecordInterval, stampFields, wi
 import { basicEmployeeRows, walkEmployees } from './employees.ts';
 import { countItems } from './sessions.ts';
 
-const lunchItem = z.looseObject({ ...stampFields, timezone: z.unknown() });
+const lunchItem = z.looseObject({ ...stampFields, timezone: z.unknown().optional() });
 
 export function transformLunches(result: unknown[], account: string, window: DateWindow): StreamBatch {
   const rows: Record<string, unknown>[] = [];

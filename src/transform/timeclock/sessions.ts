@@ -7,7 +7,7 @@ import { basicEmployeeRows, walkEmployees } from './employees.ts';
 
 const sessionItem = z.looseObject({
   ...stampFields,
-  timezone: z.unknown(),
+  timezone: z.unknown().optional(),
   locationType: z.string().nullable().optional(),
 });
 

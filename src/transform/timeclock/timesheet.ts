@@ -21,7 +21,7 @@ const workLogItem = z.looseObject({
 });
 const timesheetSession = z.looseObject({
   ...stampFields,
-  timezone: z.unknown(),
+  timezone: z.unknown().optional(),
   locationType: z.string().nullable().optional(),
   lunches: z.array(z.unknown()).nullable().optional(),
   workLogs: z.array(z.unknown()).nullable().optional(),
