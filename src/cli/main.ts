@@ -10,6 +10,7 @@ import { migrateCommand } from './commands/migrate.ts';
 import { backfillCommand } from './commands/backfill.ts';
 import { simulateCommand } from './commands/simulate.ts';
 import { demoCommand } from './commands/demo.ts';
+import { grantBiCommand } from './commands/grant-bi.ts';
 
 export function buildProgram(): Command {
   const program = new Command('punchcard')
@@ -51,6 +52,13 @@ export function buildProgram(): Command {
     .addOption(new Option('--days <n>', 'days to sync, ending today').default('28'))
     .option('--employees <n>', 'employees in the simulated dataset', '40')
     .action(async (flags) => demoCommand(createContext(), flags));
+
+  program
+    .command('grant-bi')
+    .description('create or update the read-only login role BI tools use (schema reporting only)')
+    .option('--role <name>', 'role name', 'punchcard_bi')
+    .option('--password-env <variable>', 'environment variable holding the password to set')
+    .action(async (flags) => grantBiCommand(createContext(), flags));
 
   return program;
 }
