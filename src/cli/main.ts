@@ -11,6 +11,7 @@ import { backfillCommand } from './commands/backfill.ts';
 import { simulateCommand } from './commands/simulate.ts';
 import { demoCommand } from './commands/demo.ts';
 import { grantBiCommand } from './commands/grant-bi.ts';
+import { periodCloseCommand } from './commands/period.ts';
 
 export function buildProgram(): Command {
   const program = new Command('punchcard')
@@ -59,6 +60,13 @@ export function buildProgram(): Command {
     .option('--role <name>', 'role name', 'punchcard_bi')
     .option('--password-env <variable>', 'environment variable holding the password to set')
     .action(async (flags) => grantBiCommand(createContext(), flags));
+
+  const period = program.command('period').description('pay periods');
+  period
+    .command('close')
+    .description('freeze a month of payroll as paid; later changes become restatements')
+    .argument('<month>', 'YYYY-MM')
+    .action(async (month: string) => periodCloseCommand(createContext(), month));
 
   return program;
 }

@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { loadWindow, recordFailedWindow, type WindowCounts } from '../load/load-window.ts';
+import { detectRestatements } from '../load/pay-periods.ts';
 import { finalizeBatch } from './batch.ts';
 import { committedWindows, findResumableRun, finishRun, reopenRun, startRun, windowKey, type RunPlan, type RunStatus } from '../load/ledger.ts';
 import type { DateWindow, Stream } from './stream.ts';
@@ -45,6 +46,8 @@ export interface RunSummary {
   windows: { total: number; succeeded: number; failed: number; skipped: number; alreadyCommitted: number };
   rows: Omit<WindowCounts, 'received'> & { received: number };
   failures: Array<{ stream: string; window: DateWindow; error: string }>;
+  /** Changes this run made to closed pay periods (see reporting.restatements). */
+  restatements: number;
   durationMs: number;
 }
 
@@ -71,6 +74,7 @@ export async function runPlan(options: RunOptions): Promise<RunSummary> {
     windows: { total: tasks.length, succeeded: 0, failed: 0, skipped: 0, alreadyCommitted: 0 },
     rows: { received: 0, inserted: 0, updated: 0, deleted: 0, rejected: 0 },
     failures: [],
+    restatements: 0,
     durationMs: 0,
   };
 
@@ -129,6 +133,10 @@ export async function runPlan(options: RunOptions): Promise<RunSummary> {
       : summary.windows.succeeded === 0 && summary.windows.alreadyCommitted === 0
         ? 'failed'
         : 'partial';
+  if (summary.windows.succeeded > 0) {
+    summary.restatements = await detectRestatements(pool, runId);
+    if (summary.restatements > 0) logger.warn({ restatements: summary.restatements }, 'closed pay periods changed: see reporting.restatements');
+  }
   const firstError = summary.failures[0]?.error;
   await finishRun(pool, runId, summary.status, firstError);
   summary.durationMs = Date.now() - started;

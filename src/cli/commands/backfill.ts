@@ -106,5 +106,6 @@ export function printSummary(summary: RunSummary): void {
     ...summary.failures.slice(0, 10).map((f) => `failed: ${f.stream} ${f.window.start}..${f.window.end}: ${f.error}`),
   ];
   if (summary.failures.length > 10) lines.push(`… and ${summary.failures.length - 10} more failed windows (see punchcard status)`);
+  if (summary.restatements > 0) lines.push(`warning: ${summary.restatements} change(s) to closed pay periods recorded in reporting.restatements`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

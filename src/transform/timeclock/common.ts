@@ -72,7 +72,7 @@ export function intervalColumns(startDate: string, endDate: unknown, interval: R
   };
 }
 
-export function resolveRecordInterval(record: { startDate: unknown; endDate: unknown }, timezone: unknown): Outcome<ResolvedInterval> {
+export function resolveRecordInterval(record: { startDate?: unknown; endDate?: unknown }, timezone: unknown): Outcome<ResolvedInterval> {
   return resolveInterval(record.startDate, record.endDate, timezone);
 }
 

@@ -130,7 +130,7 @@ export function transformTimesheet(result: unknown[], account: string, window: D
 
 type NestedOutcome<T> = { ok: true; record: T; interval: ResolvedInterval } | { ok: false; reason: string };
 
-function nestedInterval<T extends { startDate: unknown; endDate: unknown }>(
+function nestedInterval<T extends { startDate?: unknown; endDate?: unknown }>(
   schema: z.ZodType<T>,
   item: unknown,
   zone: string,
