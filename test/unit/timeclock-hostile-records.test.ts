@@ -40,7 +40,7 @@ const cases: Array<[string, Record<string, unknown>, 'row' | RegExp, string[]?]>
   ['DST gap start', { ...good, startDate: '2025-03-30 02:30:00', endDate: '2025-03-30 10:00:00' }, 'row', ['start_in_dst_gap']],
 ];
 
-describe('hostile TimeClock session records', () => {
+describe(`hostile TimeClock records: ${cases.length} single-record cases plus mixed answers`, () => {
   it.each(cases)('%s', (_name, item, expected, flags) => {
     const batch = finalizeBatch(transformSessions([{ employeeNumber: 1, email: 'e@example.com', sessions: [item, { ...good, startDate: '2025-03-20 08:00:00', endDate: '2025-03-20 09:00:00' }] }], 'acme', window));
     const sessions = batch.tables.find((t) => t.spec.table === 'punchcard.tc_sessions')!.rows;
