@@ -222,6 +222,11 @@ export async function migrate(pool: pg.Pool, opts: MigrateOptions = {}): Promise
   const client = await pool.connect();
   let broken = false;
   let locked = false;
+  // A connection ended by the server while we hold it must fail the next statement, not the process.
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await acquireLock(client, opts.lockTimeoutMs ?? 300_000);
     locked = true;
@@ -273,6 +278,7 @@ export async function migrate(pool: pg.Pool, opts: MigrateOptions = {}): Promise
       });
     }
     // A client whose state is unknown is destroyed, which also frees a lock it may still hold.
+    client.off('error', onError);
     client.release(broken ? true : undefined);
   }
 }

@@ -7,6 +7,7 @@
  * DDL cannot take bind parameters directly, and no value is ever spliced into SQL text here.
  */
 import type { Pool } from 'pg';
+import { inTransaction } from './client.ts';
 
 export interface BiRoleOptions {
   role: string;
@@ -15,9 +16,7 @@ export interface BiRoleOptions {
 }
 
 export async function grantBiRole(pool: Pool, options: BiRoleOptions): Promise<{ created: boolean }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query(`SELECT set_config('punchcard.bi_role', $1, true), set_config('punchcard.bi_password', $2, true)`, [options.role, options.password ?? '']);
     const { rows } = await client.query<{ exists: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS exists', [options.role]);
     const created = !rows[0]!.exists;
@@ -41,12 +40,6 @@ export async function grantBiRole(pool: Pool, options: BiRoleOptions): Promise<{
         EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), r);
       END
       $$`);
-    await client.query('COMMIT');
     return { created };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -4,6 +4,7 @@
  * nothing, so the ledger's "succeeded" means exactly "committed".
  */
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from '../db/client.ts';
 import type { DateWindow, StreamBatch } from '../pipeline/stream.ts';
 import { copyRows, mergeTable } from './merge.ts';
 import { columns } from './table-spec.ts';
@@ -39,9 +40,7 @@ const rejectColumns = columns({
 });
 
 export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: StreamBatch): Promise<WindowCounts> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     // Loads of one stream are serialised across processes; different streams load in parallel.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`punchcard:load:${identity.source}:${identity.account}:${identity.stream}`]);
     const counts: WindowCounts = { received: batch.received, inserted: 0, updated: 0, deleted: 0, rejected: batch.rejects.length };
@@ -74,14 +73,8 @@ export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: St
         counts.rejected,
       ],
     );
-    await client.query('COMMIT');
     return counts;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 async function replaceRejects(client: PoolClient, identity: WindowIdentity, batch: StreamBatch): Promise<void> {

@@ -4,11 +4,10 @@
  */
 import type { Pool } from 'pg';
 import { UsageError } from '../errors.ts';
+import { inTransaction } from '../db/client.ts';
 
 export async function closePeriod(pool: Pool, month: string, closedBy: string): Promise<{ rows: number }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const period = `${month}-01`;
     const inserted = await client.query(`INSERT INTO punchcard.pay_periods (period, closed_by) VALUES ($1::date, $2) ON CONFLICT (period) DO NOTHING`, [period, closedBy]);
     if (inserted.rowCount === 0) throw new UsageError(`pay period ${month} is already closed`);
@@ -20,14 +19,8 @@ export async function closePeriod(pool: Pool, month: string, closedBy: string): 
        WHERE work_date >= $1::date AND work_date < ($1::date + interval '1 month')`,
       [period],
     );
-    await client.query('COMMIT');
     return { rows: snapshot.rowCount ?? 0 };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Records a restatement for every employee-day of a closed month whose net seconds changed since last seen. */

@@ -9,6 +9,7 @@ import { describeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { loadWindow, recordFailedWindow, type WindowCounts } from '../load/load-window.ts';
 import { detectRestatements } from '../load/pay-periods.ts';
+import { withDatabaseRetries } from '../load/retryable.ts';
 import { finalizeBatch } from './batch.ts';
 import { committedWindows, findResumableRun, finishRun, reopenRun, startRun, windowKey, type RunPlan, type RunStatus } from '../load/ledger.ts';
 import type { DateWindow, Stream } from './stream.ts';
@@ -108,7 +109,11 @@ export async function runPlan(options: RunOptions): Promise<RunSummary> {
         try {
           const answer = await task.stream.fetch(task.window);
           const batch = finalizeBatch(task.stream.transform(answer, task.window));
-          const counts = await loadWindow(pool, identity, batch);
+          const counts = await withDatabaseRetries(() => loadWindow(pool, identity, batch), {
+            attempts: 4,
+            baseDelayMs: 200,
+            onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'database error while loading the window; it rolled back, loading it again'),
+          });
           summary.windows.succeeded += 1;
           for (const key of Object.keys(counts) as Array<keyof WindowCounts>) summary.rows[key] += counts[key];
           options.onWindow?.({ task, outcome: 'succeeded', counts, durationMs: Date.now() - windowStarted.getTime() });
