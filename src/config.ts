@@ -55,6 +55,7 @@ const envSchema = z.object({
     .transform((value) => value ?? 'info'),
   PUNCHCARD_ALLOW_INSECURE_HTTP: booleanFlag,
   PUNCHCARD_EXPOSE_PERSONAL_DATA: booleanFlag,
+  PUNCHCARD_RECONCILIATION_TOLERANCE_SECONDS: nonNegativeInt(900, 86_400),
   HTTP_TIMEOUT_MS: positiveInt(30_000, 600_000),
   HTTP_RETRIES: nonNegativeInt(5, 20),
 
@@ -106,6 +107,8 @@ export interface Config {
   logLevel: string;
   allowInsecureHttp: boolean;
   exposePersonalData: boolean;
+  /** Booked and attended time within this many seconds of each other reconcile ("ok"). */
+  reconciliationToleranceSeconds: number;
   http: { timeoutMs: number; retries: number };
   /** undefined when TIMECLOCK_API_TOKEN is not set: the source is not configured. */
   timeclock: TimeclockConfig | undefined;
@@ -143,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     allowInsecureHttp,
     exposePersonalData: e.PUNCHCARD_EXPOSE_PERSONAL_DATA,
+    reconciliationToleranceSeconds: e.PUNCHCARD_RECONCILIATION_TOLERANCE_SECONDS,
     http: { timeoutMs: e.HTTP_TIMEOUT_MS, retries: e.HTTP_RETRIES },
     timeclockUrl,
     timeclock:

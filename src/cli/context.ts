@@ -48,11 +48,12 @@ export async function openWarehouse(context: CommandContext, options: { migrate?
   if (options.migrate ?? true) {
     try {
       await migrate(db.pool, { logger: context.logger });
-      // The views read this setting: personal data reaches reporting only when configured so.
+      // The views read these settings (personal data reaches reporting only when configured so).
       await db.pool.query(
-        `INSERT INTO punchcard.settings (key, value) VALUES ('expose_personal_data', $1)
+        `INSERT INTO punchcard.settings (key, value)
+         VALUES ('expose_personal_data', $1), ('reconciliation_tolerance_seconds', $2)
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value WHERE punchcard.settings.value IS DISTINCT FROM EXCLUDED.value`,
-        [String(context.config.exposePersonalData)],
+        [String(context.config.exposePersonalData), String(context.config.reconciliationToleranceSeconds)],
       );
     } catch (error) {
       await db.close();

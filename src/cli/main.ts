@@ -12,6 +12,8 @@ import { simulateCommand } from './commands/simulate.ts';
 import { demoCommand } from './commands/demo.ts';
 import { grantBiCommand } from './commands/grant-bi.ts';
 import { periodCloseCommand } from './commands/period.ts';
+import { linkCommand } from './commands/link.ts';
+import { reportCommand } from './commands/report.ts';
 
 export function buildProgram(): Command {
   const program = new Command('punchcard')
@@ -60,6 +62,23 @@ export function buildProgram(): Command {
     .option('--role <name>', 'role name', 'punchcard_bi')
     .option('--password-env <variable>', 'environment variable holding the password to set')
     .action(async (flags) => grantBiCommand(createContext(), flags));
+
+  program
+    .command('link')
+    .description('link a TimeClock employee to a clockodo user by hand (wins over number and e-mail matching)')
+    .option('--timeclock <employeeNumber>', 'TimeClock employee number')
+    .option('--clockodo <userId>', 'clockodo user id')
+    .option('--timeclock-account <name>', 'TimeClock account label (default TIMECLOCK_ACCOUNT)')
+    .option('--clockodo-account <name>', 'clockodo account label (default CLOCKODO_ACCOUNT)')
+    .option('--remove', 'remove the manual link of --timeclock')
+    .action(async (flags) => linkCommand(createContext(), flags));
+
+  program
+    .command('report')
+    .description('write the reconciliation report of a month as a self-contained HTML file')
+    .option('--month <YYYY-MM>', 'the month')
+    .option('--out <file>', 'output file (default reconciliation-<month>.html)')
+    .action(async (flags) => reportCommand(createContext(), flags));
 
   const period = program.command('period').description('pay periods');
   period

@@ -1,0 +1,42 @@
+/** `punchcard link --timeclock N --clockodo M`: a manual link that wins over number and e-mail matching. */
+import { hostname, userInfo } from 'node:os';
+import { removeManualLink, setManualLink } from '../../load/links.ts';
+import { UsageError } from '../../errors.ts';
+import { openWarehouse, type CommandContext } from '../context.ts';
+
+export interface LinkFlags {
+  timeclock?: string;
+  clockodo?: string;
+  timeclockAccount?: string;
+  clockodoAccount?: string;
+  remove?: boolean;
+}
+
+function wholeNumber(option: string, value: string | undefined): number {
+  if (value === undefined || !/^\d{1,15}$/.test(value)) throw new UsageError(`${option} must be a whole number, got ${value === undefined ? 'nothing' : `"${value}"`}`);
+  return Number(value);
+}
+
+export async function linkCommand(context: CommandContext, flags: LinkFlags): Promise<void> {
+  const employeeNumber = wholeNumber('--timeclock', flags.timeclock);
+  const timeclockAccount = flags.timeclockAccount ?? context.config.timeclock?.account ?? 'default';
+  if (flags.remove) {
+    const db = await openWarehouse(context);
+    try {
+      const removed = await removeManualLink(db.pool, timeclockAccount, employeeNumber);
+      process.stdout.write(removed ? `removed the manual link of TimeClock employee ${employeeNumber}\n` : `TimeClock employee ${employeeNumber} had no manual link\n`);
+    } finally {
+      await db.close();
+    }
+    return;
+  }
+  const clockodoUserId = wholeNumber('--clockodo', flags.clockodo);
+  const clockodoAccount = flags.clockodoAccount ?? context.config.clockodo?.account ?? 'default';
+  const db = await openWarehouse(context);
+  try {
+    await setManualLink(db.pool, { timeclockAccount, employeeNumber, clockodoAccount, clockodoUserId, createdBy: `${userInfo().username}@${hostname()}` });
+    process.stdout.write(`linked TimeClock employee ${employeeNumber} to clockodo user ${clockodoUserId} (manual link; see reporting.employee_links)\n`);
+  } finally {
+    await db.close();
+  }
+}
