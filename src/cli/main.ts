@@ -12,8 +12,13 @@ import { simulateCommand } from './commands/simulate.ts';
 import { demoCommand } from './commands/demo.ts';
 import { grantBiCommand } from './commands/grant-bi.ts';
 import { periodCloseCommand } from './commands/period.ts';
+import { registerClockodoCommands } from './commands/clockodo.ts';
 import { linkCommand } from './commands/link.ts';
 import { reportCommand } from './commands/report.ts';
+import { syncCommand } from './commands/sync.ts';
+import { workerCommand } from './commands/worker.ts';
+import { statusCommand } from './commands/status.ts';
+import { checkCommand } from './commands/check.ts';
 
 export function buildProgram(): Command {
   const program = new Command('punchcard')
@@ -38,6 +43,39 @@ export function buildProgram(): Command {
     .option('--resume', 'continue the last unfinished backfill of the same range, skipping committed windows')
     .action(async (flags) => {
       await backfillCommand(createContext(), flags);
+    });
+
+  program
+    .command('sync')
+    .description('re-read the last PUNCHCARD_LOOKBACK_DAYS days of every configured source (the nightly job; the simulators when no source has credentials)')
+    .option('--source <name>', 'only this source (timeclock, clockodo)')
+    .option('--streams <list>', 'comma-separated streams (default: all of the source)')
+    .option('--lookback-days <n>', 'days re-read, today included (default PUNCHCARD_LOOKBACK_DAYS, 14)')
+    .option('--window-days <n>', 'days per window (default: per source)')
+    .option('--concurrency <n>', 'windows fetched at once', '2')
+    .option('--demo', 'sync the built-in simulators even when credentials are set')
+    .action(async (flags) => {
+      await syncCommand(createContext(), flags);
+    });
+
+  program
+    .command('worker')
+    .description('run the nightly sync on PUNCHCARD_CRON (in PUNCHCARD_TZ), with /healthz and /metrics on PUNCHCARD_METRICS_PORT')
+    .action(async () => workerCommand(createContext()));
+
+  program
+    .command('status')
+    .description('per stream: latest outcome, last success, freshest synced day; outstanding failed windows; last runs')
+    .option('--json', 'print JSON: { generatedAt, streams, failedWindows, runs }')
+    .action(async (flags) => {
+      await statusCommand(createContext(), flags);
+    });
+
+  program
+    .command('check')
+    .description('check the database, the migrations and each configured source\'s credentials (one line each)')
+    .action(async () => {
+      await checkCommand(createContext());
     });
 
   program
@@ -86,6 +124,8 @@ export function buildProgram(): Command {
     .description('freeze a month of payroll as paid; later changes become restatements')
     .argument('<month>', 'YYYY-MM')
     .action(async (month: string) => periodCloseCommand(createContext(), month));
+
+  registerClockodoCommands(program, () => createContext());
 
   return program;
 }

@@ -26,6 +26,16 @@ export async function startRun(pool: Pool, plan: RunPlan): Promise<number> {
   return Number(rows[0]!.id);
 }
 
+/** A run that did not start because another process holds its lock: one finished row, status 'skipped'. */
+export async function recordSkippedRun(pool: Pool, plan: RunPlan, reason: string): Promise<number> {
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO punchcard.sync_runs (kind, plan_key, sources, streams, range_from, range_to, window_days, host, pid, status, finished_at, error)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'skipped', now(), $10) RETURNING id`,
+    [plan.kind, planKey(plan), plan.sources, plan.streams, plan.from, plan.to, plan.windowDays, hostname(), process.pid, reason],
+  );
+  return Number(rows[0]!.id);
+}
+
 /** The latest run of the same plan that did not finish cleanly, for --resume. */
 export async function findResumableRun(pool: Pool, plan: RunPlan): Promise<number | undefined> {
   const { rows } = await pool.query<{ id: string }>(

@@ -122,7 +122,7 @@ export async function runPlan(options: RunOptions): Promise<RunSummary> {
           summary.windows.failed += 1;
           summary.failures.push({ stream: task.stream.name, window: task.window, error: message });
           log.error({ err: error }, 'window failed');
-          await recordFailedWindow(pool, identity, message).catch((ledgerError) =>
+          await withDatabaseRetries(() => recordFailedWindow(pool, identity, message), { attempts: 4, baseDelayMs: 200 }).catch((ledgerError) =>
             log.error({ err: ledgerError }, 'could not record the failed window in the ledger'),
           );
           options.onWindow?.({ task, outcome: 'failed', error: message, durationMs: Date.now() - windowStarted.getTime() });
@@ -138,12 +138,14 @@ export async function runPlan(options: RunOptions): Promise<RunSummary> {
       : summary.windows.succeeded === 0 && summary.windows.alreadyCommitted === 0
         ? 'failed'
         : 'partial';
+  // Bookkeeping survives a connection lost at the end of the run, like the windows do.
+  const again = <T>(work: () => Promise<T>) => withDatabaseRetries(work, { attempts: 4, baseDelayMs: 200 });
   if (summary.windows.succeeded > 0) {
-    summary.restatements = await detectRestatements(pool, runId);
+    summary.restatements = await again(() => detectRestatements(pool, id));
     if (summary.restatements > 0) logger.warn({ restatements: summary.restatements }, 'closed pay periods changed: see reporting.restatements');
   }
   const firstError = summary.failures[0]?.error;
-  await finishRun(pool, runId, summary.status, firstError);
+  await again(() => finishRun(pool, id, summary.status, firstError));
   summary.durationMs = Date.now() - started;
   return summary;
 }

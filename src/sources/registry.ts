@@ -8,10 +8,11 @@ import type { Logger } from '../logger.ts';
 import type { Stream } from '../pipeline/stream.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './http.ts';
 import { TIMECLOCK_STREAMS, timeclockStreams } from './timeclock/index.ts';
+import { CLOCKODO_STREAMS, clockodoStreams } from './clockodo/index.ts';
 
 export const SOURCES: Record<SourceName, readonly string[]> = {
   timeclock: TIMECLOCK_STREAMS,
-  clockodo: [],
+  clockodo: CLOCKODO_STREAMS,
 };
 
 export interface StreamSelection {
@@ -62,6 +63,9 @@ export function buildStreams(config: Config, selection: StreamSelection, options
   const streams: Stream[] = [];
   if (sources.includes('timeclock') && config.timeclock) {
     streams.push(...timeclockStreams(config.timeclock, { ...transport, logger: options.logger.child({ source: 'timeclock' }) }));
+  }
+  if (sources.includes('clockodo') && config.clockodo) {
+    streams.push(...clockodoStreams(config.clockodo, { ...transport, logger: options.logger.child({ source: 'clockodo' }) }));
   }
   return selection.streams ? streams.filter((s) => selection.streams!.includes(s.name)) : streams;
 }

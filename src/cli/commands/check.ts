@@ -1,0 +1,28 @@
+/**
+ * `punchcard check`: one line per check (database, migrations, each source); exit 1 when any
+ * failed. Changes nothing: migrations are compared, not applied.
+ */
+import { describeError } from '../../errors.ts';
+import { anyFailed, checkDatabase, checkSources, formatChecks, type CheckResult } from '../../ops/check.ts';
+import { openWarehouse, type CommandContext } from '../context.ts';
+
+export async function checkCommand(context: CommandContext): Promise<CheckResult[]> {
+  const where = context.config.databaseUrl ? 'DATABASE_URL' : `embedded, ${context.config.dataDir}/pgdata`;
+  const results: CheckResult[] = [];
+  let db;
+  try {
+    db = await openWarehouse(context, { migrate: false });
+  } catch (error) {
+    results.push({ name: 'database', outcome: 'failed', detail: `unreachable (${where}): ${describeError(error)}` });
+    results.push({ name: 'migrations', outcome: 'skipped', detail: 'the database is unreachable' });
+  }
+  try {
+    if (db) results.push(...(await checkDatabase(db.pool, where)));
+    results.push(...(await checkSources({ config: context.config, logger: context.logger, now: new Date(), signal: context.signal })));
+  } finally {
+    await db?.close();
+  }
+  process.stdout.write(formatChecks(results));
+  if (anyFailed(results)) process.exitCode = 1;
+  return results;
+}

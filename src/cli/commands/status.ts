@@ -1,0 +1,22 @@
+/**
+ * `punchcard status [--json]`: per stream the latest outcome, last success, freshest synced day and
+ * outstanding failed windows (reporting.sync_status), the failed windows themselves and the last
+ * 10 runs. Streams of configured sources that never ran are listed as "never synced".
+ */
+import { readStatus, formatStatus, type StatusReport } from '../../ops/status.ts';
+import { configuredSources, SOURCES } from '../../sources/registry.ts';
+import { openWarehouse, type CommandContext } from '../context.ts';
+
+export async function statusCommand(context: CommandContext, flags: { json?: boolean }): Promise<StatusReport> {
+  const expected = configuredSources(context.config).flatMap((source) =>
+    SOURCES[source].map((stream) => ({ source, account: context.config[source]!.account, stream })),
+  );
+  const db = await openWarehouse(context);
+  try {
+    const report = await readStatus(db.pool, new Date(), expected);
+    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+    return report;
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * `punchcard worker`: the job schedule (jobs/schedule.ts, PUNCHCARD_CRON in PUNCHCARD_TZ) plus
+ * `/healthz` and `/metrics` on PUNCHCARD_METRICS_PORT (src/ops/metrics.ts), until SIGTERM/SIGINT.
+ * Then the schedule stops, a run in flight finishes or rolls back (it stops starting windows on
+ * the same signal), the HTTP server and the database close, and the process exits 0.
+ */
+import { JOBS, startSchedule } from '../../../jobs/schedule.ts';
+import { ConfigError } from '../../errors.ts';
+import { startOpsServer, type OpsServer } from '../../ops/metrics.ts';
+import { openWarehouse, type CommandContext } from '../context.ts';
+
+export async function workerCommand(context: CommandContext): Promise<void> {
+  const { config, logger, signal } = context;
+  const db = await openWarehouse(context);
+  try {
+    const scheduler = startSchedule(JOBS, { config, pool: db.pool, databaseUrl: db.url, logger, signal });
+    let server: OpsServer;
+    try {
+      server = await startOpsServer({ pool: db.pool, port: config.schedule.metricsPort, logger, syncInProgress: () => scheduler.busy() });
+    } catch (error) {
+      await scheduler.stop();
+      if ((error as { code?: string }).code === 'EADDRINUSE') {
+        throw new ConfigError(`PUNCHCARD_METRICS_PORT ${config.schedule.metricsPort} is already in use (0 picks a free port)`, 'PUNCHCARD_METRICS_PORT');
+      }
+      throw error;
+    }
+    logger.info({ port: server.port, healthz: `http://localhost:${server.port}/healthz`, metrics: `http://localhost:${server.port}/metrics` }, 'worker listening');
+
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    logger.info('worker stopping');
+    try {
+      await scheduler.stop();
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await db.close();
+  }
+  logger.info('worker stopped');
+}

@@ -1,0 +1,197 @@
+/**
+ * The scheduled sync (`punchcard sync`, the worker's nightly job): for every configured source,
+ * re-read the last `lookbackDays` local days up to today — "today" in that source's zone — and
+ * load them window by window through the same pipeline as a backfill (kind 'sync' in the ledger).
+ *
+ * Each source runs under its own advisory lock (locks.ts): a second sync of the same source,
+ * from this or another host, records a 'skipped' run and returns without touching the data.
+ * Sources run one after the other; a failing source does not stop the next one.
+ *
+ * Without credentials for any source (or with `demo`), the simulators are synced instead
+ * (demo-sources.ts). `now` is a parameter: nothing here reads the clock to decide the range.
+ */
+import type { Pool } from 'pg';
+import type { Config } from '../config.ts';
+import type { SourceName } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { recordSkippedRun, type RunPlan, type RunStatus } from '../load/ledger.ts';
+import { planTasks } from '../pipeline/plan.ts';
+import { runPlan, type RunSummary, type WindowEvent, type WindowTask } from '../pipeline/run.ts';
+import type { Stream } from '../pipeline/stream.ts';
+import { addDays, todayIn } from '../pipeline/windows.ts';
+import { buildStreams, configuredSources, SOURCES } from '../sources/registry.ts';
+import { withDemoSources } from './demo-sources.ts';
+import { syncLockName, tryAdvisoryLock } from './locks.ts';
+
+export const DEFAULT_SYNC_CONCURRENCY = 2;
+
+export interface SyncRequest {
+  /** The moment the sync is for; "today" is its date in each source's zone. */
+  now: Date;
+  /** Only this source (must have credentials); undefined: every configured source. */
+  source?: string;
+  /** Only these streams of the selected sources. */
+  streams?: string[];
+  /** Local days re-read, today included. */
+  lookbackDays: number;
+  /** Days per window; undefined: each stream's own split. */
+  windowDays?: number;
+  concurrency: number;
+  /** Sync the simulators even when credentials are configured. */
+  demo?: boolean;
+}
+
+export interface SourceProgress {
+  start(total: number, alreadyCommitted: number): void;
+  window(event: WindowEvent): void;
+  stop(): void;
+}
+
+export interface SyncDeps {
+  config: Config;
+  pool: Pool;
+  /** The database the pool is connected to; each source's lock gets a connection of its own. */
+  databaseUrl: string;
+  logger: Logger;
+  /** Stops starting windows; windows in flight finish or roll back. */
+  signal?: AbortSignal;
+  /** Environment for the demo configuration (zones, HTTP settings). Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Progress of one source's run (a bar on a terminal); default: nothing beyond the run's own logs. */
+  progress?: (source: SourceName) => SourceProgress;
+}
+
+/** One source's share of a sync, before anything runs. Pure data. */
+export interface SourceSyncPlan {
+  source: SourceName;
+  timezone: string;
+  from: string;
+  to: string;
+  streams: Stream[];
+  tasks: WindowTask[];
+  plan: RunPlan;
+}
+
+export interface SourceSyncResult {
+  source: SourceName;
+  from: string;
+  to: string;
+  runId: number;
+  status: RunStatus;
+  /** Undefined when the run was skipped. */
+  summary?: RunSummary;
+  /** Why the run was skipped. */
+  reason?: string;
+}
+
+export interface SyncResult {
+  demo: boolean;
+  /** The worst outcome: interrupted > failed > partial > succeeded > skipped. */
+  status: RunStatus;
+  sources: SourceSyncResult[];
+}
+
+/** Whether a sync runs on the simulators: asked for, or no credentials at all and no --source. */
+export function isDemoSync(config: Config, request: Pick<SyncRequest, 'demo' | 'source'>): boolean {
+  return request.demo === true || (request.source === undefined && configuredSources(config).length === 0);
+}
+
+/** The time zone whose calendar a source's windows use. */
+export function sourceTimezone(config: Config, source: SourceName): string {
+  const zone = config[source]?.timezone;
+  if (zone === undefined) throw new Error(`source ${source} is not configured`);
+  return zone;
+}
+
+/** The range and windows of each source: `lookbackDays` days ending today in the source's zone. Pure. */
+export function planSync(streams: Stream[], config: Config, request: Pick<SyncRequest, 'now' | 'lookbackDays' | 'windowDays'>): SourceSyncPlan[] {
+  const bySource = new Map<SourceName, Stream[]>();
+  for (const stream of streams) bySource.set(stream.source, [...(bySource.get(stream.source) ?? []), stream]);
+  return [...bySource].map(([source, sourceStreams]) => {
+    const timezone = sourceTimezone(config, source);
+    const to = todayIn(timezone, request.now);
+    const from = addDays(to, -(request.lookbackDays - 1));
+    return {
+      source,
+      timezone,
+      from,
+      to,
+      streams: sourceStreams,
+      tasks: planTasks(sourceStreams, from, to, request.windowDays),
+      plan: {
+        kind: 'sync',
+        sources: [source],
+        streams: sourceStreams.map((s) => `${s.source}.${s.name}`),
+        from,
+        to,
+        windowDays: request.windowDays ?? 0,
+      },
+    };
+  });
+}
+
+/** The function `punchcard sync` and the worker's nightly job both call. */
+export async function runSync(deps: SyncDeps, request: SyncRequest): Promise<SyncResult> {
+  if (isDemoSync(deps.config, request)) {
+    if (request.demo !== true) deps.logger.warn('no source has credentials (TIMECLOCK_API_TOKEN, CLOCKODO_API_USER + CLOCKODO_API_KEY): running in demo mode');
+    return withDemoSources(deps.env ?? process.env, deps.logger, async (config) => ({ ...(await syncSources({ ...deps, config }, request)), demo: true }));
+  }
+  return syncSources(deps, request);
+}
+
+async function syncSources(deps: SyncDeps, request: SyncRequest): Promise<SyncResult> {
+  const { config, logger } = deps;
+  // Throws a UsageError for an unknown stream or a --source without credentials.
+  const streams = buildStreams(config, { source: request.source, streams: request.streams }, { logger, signal: deps.signal });
+  if (request.source === undefined) {
+    const configured = configuredSources(config);
+    for (const source of Object.keys(SOURCES) as SourceName[]) {
+      if (!configured.includes(source)) logger.info({ source }, `${source} has no credentials; skipping it`);
+    }
+  }
+  const results: SourceSyncResult[] = [];
+  for (const sourcePlan of planSync(streams, config, request)) {
+    if (deps.signal?.aborted) break;
+    results.push(await syncSource(deps, request, sourcePlan));
+  }
+  return { demo: false, status: worstStatus(results.map((r) => r.status)), sources: results };
+}
+
+async function syncSource(deps: SyncDeps, request: SyncRequest, sourcePlan: SourceSyncPlan): Promise<SourceSyncResult> {
+  const { source, from, to, plan } = sourcePlan;
+  const log = deps.logger.child({ source, kind: 'sync' });
+  const attempt = await tryAdvisoryLock(deps.databaseUrl, syncLockName(source), log);
+  if (!attempt.acquired) {
+    const reason = `another sync of ${source} is running${attempt.holder ? ` (${attempt.holder})` : ''}`;
+    const runId = await recordSkippedRun(deps.pool, plan, reason);
+    log.warn({ runId, holder: attempt.holder }, `another sync of ${source} is running; skipping`);
+    return { source, from, to, runId, status: 'skipped', reason };
+  }
+  const progress = deps.progress?.(source);
+  try {
+    log.info({ from, to, timezone: sourcePlan.timezone, windows: sourcePlan.tasks.length }, `syncing ${source}`);
+    const summary = await runPlan({
+      pool: deps.pool,
+      logger: log,
+      plan,
+      tasks: sourcePlan.tasks,
+      concurrency: request.concurrency,
+      signal: deps.signal,
+      onStart: (total, done) => progress?.start(total, done),
+      onWindow: (event) => progress?.window(event),
+    });
+    const level = summary.status === 'succeeded' ? 'info' : 'warn';
+    log[level]({ runId: summary.runId, status: summary.status, windows: summary.windows, rows: summary.rows, ms: summary.durationMs }, `sync of ${source} ${summary.status}`);
+    return { source, from, to, runId: summary.runId, status: summary.status, summary };
+  } finally {
+    progress?.stop();
+    await attempt.lock.release();
+  }
+}
+
+const SEVERITY: RunStatus[] = ['skipped', 'succeeded', 'partial', 'failed', 'interrupted'];
+
+export function worstStatus(statuses: RunStatus[]): RunStatus {
+  if (statuses.length === 0) return 'skipped';
+  return statuses.reduce((worst, status) => (SEVERITY.indexOf(status) > SEVERITY.indexOf(worst) ? status : worst));
+}

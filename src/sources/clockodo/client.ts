@@ -1,0 +1,427 @@
+/**
+ * clockodo REST client (https://my.clockodo.com/api): auth headers, the query encoding clockodo's
+ * PHP backend expects, both documented error body shapes, the shared retry policy (../http.ts),
+ * and a throttle for entrygroups GETs.
+ *
+ * Auth: `X-ClockodoApiUser` + `X-ClockodoApiKey`, plus `X-Clockodo-External-Application`
+ * ("<application>;<contact e-mail>") on every request.
+ *
+ * Query encoding: arrays and filters are written with literal brackets exactly as the API
+ * document shows them (`grouping[]=customers_id&grouping[]=users_id`, `filter[users_id]=7`);
+ * stamps keep their colons (`time_since=2026-09-01T00:00:00Z`); everything else is
+ * percent-encoded. A server that decodes the query (PHP, the simulator) reads `%5B%5D` the same,
+ * but the literal form is what the document specifies and what we test.
+ *
+ * Throttle: clockodo allows 900 requests/minute per user, but entrygroups GETs are reported to be
+ * limited to about 10 per minute. Every entrygroups GET (retries included) waits for a slot: request
+ * starts are at least 60 s / CLOCKODO_ENTRYGROUPS_PER_MINUTE apart. A 429 still happens (other
+ * clients share the limit) and is retried after Retry-After by the shared policy.
+ *
+ * Two-step PUT/DELETE (edit and delete time entries): the first call (no confirm_key) only counts
+ * and is retried like any read. The confirming call is NOT idempotent: it is retried only after a
+ * 429 (the server refused it before doing anything); a timeout, reset or 5xx ends with a message
+ * that the outcome is unknown. A 4xx on it means the key was refused (unknown, expired, used, or
+ * issued for other parameters).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SourceError, safeExcerpt } from '../../errors.ts';
+import { httpStatusError, parseJsonBody, sendOnce, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
+
+export const BUDGET_TYPES = ['strict', 'strict-completed', 'strict-incomplete', 'soft', 'soft-completed', 'soft-incomplete', 'without', 'without-strict'] as const;
+export type BudgetType = (typeof BUDGET_TYPES)[number];
+
+/** `filter[...]` of entrygroups (ids use 0 for "none", e.g. entries without a project). */
+export interface EntryFilter {
+  users_id?: number;
+  customers_id?: number;
+  projects_id?: number;
+  subprojects_id?: number;
+  services_id?: number;
+  lumpsum_services_id?: number;
+  teams_id?: number;
+  billable?: number;
+  text?: string;
+  texts_id?: number;
+  budget_type?: BudgetType;
+}
+
+/** Order in which filters are written (stable, so a request and its confirmation are identical). */
+export const FILTER_KEYS = [
+  'users_id',
+  'customers_id',
+  'projects_id',
+  'subprojects_id',
+  'services_id',
+  'lumpsum_services_id',
+  'teams_id',
+  'billable',
+  'text',
+  'texts_id',
+  'budget_type',
+] as const satisfies ReadonlyArray<keyof EntryFilter>;
+
+/** New values of PUT entrygroups. */
+export interface NewValues {
+  users_id?: number;
+  customers_id?: number;
+  projects_id?: number;
+  services_id?: number;
+  lumpsum_services_id?: number;
+  billable?: number;
+  texts_id?: number;
+  text?: string;
+  hourly_rate?: number;
+}
+
+export const NEW_VALUE_KEYS = [
+  'users_id',
+  'customers_id',
+  'projects_id',
+  'services_id',
+  'lumpsum_services_id',
+  'billable',
+  'texts_id',
+  'text',
+  'hourly_rate',
+] as const satisfies ReadonlyArray<keyof NewValues>;
+
+export interface EntrygroupsQuery {
+  timeSince: string; // YYYY-MM-DDTHH:MM:SSZ
+  timeUntil: string;
+  grouping: readonly string[];
+  filter?: EntryFilter;
+  roundToMinutes?: number;
+}
+
+/** Which entries a PUT/DELETE applies to, and (PUT) what to set. */
+export interface EntrygroupsChange {
+  timeSince: string;
+  timeUntil: string;
+  filter: EntryFilter;
+  /** Required for edit, ignored for delete. */
+  values?: NewValues;
+}
+
+export type ChangeKind = 'edit' | 'delete';
+
+export interface ConfirmRequest {
+  confirmKey: string;
+  affectedEntries: number;
+}
+
+export interface UsersListing {
+  users: unknown[];
+  pages: number;
+  /** `paging.count_items` of the last page, when sent. */
+  countItems: number | undefined;
+}
+
+export interface ClockodoClient {
+  /** GET /v2/entrygroups: the parsed answer object (`{"groups": ...}`), throttled. */
+  entrygroups(query: EntrygroupsQuery): Promise<Record<string, unknown>>;
+  /** GET /v3/users, every page. */
+  users(): Promise<UsersListing>;
+  /** First step of PUT (edit) / DELETE: counts the entries and returns a confirm key. Changes nothing. */
+  requestChange(kind: ChangeKind, change: EntrygroupsChange): Promise<ConfirmRequest>;
+  /** Second step: the same request with the confirm key. Returns how many entries changed. */
+  confirmChange(kind: ChangeKind, change: EntrygroupsChange, confirmKey: string): Promise<number>;
+}
+
+/** Time and waiting, injectable so tests of the throttle do not sleep. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
+};
+
+export interface ClockodoClientOptions extends Omit<HttpTransportOptions, 'source' | 'secrets'> {
+  /** Base URL, e.g. https://my.clockodo.com/api (no trailing slash needed). */
+  url: string;
+  user: string;
+  apiKey: string;
+  externalApplication: string;
+  entrygroupsPerMinute: number;
+  clock?: Clock;
+  /** items_per_page for /v3/users (at most 1000). */
+  usersPerPage?: number;
+}
+
+/** Minimum interval between request starts; reservations are taken in call order. */
+export function createIntervalLimiter(perMinute: number, clock: Clock = systemClock): { acquire(signal?: AbortSignal): Promise<void> } {
+  const interval = 60_000 / perMinute;
+  let next = Number.NEGATIVE_INFINITY;
+  return {
+    async acquire(signal) {
+      const now = clock.now();
+      const at = Math.max(now, next);
+      next = at + interval;
+      if (at > now) await clock.sleep(at - now, signal);
+    },
+  };
+}
+
+// ---- encoding ------------------------------------------------------------------------------------
+
+type Param = [string, string | number];
+
+/** Percent-encodes a key, keeping the brackets of `grouping[]` / `filter[x]` literal. */
+function encodeKey(key: string): string {
+  return encodeURIComponent(key).replace(/%5B/gi, '[').replace(/%5D/gi, ']');
+}
+
+/** Percent-encodes a value, keeping the colons of stamps literal. */
+function encodeValue(value: string | number): string {
+  return encodeURIComponent(String(value)).replace(/%3A/gi, ':');
+}
+
+export function encodeQuery(params: readonly Param[]): string {
+  return params.map(([key, value]) => `${encodeKey(key)}=${encodeValue(value)}`).join('&');
+}
+
+function filterParams(filter: EntryFilter | undefined): Param[] {
+  const params: Param[] = [];
+  for (const key of FILTER_KEYS) {
+    const value = filter?.[key];
+    if (value !== undefined) params.push([`filter[${key}]`, value]);
+  }
+  return params;
+}
+
+/** The query string of GET /v2/entrygroups. */
+export function entrygroupsQueryString(query: EntrygroupsQuery): string {
+  const params: Param[] = [
+    ['time_since', query.timeSince],
+    ['time_until', query.timeUntil],
+    ...query.grouping.map((level): Param => ['grouping[]', level]),
+    ...filterParams(query.filter),
+  ];
+  if (query.roundToMinutes !== undefined && query.roundToMinutes > 0) params.push(['round_to_minutes', query.roundToMinutes]);
+  return encodeQuery(params);
+}
+
+/** The query string of DELETE /v2/entrygroups (DELETE sends query parameters). */
+export function deleteQueryString(change: EntrygroupsChange, confirmKey?: string): string {
+  const params: Param[] = [['time_since', change.timeSince], ['time_until', change.timeUntil], ...filterParams(change.filter)];
+  if (confirmKey !== undefined) params.push(['confirm_key', confirmKey]);
+  return encodeQuery(params);
+}
+
+/** The JSON body of PUT /v2/entrygroups: stamps, a `filter` object, top-level new values, confirm_key. */
+export function editBody(change: EntrygroupsChange, confirmKey?: string): Record<string, unknown> {
+  const body: Record<string, unknown> = { time_since: change.timeSince, time_until: change.timeUntil };
+  const filter: Record<string, unknown> = {};
+  for (const key of FILTER_KEYS) if (change.filter[key] !== undefined) filter[key] = change.filter[key];
+  if (Object.keys(filter).length > 0) body.filter = filter;
+  for (const key of NEW_VALUE_KEYS) if (change.values?.[key] !== undefined) body[key] = change.values[key];
+  if (confirmKey !== undefined) body.confirm_key = confirmKey;
+  return body;
+}
+
+// ---- errors --------------------------------------------------------------------------------------
+
+/**
+ * The server's own words from an error body, in either documented shape:
+ * `{"error": {"code"?, "message", "fields": [...]}}` (v2) or
+ * `{"errors": [{"type", "message", "details", "path"}]}` (newer endpoints). Undefined when neither.
+ */
+export function clockodoErrorMessage(body: unknown): string | undefined {
+  let parsed = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!parsed || typeof parsed !== 'object') return undefined;
+  const { error, errors } = parsed as { error?: unknown; errors?: unknown };
+  if (error && typeof error === 'object' && !Array.isArray(error)) {
+    const e = error as { code?: unknown; message?: unknown; fields?: unknown };
+    const message = typeof e.message === 'string' && e.message.trim() !== '' ? e.message : 'no message';
+    const extras: string[] = [];
+    if (typeof e.code === 'string' || typeof e.code === 'number') extras.push(`code ${e.code}`);
+    if (Array.isArray(e.fields) && e.fields.length > 0) extras.push(`fields: ${e.fields.map(String).join(', ')}`);
+    return extras.length > 0 ? `${message} (${extras.join('; ')})` : message;
+  }
+  if (typeof error === 'string' && error.trim() !== '') return error;
+  if (Array.isArray(errors) && errors.length > 0) {
+    return errors
+      .map((item) => {
+        if (!item || typeof item !== 'object') return String(item);
+        const e = item as { type?: unknown; message?: unknown; details?: unknown; path?: unknown };
+        let text = typeof e.message === 'string' ? e.message : 'no message';
+        const details = typeof e.details === 'string' ? e.details : e.details !== undefined && e.details !== null ? JSON.stringify(e.details) : undefined;
+        const path = typeof e.path === 'string' ? e.path : Array.isArray(e.path) ? e.path.join('.') : undefined;
+        const extras = [details, path && !(details ?? '').includes(path) ? `at ${path}` : undefined].filter(Boolean);
+        if (extras.length > 0) text += ` (${extras.join('; ')})`;
+        return text;
+      })
+      .join('; ');
+  }
+  return undefined;
+}
+
+// ---- client --------------------------------------------------------------------------------------
+
+export function createClockodoClient(options: ClockodoClientOptions): ClockodoClient {
+  const transport: HttpTransportOptions = { ...options, source: 'clockodo', secrets: [options.apiKey] };
+  const base = options.url.replace(/\/+$/, '');
+  const limiter = createIntervalLimiter(options.entrygroupsPerMinute, options.clock ?? systemClock);
+  const perPage = Math.min(1000, Math.max(1, options.usersPerPage ?? 1000));
+  const headers = {
+    accept: 'application/json',
+    'X-ClockodoApiUser': options.user,
+    'X-ClockodoApiKey': options.apiKey,
+    'X-Clockodo-External-Application': options.externalApplication,
+  };
+
+  function invalid(operation: string, what: string, body: string): SourceError {
+    return new SourceError(`clockodo ${operation}: ${what}`, {
+      source: 'clockodo',
+      kind: 'invalid-response',
+      retryable: false,
+      operation,
+      excerpt: safeExcerpt(body, [options.apiKey]),
+    });
+  }
+
+  /** One request; non-2xx answers become SourceErrors quoting the server's message. */
+  async function send(operation: string, method: string, path: string, query: string, body?: unknown): Promise<{ answer: HttpAnswer; json: unknown }> {
+    const url = `${base}${path}${query ? `?${query}` : ''}`;
+    const init: RequestInit = { method, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' } };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const answer = await sendOnce(transport, operation, url, init);
+    if (answer.status < 200 || answer.status >= 300) throw httpStatusError(transport, operation, answer, clockodoErrorMessage(answer.body));
+    const json = parseJsonBody(transport, operation, answer);
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw invalid(operation, 'answer is not a JSON object', answer.body);
+    const said = clockodoErrorMessage(json);
+    if (said !== undefined) {
+      // An error body with a 2xx status: the request was not carried out.
+      throw new SourceError(`clockodo ${operation}: request refused (HTTP ${answer.status}): ${safeExcerpt(said, [options.apiKey])}`, {
+        source: 'clockodo',
+        kind: 'client',
+        retryable: false,
+        status: answer.status,
+        operation,
+        excerpt: safeExcerpt(answer.body, [options.apiKey]),
+      });
+    }
+    return { answer, json };
+  }
+
+  async function entrygroups(query: EntrygroupsQuery): Promise<Record<string, unknown>> {
+    const operation = `GET entrygroups ${query.timeSince}..${query.timeUntil}`;
+    const queryString = entrygroupsQueryString(query);
+    return withRetries(transport, operation, async () => {
+      await limiter.acquire(options.signal);
+      const { answer, json } = await send(operation, 'GET', '/v2/entrygroups', queryString);
+      const groups = (json as { groups?: unknown }).groups;
+      if (groups === undefined || groups === null || typeof groups !== 'object') {
+        throw invalid(operation, 'answer has no "groups" list', answer.body);
+      }
+      return json as Record<string, unknown>;
+    });
+  }
+
+  async function users(): Promise<UsersListing> {
+    const all: unknown[] = [];
+    let countItems: number | undefined;
+    for (let page = 1; ; page++) {
+      const operation = `GET users page ${page}`;
+      const { data, paging } = await withRetries(transport, operation, async () => {
+        const { answer, json } = await send(operation, 'GET', '/v3/users', encodeQuery([['page', page], ['items_per_page', perPage]]));
+        const body = json as { data?: unknown; users?: unknown; paging?: unknown };
+        const list = body.data ?? body.users;
+        if (!Array.isArray(list)) throw invalid(operation, 'answer has no "data" list', answer.body);
+        const info = body.paging && typeof body.paging === 'object' ? (body.paging as Record<string, unknown>) : undefined;
+        return { data: list, paging: info };
+      });
+      all.push(...data);
+      const countPages = Number(paging?.count_pages);
+      if (paging?.count_items !== undefined) countItems = Number(paging.count_items);
+      const more = Number.isInteger(countPages) ? page < countPages : data.length >= perPage;
+      if (!more || data.length === 0) {
+        // The list is loaded as a complete snapshot (missing users are marked deleted): a list that
+        // changed while it was paged is not complete, so it is not used.
+        if (countItems !== undefined && Number.isInteger(countItems) && countItems !== all.length) {
+          throw invalid(operation, `paging announced ${countItems} users but ${all.length} arrived (the list changed while it was read?)`, '');
+        }
+        return { users: all, pages: page, countItems };
+      }
+      if (page >= 10_000) throw invalid(operation, 'more than 10000 pages of users', '');
+    }
+  }
+
+  function changeRequest(kind: ChangeKind, change: EntrygroupsChange, confirmKey?: string): { method: string; query: string; body?: unknown } {
+    return kind === 'edit'
+      ? { method: 'PUT', query: '', body: editBody(change, confirmKey) }
+      : { method: 'DELETE', query: deleteQueryString(change, confirmKey) };
+  }
+
+  async function requestChange(kind: ChangeKind, change: EntrygroupsChange): Promise<ConfirmRequest> {
+    const { method, query, body } = changeRequest(kind, change);
+    const operation = `${method} entrygroups ${change.timeSince}..${change.timeUntil}`;
+    return withRetries(transport, operation, async () => {
+      const { answer, json } = await send(operation, method, '/v2/entrygroups', query, body);
+      const { confirm_key: key, affected_entries: affected } = json as { confirm_key?: unknown; affected_entries?: unknown };
+      const count = typeof affected === 'string' && /^\d+$/.test(affected) ? Number(affected) : affected;
+      if (typeof key !== 'string' || key === '' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+        throw invalid(operation, 'answer lacks "confirm_key" and "affected_entries"', answer.body);
+      }
+      return { confirmKey: key, affectedEntries: count };
+    });
+  }
+
+  async function confirmChange(kind: ChangeKind, change: EntrygroupsChange, confirmKey: string): Promise<number> {
+    const { method, query, body } = changeRequest(kind, change, confirmKey);
+    const operation = `${method} entrygroups ${change.timeSince}..${change.timeUntil} (confirming)`;
+    return withRetries(transport, operation, async () => {
+      let result: { answer: HttpAnswer; json: unknown };
+      try {
+        result = await send(operation, method, '/v2/entrygroups', query, body);
+      } catch (error) {
+        throw confirmFailure(operation, error);
+      }
+      const { answer, json } = result;
+      const answerBody = json as { success?: unknown; edited_entries?: unknown; deleted_entries?: unknown };
+      const preferred = kind === 'edit' ? answerBody.edited_entries : answerBody.deleted_entries;
+      // The German page names the delete count `deleted_entries`, the reference `edited_entries`.
+      const raw = preferred ?? answerBody.edited_entries ?? answerBody.deleted_entries;
+      const count = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+      if (answerBody.success === false) throw invalid(operation, 'clockodo answered "success": false; check the entries in clockodo', answer.body);
+      if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+        throw invalid(operation, `answer lacks "${kind === 'edit' ? 'edited_entries' : 'deleted_entries'}"; the change may have been applied: check clockodo`, answer.body);
+      }
+      return count;
+    });
+  }
+
+  return { entrygroups, users, requestChange, confirmChange };
+}
+
+/**
+ * What a failed confirming call means. 429: refused before anything happened, retried. Other 4xx
+ * (but 401/403): the confirm key was refused. Timeouts, resets, 5xx and unreadable answers: the
+ * outcome is unknown and the call is not repeated.
+ */
+function confirmFailure(operation: string, error: unknown): unknown {
+  if (!(error instanceof SourceError)) return error;
+  if (error.kind === 'rate-limit' || error.kind === 'auth') return error;
+  const details = { source: error.source, status: error.status, excerpt: error.excerpt, operation };
+  if (error.kind === 'client') {
+    const said = error.message.replace(/^clockodo .*?: request refused /, '');
+    return new SourceError(
+      `clockodo ${operation}: the confirm key was refused ${said}. Nothing was changed by this call; run the command again for a new count and key`,
+      { ...details, kind: 'client', retryable: false },
+    );
+  }
+  return new SourceError(
+    `clockodo ${operation}: ${error.message.replace(/^clockodo .*?: /, '')}. The outcome is unknown: clockodo may or may not have applied the change, ` +
+      'and a confirmed change is not sent twice. Check the entries in clockodo (or re-sync them) before trying again',
+    { ...details, kind: error.kind, retryable: false },
+  );
+}

@@ -1,0 +1,89 @@
+/**
+ * `punchcard worker` as a process: a one-second schedule against the simulator runs syncs that
+ * never overlap, records them in the ledger, shows them on /metrics, and SIGTERM ends it cleanly.
+ */
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTimeclockSimulator, type TimeclockSimulator } from '../../src/simulators/timeclock/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { CLI, cliEnv } from '../support/cli.ts';
+
+const TOKEN = 'test-token-worker-5b2a';
+
+let sim: TimeclockSimulator;
+let db: TestDatabase;
+
+beforeAll(async () => {
+  // The worker reads the real clock, so the simulator's "today" is the real one.
+  sim = await startTimeclockSimulator({ token: TOKEN, seed: 42, employees: 4, latencyMs: 300 });
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await sim?.close();
+  await db?.drop();
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('punchcard worker', () => {
+  it('runs the schedule without overlapping runs, serves /metrics and /healthz, and stops on SIGTERM with exit 0', async () => {
+    const env = cliEnv({
+      DATABASE_URL: db.url,
+      TIMECLOCK_API_URL: sim.url,
+      TIMECLOCK_API_TOKEN: TOKEN,
+      PUNCHCARD_CRON: '* * * * * *',
+      PUNCHCARD_METRICS_PORT: '0',
+      PUNCHCARD_LOOKBACK_DAYS: '2',
+      LOG_LEVEL: 'info',
+    });
+    const child = spawn(process.execPath, [CLI, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout.resume();
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const logs = () => stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+
+    try {
+      const port = await until('the worker to listen', async () => logs().find((l) => l.msg === 'worker listening')?.port as number | undefined);
+      const metrics = await until('a sync on /metrics', async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /^punchcard_runs_total\{status="succeeded"\} [1-9]/m.test(text) ? text : undefined;
+      });
+      expect(metrics).toMatch(/^punchcard_last_success_timestamp_seconds\{source="timeclock",stream="sessions"\} \d{10}(\.\d+)?$/m);
+      expect(metrics).toMatch(/^punchcard_rows_loaded_total\{source="timeclock",stream="sessions",kind="inserted"\} [1-9]\d*$/m);
+      expect(metrics).toMatch(/^punchcard_window_errors_total\{source="timeclock",stream="sessions"\} 0$/m);
+      expect(metrics).toMatch(/^# TYPE punchcard_runs_total counter$/m);
+
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      // Runs take longer than a second (300 ms per request): ticks meanwhile are skipped in-process.
+      await until('a skipped tick', async () => (logs().some((l) => l.msg === 'the previous run is still going; skipping this tick') ? true : undefined));
+    } finally {
+      const stopping = Date.now();
+      child.kill('SIGTERM');
+      const { code } = await exited;
+      const stoppedIn = Date.now() - stopping;
+      expect({ code, stoppedIn: stoppedIn < 8_000 }).toEqual({ code: 0, stoppedIn: true });
+    }
+    expect(logs().map((l) => l.msg)).toContain('worker stopped');
+
+    const { rows: runs } = await db.pool.query<{ kind: string; status: string; started_at: Date; finished_at: Date | null }>(
+      `SELECT kind, status, started_at, finished_at FROM punchcard.sync_runs ORDER BY id`,
+    );
+    expect(runs.length).toBeGreaterThan(0);
+    expect(runs.every((r) => r.kind === 'sync' && r.finished_at !== null)).toBe(true);
+    expect(runs.filter((r) => r.status === 'succeeded').length).toBeGreaterThan(0);
+    // Never two at once, and never a 'skipped' run: the in-process guard stops a tick before the lock does.
+    expect(runs.map((r) => r.status)).not.toContain('skipped');
+    for (let i = 1; i < runs.length; i++) expect(runs[i]!.started_at.getTime()).toBeGreaterThanOrEqual(runs[i - 1]!.finished_at!.getTime());
+  });
+});
