@@ -159,7 +159,8 @@ async function syncSources(deps: SyncDeps, request: SyncRequest): Promise<SyncRe
 
 async function syncSource(deps: SyncDeps, request: SyncRequest, sourcePlan: SourceSyncPlan): Promise<SourceSyncResult> {
   const { source, from, to, plan } = sourcePlan;
-  const log = deps.logger.child({ source, kind: 'sync' });
+  const runLog = deps.logger.child({ kind: 'sync' });
+  const log = runLog.child({ source });
   const attempt = await tryAdvisoryLock(deps.databaseUrl, syncLockName(source), log);
   if (!attempt.acquired) {
     const reason = `another sync of ${source} is running${attempt.holder ? ` (${attempt.holder})` : ''}`;
@@ -172,7 +173,7 @@ async function syncSource(deps: SyncDeps, request: SyncRequest, sourcePlan: Sour
     log.info({ from, to, timezone: sourcePlan.timezone, windows: sourcePlan.tasks.length }, `syncing ${source}`);
     const summary = await runPlan({
       pool: deps.pool,
-      logger: log,
+      logger: runLog, // its window loggers add the source
       plan,
       tasks: sourcePlan.tasks,
       concurrency: request.concurrency,

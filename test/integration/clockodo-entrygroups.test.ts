@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClockodoSimulator, type ClockodoSimulator } from '../../src/simulators/clockodo/index.ts';
 import { TimeclockDataset } from '../../src/simulators/timeclock/index.ts';
-import { addDays, eachDay } from '../../src/pipeline/windows.ts';
+import { DateTime } from 'luxon';
+import { addDays } from '../../src/pipeline/windows.ts';
+import { utcBoundsOfLocalDays } from '../../src/transform/clockodo/time.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { cliEnv, runCli } from '../support/cli.ts';
 
@@ -50,14 +52,16 @@ async function viewSeconds(): Promise<Map<string, number>> {
   const { rows } = await db.pool.query(`SELECT users_id::int AS u, work_date::text AS d, sum(seconds)::int AS s FROM reporting.clockodo_time GROUP BY 1, 2`);
   return new Map(rows.map((r) => [`${r.u}|${r.d}`, r.s]));
 }
+/** The simulator's raw entries of the range summed per user and Berlin day, independently of entrygroups. */
 function truthSeconds(): Map<string, number> {
   const truth = new Map<string, number>();
-  for (const user of sim.dataset.users) {
-    for (const day of eachDay({ start: FROM, end: TO })) {
-      const seconds = sim.dataset.bookedSeconds(user.id, day);
-      if (seconds > 0) truth.set(`${user.id}|${day}`, seconds);
-    }
+  const { timeSince, timeUntil } = utcBoundsOfLocalDays({ start: FROM, end: TO }, 'Europe/Berlin');
+  for (const entry of sim.dataset.entriesBetween(timeSince, timeUntil)) {
+    const day = DateTime.fromISO(entry.time_since, { zone: 'UTC' }).setZone('Europe/Berlin').toISODate();
+    const key = `${entry.users_id}|${day}`;
+    truth.set(key, (truth.get(key) ?? 0) + entry.duration);
   }
+  for (const [key, seconds] of truth) if (seconds === 0) truth.delete(key);
   return truth;
 }
 
@@ -137,6 +141,19 @@ describe('clockodo backfill', () => {
       { grouping: 'users_id,day,customers_id,projects_id,services_id,billable', live: 0 },
     ]);
     expect(rows[0].live).toBeGreaterThan(0);
+  });
+
+  it('merges the repeated "without project" group 0 when projects come first and customers are not grouped', async () => {
+    const result = await backfill({ CLOCKODO_GROUPING: 'projects_id,day,users_id' });
+    expect(result.code).toBe(0);
+    expect((await lastRun()).every((w) => w.status === 'succeeded' && w.rejected === 0)).toBe(true);
+    expect(await viewSeconds()).toEqual(truthSeconds());
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS merged, bool_and(projects_id = 0) AS all_without_project, bool_and(customers_id IS NULL) AS no_customer_level
+       FROM punchcard.ck_entrygroups WHERE deleted_at IS NULL AND 'merged_duplicate_groups' = ANY (flags)`,
+    );
+    expect(rows[0]).toMatchObject({ all_without_project: true, no_customer_level: true });
+    expect(rows[0].merged).toBeGreaterThan(0);
   });
 
   it('refuses a grouping without day before any request', async () => {

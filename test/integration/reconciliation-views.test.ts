@@ -3,6 +3,9 @@
  * bookings: a DST day, a shift across midnight, an open session, people unmatched on each side,
  * an e-mail match and a manual link.
  */
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transformTimesheet } from '../../src/transform/timeclock/timesheet.ts';
 import { transformUsers } from '../../src/transform/clockodo/users.ts';
@@ -110,5 +113,21 @@ describe('employee links and reconciliation', () => {
              days, days_ok, days_under_booked AS under, days_no_attendance AS no_attendance
       FROM reporting.reconciliation_monthly WHERE employee_number = 3001`);
     expect(rows).toEqual([{ employee_number: 3001, month: '2025-10', net: 88_200, booked: 86_800, days: 4, days_ok: 2, under: 1, no_attendance: 1 }]);
+  });
+
+  it('writes the month as a self-contained HTML report, readable by its owner only', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'punchcard-report-')), 'report.html');
+    const result = await runCli(['report', '--month', '2025-10', '--out', out], cliEnv({ DATABASE_URL: db.url }));
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/wrote .*report.html: 5 people, 6 days that do not reconcile/);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const html = readFileSync(out, 'utf8');
+    expect(html).not.toMatch(/<script|<link|src="http/); // nothing to fetch: opens from disk
+    const chart = /<svg id="hours-chart"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+    expect(chart.match(/class="attended"/g)).toHaveLength(5 + 1); // one bar per person, plus the legend
+    expect(chart).toContain('Anna Adler: 24.50 h attended');
+    const table = /<table id="unreconciled-days">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    expect(table.match(/<tr class="status-/g)).toHaveLength(6);
+    expect(table).toContain('<td>2025-10-26</td><td>Anna Adler</td><td class="num">8.50</td><td class="num">6.94</td><td class="num">-1.56</td><td>under booked</td>');
   });
 });

@@ -203,13 +203,17 @@ describe('client against the simulator', () => {
       expect(sim.dataset.entriesBetween(change.timeSince, change.timeUntil)).toEqual([]);
     });
 
-    it('accepts the delete count as deleted_entries or edited_entries', async () => {
-      const variant = await startClockodoSimulator({ attendance, seed: 3, deleteCountKey: 'edited_entries' });
+    it('accepts the delete count as deleted_entries or edited_entries, and reports an expired key', async () => {
+      const variant = await startClockodoSimulator({ attendance, seed: 3, deleteCountKey: 'edited_entries', confirmKeyTtlMs: 300 });
       try {
         const client = createClockodoClient(options({ url: variant.url }));
         const asked = await client.requestChange('delete', day('2026-09-14'));
         expect(asked.affectedEntries).toBeGreaterThan(0);
         expect(await client.confirmChange('delete', day('2026-09-14'), asked.confirmKey)).toBe(asked.affectedEntries);
+        const late = await client.requestChange('delete', day('2026-09-15'));
+        await new Promise((resolve) => setTimeout(resolve, 350));
+        await expect(client.confirmChange('delete', day('2026-09-15'), late.confirmKey)).rejects.toThrow(/the confirm key was refused \(HTTP 400\): confirm_key has expired/);
+        expect(variant.dataset.entriesBetween('2026-09-15T00:00:00Z', '2026-09-15T23:59:59Z')).toHaveLength(late.affectedEntries);
       } finally {
         await variant.close();
       }
