@@ -3,6 +3,7 @@
  * no internal table, no personal column.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -56,5 +57,12 @@ describe('BI role', () => {
     await expect(bi.query('SELECT passport, birthday FROM punchcard.tc_employees')).rejects.toThrow(/permission denied/);
     const { rows: personal } = await bi.query(`SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'reporting' AND column_name IN ('passport', 'birthday', 'gender')`);
     expect(personal).toEqual([]);
+  });
+
+  it('runs every example query of docs/bi-guide.md', async () => {
+    const guide = readFileSync(new URL('../../docs/bi-guide.md', import.meta.url), 'utf8');
+    const queries = [...guide.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(queries).toHaveLength(3);
+    for (const query of queries) await expect(bi.query(query), query).resolves.toBeDefined();
   });
 });
