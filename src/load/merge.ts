@@ -52,8 +52,7 @@ export async function mergeTable(
   await client.query(`CREATE TEMP TABLE ${stage} (${columnDefs}) ON COMMIT DROP`);
   if (rows.length > 0) {
     await copyRows(client, stage, spec, rows);
-    // Statistics let the planner hash-join the staging table instead of looping over it.
-    await client.query(`ANALYZE ${stage}`);
+    await client.query(`CREATE INDEX ON ${stage} (${spec.key.map(ident).join(', ')})`);
   }
 
   const target = qualified(spec.table);
