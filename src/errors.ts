@@ -79,6 +79,15 @@ export class SourceError extends PunchcardError {
   }
 }
 
+/** The database cannot be reached or refused the connection (message carries the redacted URL). */
+export class DatabaseUnavailableError extends PunchcardError {
+  override readonly exitCode = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
 /** The user answered "no" or a confirmation flow could not complete; nothing was changed. */
 export class AbortedError extends PunchcardError {
   override readonly exitCode = 1;

@@ -4,6 +4,7 @@
  * sessions with application_name 'punchcard' so they are easy to find in pg_stat_activity.
  */
 import pg from 'pg';
+import { DatabaseUnavailableError } from '../errors.ts';
 
 export interface ConnectionLogger {
   info(obj: object, msg?: string): void;
@@ -79,9 +80,7 @@ async function checkConnection(pool: pg.Pool, url: string): Promise<void> {
   } catch (err) {
     await pool.end().catch(() => undefined);
     const e = err as Error & { code?: string };
-    throw new Error(`cannot connect to ${redactUrl(url)}: ${e.message}${e.code ? ` (${e.code})` : ''}`, {
-      cause: err,
-    });
+    throw new DatabaseUnavailableError(`cannot connect to ${redactUrl(url)}: ${e.message}${e.code ? ` (${e.code})` : ''}`, { cause: err });
   }
 }
 

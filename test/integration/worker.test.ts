@@ -85,5 +85,8 @@ describe('punchcard worker', () => {
     // Never two at once, and never a 'skipped' run: the in-process guard stops a tick before the lock does.
     expect(runs.map((r) => r.status)).not.toContain('skipped');
     for (let i = 1; i < runs.length; i++) expect(runs[i]!.started_at.getTime()).toBeGreaterThanOrEqual(runs[i - 1]!.finished_at!.getTime());
+    // A window cut short by SIGTERM is not a failure of the source.
+    const { rows: failed } = await db.pool.query(`SELECT count(*)::int AS n FROM punchcard.sync_windows WHERE status = 'failed'`);
+    expect(failed[0].n).toBe(0);
   });
 });
