@@ -6,31 +6,17 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTimeclockSimulator, type TimeclockSimulator } from '../../src/simulators/timeclock/index.ts';
-import { loadConfig } from '../../src/config.ts';
-import { buildStreams } from '../../src/sources/registry.ts';
-import { runPlan } from '../../src/pipeline/run.ts';
-import { planTasks } from '../../src/pipeline/plan.ts';
-import { silentLogger } from '../../src/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { warehouseChecksum } from '../support/checksum.ts';
+import { backfillInProcess } from '../support/backfill.ts';
 
 const TOKEN = 'crash-token-12';
 const FROM = '2025-01-06';
 const TO = '2025-02-02';
 let sim: TimeclockSimulator;
 
-async function backfill(pool: pg.Pool) {
-  const config = loadConfig({ TIMECLOCK_API_URL: sim.url, TIMECLOCK_API_TOKEN: TOKEN });
-  const logger = silentLogger();
-  const streams = buildStreams(config, { streams: ['sessions', 'timesheet'] }, { logger });
-  return runPlan({
-    pool,
-    logger,
-    plan: { kind: 'backfill', sources: ['timeclock'], streams: streams.map((s) => s.name), from: FROM, to: TO, windowDays: 3 },
-    tasks: planTasks(streams, FROM, TO, 3),
-    concurrency: 2,
-  });
-}
+const backfill = (pool: pg.Pool) =>
+  backfillInProcess({ pool, env: { TIMECLOCK_API_URL: sim.url, TIMECLOCK_API_TOKEN: TOKEN }, from: FROM, to: TO, windowDays: 3, streams: ['sessions', 'timesheet'] });
 
 beforeAll(async () => {
   sim = await startTimeclockSimulator({ token: TOKEN, seed: 21, employees: 40, today: '2025-02-02' });

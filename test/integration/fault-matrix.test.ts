@@ -7,13 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTimeclockSimulator, type TimeclockSimulator } from '../../src/simulators/timeclock/index.ts';
 import type { FaultRule } from '../../src/simulators/faults.ts';
-import { loadConfig } from '../../src/config.ts';
-import { buildStreams } from '../../src/sources/registry.ts';
-import { runPlan } from '../../src/pipeline/run.ts';
-import { planTasks } from '../../src/pipeline/plan.ts';
-import { silentLogger } from '../../src/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { warehouseChecksum } from '../support/checksum.ts';
+import { backfillInProcess } from '../support/backfill.ts';
 
 const TOKEN = 'matrix-token-9c';
 const FROM = '2025-05-05';
@@ -21,18 +17,16 @@ const TO = '2025-05-25';
 let sim: TimeclockSimulator;
 let reference: Record<string, string>;
 
-async function backfill(db: TestDatabase, retries = 4) {
-  const config = loadConfig({ TIMECLOCK_API_URL: sim.url, TIMECLOCK_API_TOKEN: TOKEN, HTTP_TIMEOUT_MS: '700', HTTP_RETRIES: String(retries) });
-  const logger = silentLogger();
-  const streams = buildStreams(config, {}, { logger, retry: { minTimeoutMs: 20, maxTimeoutMs: 100 } });
-  return runPlan({
+const backfill = (db: TestDatabase, retries = 4) =>
+  backfillInProcess({
     pool: db.pool,
-    logger,
-    plan: { kind: 'backfill', sources: ['timeclock'], streams: streams.map((s) => s.name), from: FROM, to: TO, windowDays: 7 },
-    tasks: planTasks(streams, FROM, TO, 7),
+    env: { TIMECLOCK_API_URL: sim.url, TIMECLOCK_API_TOKEN: TOKEN, HTTP_TIMEOUT_MS: '700', HTTP_RETRIES: String(retries) },
+    from: FROM,
+    to: TO,
+    windowDays: 7,
     concurrency: 3,
+    fastRetries: true,
   });
-}
 
 beforeAll(async () => {
   sim = await startTimeclockSimulator({ token: TOKEN, seed: 3, employees: 10, today: '2025-05-25' });

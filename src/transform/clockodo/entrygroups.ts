@@ -35,6 +35,7 @@ import { DateTime } from 'luxon';
 import { ckEntrygroups } from '../../load/tables-clockodo.ts';
 import type { DateWindow, RejectRow, StreamBatch } from '../../pipeline/stream.ts';
 import { SourceError } from '../../errors.ts';
+import { CLOCKODO_GROUPING_LEVELS } from '../../config.ts';
 
 export interface EntrygroupsContext {
   account: string;
@@ -44,21 +45,8 @@ export interface EntrygroupsContext {
   window: DateWindow;
 }
 
-export const KNOWN_LEVELS = [
-  'customers_id',
-  'projects_id',
-  'subprojects_id',
-  'services_id',
-  'users_id',
-  'texts_id',
-  'lumpsum_services_id',
-  'billable',
-  'is_lumpsum',
-  'year',
-  'week',
-  'month',
-  'day',
-] as const;
+/** The grouping levels clockodo documents (one list, shared with configuration parsing). */
+export const KNOWN_LEVELS = CLOCKODO_GROUPING_LEVELS;
 
 const ID_LEVELS = new Set(['customers_id', 'projects_id', 'subprojects_id', 'services_id', 'users_id', 'texts_id', 'lumpsum_services_id']);
 const TYPED_LEVELS = [...ID_LEVELS, 'billable'] as const;

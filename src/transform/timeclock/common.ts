@@ -76,6 +76,27 @@ export function resolveRecordInterval(record: { startDate?: unknown; endDate?: u
   return resolveInterval(record.startDate, record.endDate, timezone);
 }
 
+export type ParsedItem<T> = { ok: true; record: T; interval: ResolvedInterval } | { ok: false; reject: RejectRow };
+
+/**
+ * Validates one item of a `sessions` list against its schema and resolves its stamps in `zone`
+ * (the item's own `timezone` when the zone argument is undefined). Failures become a reject
+ * labelled with what the item is ("session", "lunch", ...).
+ */
+export function parseIntervalItem<T extends { startDate?: unknown; endDate?: unknown; timezone?: unknown }>(
+  schema: z.ZodType<T>,
+  item: unknown,
+  employeeNumber: number,
+  what: string,
+  zone?: string,
+): ParsedItem<T> {
+  const parsed = schema.safeParse(item);
+  if (!parsed.success) return { ok: false, reject: reject(`${what}: ${zodReason(parsed.error)}`, item, employeeNumber) };
+  const interval = resolveRecordInterval(parsed.data, zone ?? parsed.data.timezone);
+  if (!interval.ok) return { ok: false, reject: reject(`${what}: ${interval.reason}`, item, employeeNumber, dateOf(parsed.data.startDate)) };
+  return { ok: true, record: parsed.data, interval: interval.value };
+}
+
 export function windowFlags(workDate: string, window: DateWindow): string[] {
   return workDate < window.start || workDate > window.end ? ['outside_requested_window'] : [];
 }

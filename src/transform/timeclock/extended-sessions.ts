@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { DateWindow, RejectRow, StreamBatch } from '../../pipeline/stream.ts';
 import { tcAbsences, tcEmployeesExtended, tcPeriodTotals, tcSessions } from '../../load/tables.ts';
 import { checkLocalStamp, localTimestamp } from '../local-time.ts';
-import { dateOf, intervalColumns, reject, resolveRecordInterval, stampFields, windowFlags, zodReason } from './common.ts';
+import { intervalColumns, parseIntervalItem, reject, stampFields, windowFlags, zodReason } from './common.ts';
 import { walkEmployees } from './employees.ts';
 import { countItems } from './sessions.ts';
 
@@ -66,28 +66,24 @@ export function transformExtendedSessions(days: ExtendedDayAnswer[], account: st
     received += countItems(day.result);
     const walk = walkEmployees(day.result, (employee, item) => {
       const who = employee.employeeNumber;
-      const parsed = extendedSession.safeParse(item);
-      if (!parsed.success) {
-        rejects.push(reject(`extended session: ${zodReason(parsed.error)}`, item, who));
+      const parsed = parseIntervalItem(extendedSession, item, who, 'extended session');
+      if (!parsed.ok) {
+        rejects.push(parsed.reject);
         return;
       }
-      const s = parsed.data;
-      const interval = resolveRecordInterval(s, s.timezone);
-      if (!interval.ok) {
-        rejects.push(reject(`extended session: ${interval.reason}`, item, who, dateOf(s.startDate)));
-        return;
-      }
+      const s = parsed.record;
+      const interval = parsed.interval;
       const base = {
         account,
         employee_number: who,
-        ...intervalColumns(s.startDate as string, s.endDate, interval.value, s.timezone as string),
+        ...intervalColumns(s.startDate as string, s.endDate, interval, s.timezone as string),
       };
-      const flags = [...interval.value.flags, ...windowFlags(interval.value.start.localDate, window)];
+      const flags = [...interval.flags, ...windowFlags(interval.start.localDate, window)];
       if (s.isAbsence === true) {
         absences.push({
           ...base,
           // An absence's reported duration is what payroll counts; fall back to the stamps.
-          duration_seconds: toInt(s.duration) ?? interval.value.durationSeconds,
+          duration_seconds: toInt(s.duration) ?? interval.durationSeconds,
           absence_name: s.absenceName ?? null,
           absence_note: s.absenceNote ?? null,
           absence_approved_date: s.absenceApprovedDate ?? null,

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { DateWindow, StreamBatch } from '../../pipeline/stream.ts';
 import { tcEmployeesBasic, tcLunches } from '../../load/tables.ts';
-import { dateOf, intervalColumns, reject, resolveRecordInterval, stampFields, windowFlags, zodReason } from './common.ts';
+import { intervalColumns, parseIntervalItem, stampFields, windowFlags } from './common.ts';
 import { basicEmployeeRows, walkEmployees } from './employees.ts';
 import { countItems } from './sessions.ts';
 
@@ -12,26 +12,21 @@ export function transformLunches(result: unknown[], account: string, window: Dat
   const rows: Record<string, unknown>[] = [];
   const itemRejects: StreamBatch['rejects'] = [];
   const { employees, rejects } = walkEmployees(result, (employee, item) => {
-    const parsed = lunchItem.safeParse(item);
-    if (!parsed.success) {
-      itemRejects.push(reject(`lunch: ${zodReason(parsed.error)}`, item, employee.employeeNumber));
+    const parsed = parseIntervalItem(lunchItem, item, employee.employeeNumber, 'lunch');
+    if (!parsed.ok) {
+      itemRejects.push(parsed.reject);
       return;
     }
-    const l = parsed.data;
-    const interval = resolveRecordInterval(l, l.timezone);
-    if (!interval.ok) {
-      itemRejects.push(reject(`lunch: ${interval.reason}`, item, employee.employeeNumber, dateOf(l.startDate)));
-      return;
-    }
+    const { record: l, interval } = parsed;
     rows.push({
       account,
       method: 'lunches',
       employee_number: employee.employeeNumber,
-      ...intervalColumns(l.startDate as string, l.endDate, interval.value, l.timezone as string),
+      ...intervalColumns(l.startDate as string, l.endDate, interval, l.timezone as string),
       start_source_type: l.startSourceType ?? null,
       end_source_type: l.endSourceType ?? null,
       session_start_local: null,
-      flags: [...interval.value.flags, ...windowFlags(interval.value.start.localDate, window)],
+      flags: [...interval.flags, ...windowFlags(interval.start.localDate, window)],
       raw: item,
     });
   });

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { DateWindow, StreamBatch } from '../../pipeline/stream.ts';
 import { tcEmployeesBasic, tcSessions } from '../../load/tables.ts';
-import { dateOf, intervalColumns, reject, resolveRecordInterval, stampFields, windowFlags, zodReason } from './common.ts';
+import { intervalColumns, parseIntervalItem, stampFields, windowFlags } from './common.ts';
 import { basicEmployeeRows, walkEmployees } from './employees.ts';
 
 const sessionItem = z.looseObject({
@@ -15,22 +15,17 @@ export function transformSessions(result: unknown[], account: string, window: Da
   const rows: Record<string, unknown>[] = [];
   const itemRejects: StreamBatch['rejects'] = [];
   const { employees, rejects } = walkEmployees(result, (employee, item) => {
-    const parsed = sessionItem.safeParse(item);
-    if (!parsed.success) {
-      itemRejects.push(reject(`session: ${zodReason(parsed.error)}`, item, employee.employeeNumber));
+    const parsed = parseIntervalItem(sessionItem, item, employee.employeeNumber, 'session');
+    if (!parsed.ok) {
+      itemRejects.push(parsed.reject);
       return;
     }
-    const s = parsed.data;
-    const interval = resolveRecordInterval(s, s.timezone);
-    if (!interval.ok) {
-      itemRejects.push(reject(`session: ${interval.reason}`, item, employee.employeeNumber, dateOf(s.startDate)));
-      return;
-    }
+    const { record: s, interval } = parsed;
     rows.push({
       account,
       method: 'sessions',
       employee_number: employee.employeeNumber,
-      ...intervalColumns(s.startDate as string, s.endDate, interval.value, s.timezone as string),
+      ...intervalColumns(s.startDate as string, s.endDate, interval, s.timezone as string),
       location_type: s.locationType ?? null,
       start_source_type: s.startSourceType ?? null,
       end_source_type: s.endSourceType ?? null,
@@ -39,7 +34,7 @@ export function transformSessions(result: unknown[], account: string, window: Da
       end_sent_at_local: null,
       start_note: null,
       end_note: null,
-      flags: [...interval.value.flags, ...windowFlags(interval.value.start.localDate, window)],
+      flags: [...interval.flags, ...windowFlags(interval.start.localDate, window)],
       raw: item,
     });
   });

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { DateWindow, StreamBatch } from '../../pipeline/stream.ts';
 import { tcEmployeesBasic, tcLunches, tcSessions, tcWorkLogs } from '../../load/tables.ts';
 import { localTimestamp, type ResolvedInterval } from '../local-time.ts';
-import { dateOf, intervalColumns, reject, resolveRecordInterval, stampFields, windowFlags, within, zodReason } from './common.ts';
+import { dateOf, intervalColumns, parseIntervalItem, reject, stampFields, windowFlags, within } from './common.ts';
 import { basicEmployeeRows, walkEmployees } from './employees.ts';
 import { countItems } from './sessions.ts';
 
@@ -35,17 +35,13 @@ export function transformTimesheet(result: unknown[], account: string, window: D
 
   const { employees, rejects } = walkEmployees(result, (employee, item) => {
     const who = employee.employeeNumber;
-    const parsed = timesheetSession.safeParse(item);
-    if (!parsed.success) {
-      itemRejects.push(reject(`timesheet session: ${zodReason(parsed.error)}`, item, who));
+    const parsed = parseIntervalItem(timesheetSession, item, who, 'timesheet session');
+    if (!parsed.ok) {
+      itemRejects.push(parsed.reject);
       return;
     }
-    const s = parsed.data;
-    const interval = resolveRecordInterval(s, s.timezone);
-    if (!interval.ok) {
-      itemRejects.push(reject(`timesheet session: ${interval.reason}`, item, who, dateOf(s.startDate)));
-      return;
-    }
+    const s = parsed.record;
+    const interval = parsed.interval;
     const zone = s.timezone as string;
     const sessionStart = localTimestamp(s.startDate as string);
     const { lunches: nestedLunches, workLogs: nestedLogs, ...sessionOnly } = s;
@@ -53,7 +49,7 @@ export function transformTimesheet(result: unknown[], account: string, window: D
       account,
       method: 'timesheet',
       employee_number: who,
-      ...intervalColumns(s.startDate as string, s.endDate, interval.value, zone),
+      ...intervalColumns(s.startDate as string, s.endDate, interval, zone),
       location_type: s.locationType ?? null,
       start_source_type: s.startSourceType ?? null,
       end_source_type: s.endSourceType ?? null,
@@ -62,12 +58,12 @@ export function transformTimesheet(result: unknown[], account: string, window: D
       end_sent_at_local: null,
       start_note: null,
       end_note: null,
-      flags: [...interval.value.flags, ...windowFlags(interval.value.start.localDate, window)],
+      flags: [...interval.flags, ...windowFlags(interval.start.localDate, window)],
       raw: sessionOnly,
     });
 
     for (const lunch of nestedLunches ?? []) {
-      const nested = nestedInterval(nestedItem, lunch, zone, interval.value, 'lunch');
+      const nested = nestedInterval(nestedItem, lunch, zone, interval, 'lunch');
       if (!nested.ok) {
         itemRejects.push(reject(nested.reason, { ...asObject(lunch), sessionStartDate: s.startDate, timezone: zone }, who, dateOf(s.startDate)));
         continue;
@@ -87,7 +83,7 @@ export function transformTimesheet(result: unknown[], account: string, window: D
     }
 
     for (const log of nestedLogs ?? []) {
-      const nested = nestedInterval(workLogItem, log, zone, interval.value, 'work log');
+      const nested = nestedInterval(workLogItem, log, zone, interval, 'work log');
       if (!nested.ok) {
         itemRejects.push(reject(nested.reason, { ...asObject(log), sessionStartDate: s.startDate, timezone: zone }, who, dateOf(s.startDate)));
         continue;
@@ -106,11 +102,11 @@ export function transformTimesheet(result: unknown[], account: string, window: D
         timezone: zone,
         start_utc: nested.interval.start.utc,
         end_utc: nested.interval.end?.utc ?? null,
-        work_date: interval.value.start.localDate,
+        work_date: interval.start.localDate,
         duration_seconds: nested.interval.durationSeconds,
         start_source_type: w.startSourceType ?? null,
         end_source_type: w.endSourceType ?? null,
-        flags: [...nested.interval.flags, ...windowFlags(interval.value.start.localDate, window)],
+        flags: [...nested.interval.flags, ...windowFlags(interval.start.localDate, window)],
         raw: log,
       });
     }
@@ -130,6 +126,7 @@ export function transformTimesheet(result: unknown[], account: string, window: D
 
 type NestedOutcome<T> = { ok: true; record: T; interval: ResolvedInterval } | { ok: false; reason: string };
 
+/** A lunch or work log nested in a session: the session's zone applies, and it must lie within the session. */
 function nestedInterval<T extends { startDate?: unknown; endDate?: unknown }>(
   schema: z.ZodType<T>,
   item: unknown,
@@ -137,14 +134,12 @@ function nestedInterval<T extends { startDate?: unknown; endDate?: unknown }>(
   session: ResolvedInterval,
   what: string,
 ): NestedOutcome<T> {
-  const parsed = schema.safeParse(item);
-  if (!parsed.success) return { ok: false, reason: `${what}: ${zodReason(parsed.error)}` };
-  const interval = resolveRecordInterval(parsed.data, zone);
-  if (!interval.ok) return { ok: false, reason: `${what}: ${interval.reason}` };
-  if (!within(interval.value, session)) {
-    return { ok: false, reason: `${what} ${String(parsed.data.startDate)}..${String(parsed.data.endDate)} lies outside its session` };
+  const parsed = parseIntervalItem(schema, item, 0, what, zone);
+  if (!parsed.ok) return { ok: false, reason: parsed.reject.reason };
+  if (!within(parsed.interval, session)) {
+    return { ok: false, reason: `${what} ${String(parsed.record.startDate)}..${String(parsed.record.endDate)} lies outside its session` };
   }
-  return { ok: true, record: parsed.data, interval: interval.value };
+  return parsed;
 }
 
 function asObject(value: unknown): Record<string, unknown> {
