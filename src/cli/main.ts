@@ -82,6 +82,7 @@ export function buildProgram(): Command {
     .command('simulate')
     .description('run the API simulators in the foreground')
     .option('--port <n>', 'TimeClock simulator port', '8365')
+    .option('--clockodo-port <n>', 'clockodo simulator port', '8366')
     .option('--token <token>', 'Bearer token the TimeClock simulator accepts', 'demo-token')
     .option('--employees <n>', 'employees in the dataset', '40')
     .option('--seed <n>', 'dataset seed', '42')
@@ -91,7 +92,6 @@ export function buildProgram(): Command {
     .command('demo')
     .description('sync the simulators into the default database and show the result')
     .addOption(new Option('--days <n>', 'days to sync, ending today').default('28'))
-    .option('--employees <n>', 'employees in the simulated dataset', '40')
     .action(async (flags) => demoCommand(createContext(), flags));
 
   program

@@ -1,49 +1,49 @@
 /**
- * `punchcard demo` (npm run demo): the first thing a newcomer runs. Starts the simulators on
- * loopback, syncs the last four weeks of every stream into the default database (embedded unless
- * DATABASE_URL is set) and prints what landed in the reporting views.
+ * `punchcard demo` (npm run demo): the first thing a newcomer runs. Starts both API simulators on
+ * loopback, back-fills the last four weeks of every stream into the default database (embedded
+ * unless DATABASE_URL is set) and prints what landed in the reporting views.
  */
-import { startTimeclockSimulator } from '../../simulators/timeclock/index.ts';
+import { withDemoSources } from '../../ops/demo-sources.ts';
 import { buildStreams } from '../../sources/registry.ts';
 import { addDays, todayIn } from '../../pipeline/windows.ts';
-import { loadConfig } from '../../config.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 import { printSummary, runBackfill } from './backfill.ts';
 import { parseIntOption } from '../arguments.ts';
 
-export async function demoCommand(context: CommandContext, flags: { days?: string; employees?: string }): Promise<void> {
+export async function demoCommand(context: CommandContext, flags: { days?: string }): Promise<void> {
   const days = parseIntOption('--days', flags.days, 28, 1, 366);
-  const employees = parseIntOption('--employees', flags.employees, 40, 1, 10_000);
-  const token = 'demo-token';
-  const timeclock = await startTimeclockSimulator({ port: 0, token, employees });
   const db = await openWarehouse(context);
   try {
-    const config = loadConfig({ ...process.env, TIMECLOCK_API_URL: timeclock.url, TIMECLOCK_API_TOKEN: token });
-    const demoContext = { ...context, config };
-    const to = todayIn(config.timeclock!.timezone, new Date());
-    const from = addDays(to, -(days - 1));
-    context.logger.info({ from, to, simulator: timeclock.url, database: db.embedded ? 'embedded' : 'DATABASE_URL' }, 'demo: syncing the simulators');
-    const streams = buildStreams(config, {}, { logger: context.logger, signal: context.signal });
-    const summary = await runBackfill(demoContext, db.pool, streams, { from, to, concurrency: 2, resume: false });
-    printSummary(summary);
-    const { rows } = await db.pool.query(
-      `SELECT employee_number, work_date::text, to_char(start_utc AT TIME ZONE 'UTC', 'HH24:MI') || 'Z' AS start_utc,
-              timezone, round(duration_seconds / 3600.0, 2) AS hours, flags
-       FROM reporting.work_sessions ORDER BY work_date DESC, employee_number LIMIT 8`,
-    );
-    const { rows: totals } = await db.pool.query(
+    await withDemoSources(process.env, context.logger, async (config) => {
+      const to = todayIn(config.timeclock!.timezone, new Date());
+      const from = addDays(to, -(days - 1));
+      const streams = buildStreams(config, {}, { logger: context.logger, signal: context.signal });
+      const summary = await runBackfill({ ...context, config }, db.pool, streams, { from, to, concurrency: 2, resume: false });
+      printSummary(summary);
+    });
+    const { rows: sessions } = await db.pool.query(
       `SELECT count(*)::int AS sessions, count(DISTINCT employee_number)::int AS employees,
               round(sum(duration_seconds) / 3600.0) AS hours, count(*) FILTER (WHERE cardinality(flags) > 0)::int AS flagged
        FROM reporting.work_sessions`,
     );
-    process.stdout.write(`\nreporting.work_sessions: ${JSON.stringify(totals[0])}\n`);
-    console.table(rows);
+    const { rows: statuses } = await db.pool.query(
+      `SELECT status, count(*)::int AS days, round(sum(difference_seconds) / 3600.0, 1) AS difference_hours
+       FROM reporting.reconciliation_daily GROUP BY status ORDER BY days DESC`,
+    );
+    const { rows: month } = await db.pool.query(
+      `SELECT display_name, round(net_seconds / 3600.0, 1) AS net_h, round(expected_seconds / 3600.0, 1) AS expected_h,
+              round(overtime_seconds / 3600.0, 1) AS overtime_h, open_sessions
+       FROM reporting.payroll_monthly WHERE month = to_char(now(), 'YYYY-MM') ORDER BY display_name LIMIT 8`,
+    );
+    process.stdout.write(`\nreporting.work_sessions: ${JSON.stringify(sessions[0])}\n\nreporting.payroll_monthly (this month, first 8):\n`);
+    console.table(month);
+    process.stdout.write('\nreporting.reconciliation_daily by status:\n');
+    console.table(statuses);
     process.stdout.write(
-      `\nThe warehouse is ${db.embedded ? `the embedded PostgreSQL in ${config.dataDir}/pgdata` : 'at DATABASE_URL'}; ` +
-        `try: npx punchcard status\n`,
+      `\nThe warehouse is ${db.embedded ? `the embedded PostgreSQL in ${context.config.dataDir}/pgdata` : 'at DATABASE_URL'}. ` +
+        `Next: npx punchcard status · npx punchcard report --month ${new Date().toISOString().slice(0, 7)} · docs/bi-guide.md\n`,
     );
   } finally {
     await db.close();
-    await timeclock.close();
   }
 }

@@ -1,10 +1,12 @@
 /** `punchcard simulate`: both API simulators in the foreground, for demos and manual testing. */
+import { DEFAULT_API_USERS, startClockodoSimulator } from '../../simulators/clockodo/index.ts';
 import { startTimeclockSimulator } from '../../simulators/timeclock/index.ts';
 import { parseIntOption } from '../arguments.ts';
 import type { CommandContext } from '../context.ts';
 
 export interface SimulateFlags {
   port?: string;
+  clockodoPort?: string;
   token?: string;
   employees?: string;
   seed?: string;
@@ -12,19 +14,25 @@ export interface SimulateFlags {
 
 export async function simulateCommand(context: CommandContext, flags: SimulateFlags): Promise<void> {
   const port = parseIntOption('--port', flags.port, 8365, 0, 65535);
+  const clockodoPort = parseIntOption('--clockodo-port', flags.clockodoPort, 8366, 0, 65535);
   const employees = parseIntOption('--employees', flags.employees, 40, 1, 100_000);
   const seed = parseIntOption('--seed', flags.seed, 42, 0, 2 ** 31);
   const token = flags.token ?? 'demo-token';
   const timeclock = await startTimeclockSimulator({ port, token, employees, seed });
+  const clockodo = await startClockodoSimulator({ port: clockodoPort, seed, attendance: timeclock.dataset });
+  const user = DEFAULT_API_USERS[0]!;
   process.stdout.write(
     [
       `TimeClock 365 simulator: ${timeclock.url}`,
+      `clockodo simulator:      ${clockodo.url}`,
+      'Point punchcard at them:',
       `  export TIMECLOCK_API_URL=${timeclock.url} TIMECLOCK_API_TOKEN=${token}`,
-      `  control API: ${new URL('/_sim/health', timeclock.url).href} (faults: POST /_sim/faults)`,
-      'Ctrl-C stops it.',
+      `  export CLOCKODO_API_URL=${clockodo.url} CLOCKODO_API_USER=${user.email} CLOCKODO_API_KEY=${user.apiKey}`,
+      `Faults: POST ${new URL('/_sim/faults', timeclock.url).href} (or the clockodo one) with {"kind":"http-503","count":2}`,
+      'Ctrl-C stops them.',
       '',
     ].join('\n'),
   );
   await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }));
-  await timeclock.close();
+  await Promise.all([timeclock.close(), clockodo.close()]);
 }
