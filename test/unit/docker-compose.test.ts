@@ -1,0 +1,43 @@
+/**
+ * docker-compose.yml cannot run here (no Docker engine), so it is parsed and checked: the services,
+ * their ports and health checks, and that every variable it hands the worker is one the
+ * configuration module reads (a typo there would silently fall back to a default).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const root = new URL('../../', import.meta.url);
+const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8'));
+const configSource = readFileSync(new URL('src/config.ts', root), 'utf8');
+
+describe('docker-compose.yml', () => {
+  it('runs PostgreSQL and the worker, with health checks and the BI port published', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['postgres', 'worker']);
+    const { postgres, worker } = compose.services;
+    expect(postgres.image).toMatch(/^postgres:15/);
+    expect(postgres.ports).toContain('5432:5432');
+    expect(postgres.healthcheck.test.join(' ')).toMatch(/pg_isready/);
+    expect(worker.build).toBe('.');
+    expect(worker.command).toEqual(['worker']);
+    expect(worker.depends_on.postgres.condition).toBe('service_healthy');
+    expect(worker.healthcheck.test.join(' ')).toMatch(/healthz/);
+    expect(worker.ports).toContain(`${worker.environment.PUNCHCARD_METRICS_PORT}:9464`);
+  });
+
+  it('passes the worker only variables the configuration reads, and the ones it needs', () => {
+    const known = new Set([...configSource.matchAll(/^\s{2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]));
+    expect(known.size).toBeGreaterThan(20);
+    const passed = Object.keys(compose.services.worker.environment);
+    expect(passed.filter((name) => !known.has(name))).toEqual([]);
+    for (const needed of ['DATABASE_URL', 'TIMECLOCK_API_TOKEN', 'CLOCKODO_API_USER', 'CLOCKODO_API_KEY', 'PUNCHCARD_CRON']) expect(passed).toContain(needed);
+    expect(compose.services.worker.environment.DATABASE_URL).toMatch(/@postgres:5432\//);
+  });
+
+  it('builds from a Dockerfile whose entry point is the punchcard CLI', () => {
+    const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
+    expect(dockerfile).toMatch(/^FROM node:20/m);
+    expect(dockerfile).toMatch(/RUN npm ci/);
+    expect(dockerfile).toMatch(/ENTRYPOINT \["node", "bin\/punchcard.mjs"\]/);
+  });
+});
