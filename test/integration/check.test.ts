@@ -1,0 +1,58 @@
+/** `punchcard check`: one line per check, non-zero exit when any fails, unconfigured sources reported as such. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTimeclockSimulator, type TimeclockSimulator } from '../../src/simulators/timeclock/index.ts';
+import { DEFAULT_API_USERS, startClockodoSimulator, type ClockodoSimulator } from '../../src/simulators/clockodo/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { cliEnv, runCli } from '../support/cli.ts';
+
+const TOKEN = 'check-token-0042';
+let timeclock: TimeclockSimulator;
+let clockodo: ClockodoSimulator;
+let migrated: TestDatabase;
+let empty: TestDatabase;
+
+beforeAll(async () => {
+  timeclock = await startTimeclockSimulator({ token: TOKEN, employees: 3 });
+  clockodo = await startClockodoSimulator({ attendance: timeclock.dataset });
+  [migrated, empty] = await Promise.all([createTestDatabase(), createTestDatabase({ empty: true })]);
+});
+afterAll(async () => {
+  await timeclock?.close();
+  await clockodo?.close();
+  await migrated?.drop();
+  await empty?.drop();
+});
+
+const user = DEFAULT_API_USERS[0]!;
+const sources = (apiKey: string) => ({
+  TIMECLOCK_API_URL: timeclock.url,
+  TIMECLOCK_API_TOKEN: TOKEN,
+  CLOCKODO_API_URL: clockodo.url,
+  CLOCKODO_API_USER: user.email,
+  CLOCKODO_API_KEY: apiKey,
+});
+
+describe('punchcard check', () => {
+  it('passes with a migrated database and accepted credentials', async () => {
+    const result = await runCli(['check'], cliEnv({ DATABASE_URL: migrated.url, ...sources(user.apiKey) }));
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(lines.map((l) => /^\S+\s+(\w+):/.exec(l)?.[1])).toEqual(['database', 'migrations', 'timeclock', 'clockodo']);
+  });
+
+  it('fails on pending migrations and a refused key, and says which', async () => {
+    const result = await runCli(['check'], cliEnv({ DATABASE_URL: empty.url, ...sources('wrong-key'), HTTP_RETRIES: '0' }));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^failed\s+migrations: 7 pending .*run `punchcard migrate`$/m);
+    expect(result.stdout).toMatch(/^ok\s+timeclock:/m);
+    expect(result.stdout).toMatch(/^failed\s+clockodo: .*credentials refused \(HTTP 401\)/m);
+    expect(result.stdout + result.stderr).not.toContain('wrong-key');
+  });
+
+  it('reports an unconfigured source without failing on it', async () => {
+    const result = await runCli(['check'], cliEnv({ DATABASE_URL: migrated.url, TIMECLOCK_API_URL: timeclock.url, TIMECLOCK_API_TOKEN: TOKEN }));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^not configured\s+clockodo: no credentials set$/m);
+  });
+});
