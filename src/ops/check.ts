@@ -12,7 +12,8 @@ import type { Logger } from '../logger.ts';
 import { migrationStatus } from '../db/migrate.ts';
 import { todayIn } from '../pipeline/windows.ts';
 import { configuredSources, SOURCES } from '../sources/registry.ts';
-import { DEFAULT_RETRY_POLICY, httpStatusError, parseJsonBody, sendOnce, withRetries, type HttpTransportOptions } from '../sources/http.ts';
+import { DEFAULT_RETRY_POLICY, type HttpTransportOptions } from '../sources/http.ts';
+import { createClientFromConfig } from '../sources/clockodo/index.ts';
 import { createTimeclockClient } from '../sources/timeclock/client.ts';
 
 export type CheckOutcome = 'ok' | 'failed' | 'not configured' | 'skipped';
@@ -41,25 +42,10 @@ export const SOURCE_PROBES: Record<SourceName, Probe> = {
     const result = await client.call('sessions', { startDate: day, endDate: day });
     return `credentials accepted (sessions ${day}: ${result.length} employee record(s)) at ${new URL(tc.url).host}`;
   },
-  clockodo: async ({ config }, base) => {
+  clockodo: async ({ config }, transport) => {
     const co = config.clockodo!;
-    const transport: HttpTransportOptions = { ...base, source: 'clockodo', secrets: [co.apiKey] };
-    const operation = 'GET users page 1 (check)';
-    const body = await withRetries(transport, operation, async () => {
-      const answer = await sendOnce(transport, operation, `${co.url.replace(/\/+$/, '')}/v3/users?page=1&items_per_page=1`, {
-        method: 'GET',
-        headers: {
-          accept: 'application/json',
-          'X-ClockodoApiUser': co.user,
-          'X-ClockodoApiKey': co.apiKey,
-          'X-Clockodo-External-Application': co.externalApplication,
-        },
-      });
-      if (answer.status < 200 || answer.status >= 300) throw httpStatusError(transport, operation, answer);
-      return parseJsonBody(transport, operation, answer) as { paging?: { count_items?: unknown } } | null;
-    });
-    const users = body?.paging?.count_items;
-    return `credentials accepted${users === undefined ? '' : ` (${String(users)} user(s))`} at ${new URL(co.url).host}`;
+    const users = await createClientFromConfig(co, transport).ping();
+    return `credentials accepted${users === undefined ? '' : ` (${users} user(s))`} at ${new URL(co.url).host}`;
   },
 };
 

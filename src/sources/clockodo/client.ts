@@ -121,6 +121,8 @@ export interface ClockodoClient {
   entrygroups(query: EntrygroupsQuery): Promise<Record<string, unknown>>;
   /** GET /v3/users, every page. */
   users(): Promise<UsersListing>;
+  /** The smallest authenticated request (one user of page 1): resolves with the account's user count, if sent. */
+  ping(): Promise<number | undefined>;
   /** First step of PUT (edit) / DELETE: counts the entries and returns a confirm key. Changes nothing. */
   requestChange(kind: ChangeKind, change: EntrygroupsChange): Promise<ConfirmRequest>;
   /** Second step: the same request with the confirm key. Returns how many entries changed. */
@@ -356,6 +358,15 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     }
   }
 
+  async function ping(): Promise<number | undefined> {
+    const operation = 'GET users page 1 (ping)';
+    return withRetries(transport, operation, async () => {
+      const { json } = await send(operation, 'GET', '/v3/users', encodeQuery([['page', 1], ['items_per_page', 1]]));
+      const count = (json as { paging?: { count_items?: unknown } }).paging?.count_items;
+      return count === undefined ? undefined : Number(count);
+    });
+  }
+
   function changeRequest(kind: ChangeKind, change: EntrygroupsChange, confirmKey?: string): { method: string; query: string; body?: unknown } {
     return kind === 'edit'
       ? { method: 'PUT', query: '', body: editBody(change, confirmKey) }
@@ -400,7 +411,7 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     });
   }
 
-  return { entrygroups, users, requestChange, confirmChange };
+  return { entrygroups, users, ping, requestChange, confirmChange };
 }
 
 /**
