@@ -53,6 +53,10 @@ export async function mergeTable(
   if (rows.length > 0) {
     await copyRows(client, stage, spec, rows);
     await client.query(`CREATE INDEX ON ${stage} (${spec.key.map(ident).join(', ')})`);
+    // Autovacuum never sees temp tables: without statistics the planner takes the stage for a few
+    // rows and picks nested loops that turn the merge quadratic (seconds for 5,000 rows).
+    // Only the key columns: the planner needs their distribution, and sampling jsonb is costly.
+    await client.query(`ANALYZE ${stage} (${spec.key.map(ident).join(', ')})`);
   }
 
   const target = qualified(spec.table);

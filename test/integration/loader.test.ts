@@ -1,0 +1,238 @@
+/**
+ * The bulk loader (src/load/merge.ts) against a real PostgreSQL: the COPY text encoding survives
+ * every awkward value, the upsert writes only rows that really changed (proved by xmin, not only by
+ * the returned counts), soft deletes stay inside the window's scope, dimensions never lose a value
+ * to a NULL, and a row PostgreSQL cannot store becomes a reject while the rest of the window loads.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction } from '../../src/db/client.ts';
+import { mergeTable, type TableCounts } from '../../src/load/merge.ts';
+import { tcEmployeesBasic, tcEmployeesExtended, tcSessions } from '../../src/load/tables.ts';
+import type { TableSpec, WindowScope } from '../../src/load/table-spec.ts';
+import { loadWindow } from '../../src/load/load-window.ts';
+import { startRun } from '../../src/load/ledger.ts';
+import { finalizeBatch } from '../../src/pipeline/batch.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+type Row = Record<string, unknown>;
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => db?.drop());
+
+// Each describe uses its own account, so the shared database never mixes their rows or scopes.
+const merge = (spec: TableSpec, rows: Row[], window: WindowScope): Promise<TableCounts> =>
+  inTransaction(db.pool, (client) => mergeTable(client, spec, rows, window));
+
+/** A tc_sessions row shaped like the transforms' output; `day` is the local work date in March 2025. */
+function session(account: string, method: string, employee: number, day: number, extra: Row = {}): Row {
+  const d = `2025-03-${String(day).padStart(2, '0')}`;
+  return {
+    account,
+    method,
+    employee_number: employee,
+    start_local: `${d}T08:00:00`,
+    end_local: `${d}T16:00:00`,
+    timezone: 'Europe/Berlin',
+    start_utc: `${d}T07:00:00.000Z`,
+    end_utc: `${d}T15:00:00.000Z`,
+    work_date: d,
+    duration_seconds: 28_800,
+    location_type: 'office',
+    start_source_type: 'web',
+    end_source_type: 'web',
+    reported_duration_seconds: null,
+    start_sent_at_local: null,
+    end_sent_at_local: null,
+    start_note: null,
+    end_note: null,
+    flags: [],
+    raw: { employeeNumber: employee, startDate: `${d} 08:00:00` },
+    ...extra,
+  };
+}
+
+interface StoredSession {
+  employee_number: number;
+  start_note: string | null;
+  end_note: string | null;
+  location_type: string | null;
+  flags: string[];
+  raw: unknown;
+  chars: number | null;
+  sql_null_elements: number;
+}
+
+describe('COPY text encoding, round-tripped through the server', () => {
+  // Everything COPY text format or an array literal treats specially, plus text that merely looks
+  // like an escape ('\N', '\u0000' as six characters) and must stay text.
+  const awkward = [
+    'tab\there',
+    'line\nfeed',
+    'crlf\r\nend',
+    'back\\slash',
+    'trailing backslash\\',
+    '\\',
+    '\\N',
+    '\\u0000 as six characters',
+    'NULL',
+    `single ' and double " quotes`,
+    'comma, {braces}, "quoted"',
+    'עברית: שלום עולם',
+    'Grüße aus Köln – ÄÖÜß',
+    'astral 😀 𝄞 👩‍💻',
+    'controls \b\f\v\x01\x7f',
+    '  padded  ',
+  ];
+  const rows: Row[] = [
+    // Longer than copyRows' 64 KiB chunk and first: the stream goes out in several chunks, the
+    // rows after it in a last, partial one.
+    session('copy', 'sessions', 0, 3, { start_note: '😀\t\\\n'.repeat(20_000), raw: { big: 'ü\\'.repeat(40_000) } }),
+    ...awkward.map((text, i) =>
+      session('copy', 'sessions', i + 1, 3, {
+        start_note: text,
+        end_note: awkward[awkward.length - 1 - i],
+        location_type: text,
+        flags: [text, 'NULL', '', ',', '{}', '"', '\\'],
+        raw: { text, [text]: [text, null, '', { deeper: text }], n: i },
+      }),
+    ),
+    // NULL and '' must stay different, in text columns and in an array.
+    session('copy', 'sessions', 100, 3, { start_note: '', end_note: null, location_type: null, flags: [''], raw: { empty: '', none: null } }),
+    session('copy', 'sessions', 101, 3, { start_note: null, end_note: '', location_type: '', flags: [], raw: {} }),
+  ];
+
+  it('stores every value exactly as given and sees no change when loading it again', async () => {
+    const window = { account: 'copy', start: '2025-03-03', end: '2025-03-03' };
+    expect(await merge(tcSessions('sessions'), rows, window)).toEqual({ inserted: rows.length, updated: 0, deleted: 0 });
+
+    const { rows: stored } = await db.pool.query<StoredSession>(
+      `SELECT employee_number::int, start_note, end_note, location_type, flags, raw,
+              char_length(start_note) AS chars, cardinality(array_positions(flags, NULL)) AS sql_null_elements
+       FROM punchcard.tc_sessions WHERE account = 'copy' ORDER BY employee_number`,
+    );
+    expect(stored).toEqual(
+      rows.map((r) => ({
+        employee_number: r.employee_number,
+        start_note: r.start_note,
+        end_note: r.end_note,
+        location_type: r.location_type,
+        flags: r.flags,
+        raw: r.raw,
+        // Counted by the server in code points: an astral character is one, not a surrogate pair.
+        chars: r.start_note === null ? null : [...(r.start_note as string)].length,
+        // The element 'NULL' is the text NULL, never an SQL NULL inside the array.
+        sql_null_elements: 0,
+      })),
+    );
+
+    // A lossy or non-deterministic encoding would show up here as "changed" rows.
+    expect(await merge(tcSessions('sessions'), rows, window)).toEqual({ inserted: 0, updated: 0, deleted: 0 });
+  });
+});
+
+interface Version {
+  xmin: string;
+  updated_at: string;
+  deleted: boolean;
+}
+
+/** Row versions by "account/method/employee/work_date": a changed xmin means the row was rewritten. */
+async function versions(): Promise<Record<string, Version>> {
+  const { rows } = await db.pool.query<Version & { id: string }>(
+    `SELECT account || '/' || method || '/' || employee_number || '/' || work_date AS id,
+            xmin::text AS xmin, updated_at::text AS updated_at, deleted_at IS NOT NULL AS deleted
+     FROM punchcard.tc_sessions WHERE account IN ('acme', 'globex')`,
+  );
+  return Object.fromEntries(rows.map(({ id, ...v }) => [id, v]));
+}
+
+const rewritten = (before: Record<string, Version>, after: Record<string, Version>): string[] =>
+  Object.keys(after).filter((id) => before[id]?.xmin !== after[id]!.xmin).sort();
+
+describe('merge semantics on the fast path', () => {
+  it('inserts, skips identical rows, updates only changed ones, soft-deletes within the scope and restores', async () => {
+    const spec = tcSessions('sessions');
+    const window = { account: 'acme', start: '2025-03-03', end: '2025-03-09' };
+    // Bystanders that share the key of row 3 (employee 3, March 5th) or its account and method.
+    await merge(spec, [session('acme', 'sessions', 3, 10)], { account: 'acme', start: '2025-03-10', end: '2025-03-16' });
+    await merge(tcSessions('timesheet'), [session('acme', 'timesheet', 3, 5)], window);
+    await merge(spec, [session('globex', 'sessions', 3, 5)], { ...window, account: 'globex' });
+
+    const rows = [session('acme', 'sessions', 1, 3), session('acme', 'sessions', 2, 4), session('acme', 'sessions', 3, 5)];
+    expect(await merge(spec, rows, window)).toEqual({ inserted: 3, updated: 0, deleted: 0 });
+    const v1 = await versions();
+    expect(Object.keys(v1)).toHaveLength(6);
+
+    // Identical rows again: nothing written at all, not even updated_at.
+    expect(await merge(spec, rows, window)).toEqual({ inserted: 0, updated: 0, deleted: 0 });
+    expect(await versions()).toEqual(v1);
+
+    // One value of one row changes: exactly that row is rewritten.
+    const edited = [rows[0]!, { ...rows[1]!, end_note: 'left early' }, rows[2]!];
+    expect(await merge(spec, edited, window)).toEqual({ inserted: 0, updated: 1, deleted: 0 });
+    const v2 = await versions();
+    expect(rewritten(v1, v2)).toEqual(['acme/sessions/2/2025-03-04']);
+    expect(v2['acme/sessions/2/2025-03-04']!.updated_at).not.toBe(v1['acme/sessions/2/2025-03-04']!.updated_at);
+    const { rows: note } = await db.pool.query(`SELECT end_note FROM punchcard.tc_sessions WHERE account = 'acme' AND method = 'sessions' AND employee_number = 2`);
+    expect(note).toEqual([{ end_note: 'left early' }]);
+
+    // Row 3 no longer returned: only it is marked deleted; the bystanders keep their row versions.
+    expect(await merge(spec, edited.slice(0, 2), window)).toEqual({ inserted: 0, updated: 0, deleted: 1 });
+    const v3 = await versions();
+    expect(rewritten(v2, v3)).toEqual(['acme/sessions/3/2025-03-05']);
+    expect(Object.keys(v3).filter((id) => v3[id]!.deleted)).toEqual(['acme/sessions/3/2025-03-05']);
+
+    // It comes back: un-deleted, counted as an update, nothing else touched.
+    expect(await merge(spec, edited, window)).toEqual({ inserted: 0, updated: 1, deleted: 0 });
+    const v4 = await versions();
+    expect(rewritten(v3, v4)).toEqual(['acme/sessions/3/2025-03-05']);
+    expect(Object.values(v4).some((v) => v.deleted)).toBe(false);
+  });
+
+  it('never erases a dimension value with a NULL, but does apply a changed value', async () => {
+    const window = { account: 'acme', start: '2025-03-03', end: '2025-03-09' };
+    const employee = async () =>
+      (await db.pool.query<{ email: string | null; passport: string | null; xmin: string }>(`SELECT email, passport, xmin::text AS xmin FROM punchcard.tc_employees WHERE account = 'acme' AND employee_number = 7`)).rows;
+    const basic = (email: string | null): Row[] => [{ account: 'acme', employee_number: 7, email }];
+
+    expect(await merge(tcEmployeesBasic, basic('a@example.com'), window)).toEqual({ inserted: 1, updated: 0, deleted: 0 });
+    const [first] = await employee();
+
+    // A stream that does not know the email sends NULL: nothing is written.
+    expect(await merge(tcEmployeesBasic, basic(null), window)).toEqual({ inserted: 0, updated: 0, deleted: 0 });
+    expect(await employee()).toEqual([first]);
+
+    // Another stream adds what it knows without erasing the email it does not.
+    expect(await merge(tcEmployeesExtended, [{ account: 'acme', employee_number: 7, email: null, passport: 'P-123' }], window)).toEqual({ inserted: 0, updated: 1, deleted: 0 });
+    expect(await employee()).toEqual([expect.objectContaining({ email: 'a@example.com', passport: 'P-123' })]);
+
+    expect(await merge(tcEmployeesBasic, basic('b@example.com'), window)).toEqual({ inserted: 0, updated: 1, deleted: 0 });
+    expect(await employee()).toEqual([expect.objectContaining({ email: 'b@example.com', passport: 'P-123' })]);
+  });
+});
+
+describe('rows PostgreSQL cannot store', () => {
+  it('rejects a row holding U+0000 with a reason and loads the rest of the window', async () => {
+    const window = { start: '2025-03-03', end: '2025-03-09' };
+    const runId = await startRun(db.pool, { kind: 'backfill', sources: ['timeclock'], streams: ['timeclock.sessions'], from: window.start, to: window.end, windowDays: 7 });
+    const good = session('nul', 'sessions', 1, 3);
+    const bad = session('nul', 'sessions', 2, 4, { location_type: 'Büro\u0000', raw: { employeeNumber: 2, locationType: 'Büro\u0000' } });
+    const batch = finalizeBatch({ received: 2, tables: [{ spec: tcSessions('sessions'), rows: [good, bad] }], rejects: [] });
+
+    const identity = { runId, source: 'timeclock', account: 'nul', stream: 'sessions', window, startedAt: new Date() };
+    expect(await loadWindow(db.pool, identity, batch)).toEqual({ received: 2, inserted: 1, updated: 0, deleted: 0, rejected: 1 });
+
+    const { rows: rejects } = await db.pool.query(`SELECT employee_number::int, work_date::text, reason, raw, run_id::int FROM punchcard.rejects WHERE account = 'nul'`);
+    // jsonb cannot hold U+0000 either: the kept record shows it as the visible text \u0000.
+    expect(rejects).toEqual([
+      { employee_number: 2, work_date: '2025-03-04', reason: expect.stringMatching(/NUL character \(U\+0000\)/), raw: { employeeNumber: 2, locationType: 'Büro\\u0000' }, run_id: runId },
+    ]);
+    const { rows: sessions } = await db.pool.query(`SELECT employee_number::int FROM punchcard.tc_sessions WHERE account = 'nul'`);
+    expect(sessions).toEqual([{ employee_number: 1 }]);
+    const { rows: ledger } = await db.pool.query(`SELECT status, rows_inserted, rows_rejected FROM punchcard.sync_windows WHERE run_id = $1`, [runId]);
+    expect(ledger).toEqual([{ status: 'succeeded', rows_inserted: 1, rows_rejected: 1 }]);
+  });
+});
