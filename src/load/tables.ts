@@ -93,7 +93,15 @@ export function tcLunches(method: 'lunches' | 'timesheet'): TableSpec {
       flags: 'text[]',
       raw: 'jsonb',
     }),
-    scope: byWorkDate(method),
+    // `lunches` answers by the lunch's own start date; `timesheet` by its session's start date
+    // (a night shift's lunch after midnight comes with the session, in the session's window).
+    scope:
+      method === 'lunches'
+        ? byWorkDate(method)
+        : (window) => ({
+            sql: `t.account = $1 AND t.method = $2 AND t.session_start_local >= $3::date AND t.session_start_local < $4::date + 1`,
+            params: [window.account, method, window.start, window.end],
+          }),
   };
 }
 

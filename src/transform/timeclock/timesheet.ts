@@ -77,7 +77,8 @@ export function transformTimesheet(result: unknown[], account: string, window: D
         start_source_type: l.startSourceType ?? null,
         end_source_type: l.endSourceType ?? null,
         session_start_local: sessionStart,
-        flags: [...nested.interval.flags, ...windowFlags(nested.interval.start.localDate, window)],
+        // Owned by the session's window (see tcLunches): flagged by the session's date.
+        flags: [...nested.interval.flags, ...windowFlags(interval.start.localDate, window)],
         raw: lunch,
       });
     }

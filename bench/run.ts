@@ -1,0 +1,338 @@
+/**
+ * `npm run bench [-- --quick] [--employees N] [--days D] [--loader-rows R] [--repeats K]`
+ *
+ * Measures, side by side in one run (ratios are what to compare; absolute rates depend on the
+ * machine and its neighbours):
+ *   1. the loader: new / changed / unchanged tc_sessions rows per second through mergeTable, each
+ *      as a ratio to a raw COPY of the same rows into the same table (loader.ts);
+ *   2. an end-to-end backfill (simulators → warehouse, the real CLI in a child process) beside the
+ *      time to only fetch and parse the same answers (fetch-parse.ts);
+ *   3. an unchanged re-sync of the same range, and the rows it wrote (PostgreSQL's own counters);
+ *   4. the peak RSS of the backfill over 90 days and over the whole range;
+ *   5. the backfill with 50 ms latency per request at concurrency 1 and 4.
+ * Figures go to bench/results/latest.json and latest.md (and are printed).
+ *
+ * The database is found like the tests find theirs (database.ts); the simulators run in this
+ * process, and every measured backfill in a child process, so its peak RSS is its own.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { DEFAULT_API_USERS, startClockodoSimulator, type ClockodoSimulator } from '../src/simulators/clockodo/index.ts';
+import { startTimeclockSimulator, type TimeclockSimulator } from '../src/simulators/timeclock/index.ts';
+import { addDays } from '../src/pipeline/windows.ts';
+import { openBenchDatabase, type BenchDatabase } from './database.ts';
+import { benchLoader, round2, type LoaderResult } from './loader.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TOKEN = 'bench-token';
+const FIRST_DAY = '2025-01-01';
+/** Tables that hold the warehouse's data; the ledger, rejects and raw answers are bookkeeping. */
+const BOOKKEEPING_TABLES = ['sync_runs', 'sync_windows', 'rejects', 'raw_answers', 'settings'];
+
+interface Options {
+  employees: number;
+  days: number;
+  loaderRows: number;
+  repeats: number;
+  concurrency: number;
+  latencyDays: number;
+  quick: boolean;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      employees: { type: 'string' },
+      days: { type: 'string' },
+      'loader-rows': { type: 'string' },
+      repeats: { type: 'string' },
+      concurrency: { type: 'string' },
+    },
+  });
+  const quick = values.quick ?? false;
+  const int = (name: string, text: string | undefined, fallback: number, min: number, max: number): number => {
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}, not "${text}"`);
+    return value;
+  };
+  const days = int('days', values.days, quick ? 60 : 365, 2, 3660);
+  return {
+    quick,
+    employees: int('employees', values.employees, quick ? 100 : 1000, 1, 100_000),
+    days,
+    loaderRows: int('loader-rows', values['loader-rows'], quick ? 20_000 : 200_000, 100, 10_000_000),
+    repeats: int('repeats', values.repeats, quick ? 1 : 3, 1, 15),
+    concurrency: int('concurrency', values.concurrency, 2, 1, 32),
+    latencyDays: Math.min(days, quick ? 14 : 90),
+  };
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+interface ChildResult {
+  wallMs: number;
+  peakRssMb: number;
+  stdout: string;
+}
+
+/** Runs a node entry point with the peak-RSS reporter preloaded; fails loudly on a non-zero exit. */
+function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--import', path.join(ROOT, 'bench/peak-rss.mjs'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const rss = /PUNCHCARD_BENCH_PEAK_RSS_KB=(\d+)/.exec(stderr);
+      if (code !== 0 || !rss) {
+        reject(new Error(`${args.join(' ')} exited with ${code}\n${stdout}\n${stderr.slice(-4000)}`));
+        return;
+      }
+      resolve({ wallMs: performance.now() - started, peakRssMb: Math.round(Number(rss[1]) / 1024), stdout });
+    });
+  });
+}
+
+interface BackfillFigure {
+  from: string;
+  to: string;
+  concurrency: number;
+  /** The run's own duration (first window to last commit), as the CLI prints it. */
+  runMs: number;
+  peakRssMb: number;
+  rows: { received: number; inserted: number; updated: number; deleted: number; rejected: number };
+}
+
+async function backfill(env: NodeJS.ProcessEnv, from: string, to: string, concurrency: number): Promise<BackfillFigure> {
+  const result = await runChild(['bin/punchcard.mjs', 'backfill', '--from', from, '--to', to, '--concurrency', String(concurrency)], env);
+  const run = /run \d+ succeeded in ([\d.]+) s/.exec(result.stdout);
+  const rows = /rows: (\d+) received, (\d+) inserted, (\d+) updated, (\d+) marked deleted, (\d+) rejected/.exec(result.stdout);
+  if (!run || !rows) throw new Error(`backfill ${from}..${to} did not succeed:\n${result.stdout}`);
+  const [received, inserted, updated, deleted, rejected] = rows.slice(1).map(Number) as [number, number, number, number, number];
+  return { from, to, concurrency, runMs: Math.round(Number(run[1]) * 1000), peakRssMb: result.peakRssMb, rows: { received, inserted, updated, deleted, rejected } };
+}
+
+async function fetchAndParse(env: NodeJS.ProcessEnv, from: string, to: string, concurrency: number): Promise<{ ms: number; requests: number; peakRssMb: number }> {
+  const result = await runChild(['bin/run-ts.mjs', 'bench/fetch-parse.ts', '--from', from, '--to', to, '--concurrency', String(concurrency)], env);
+  const line = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { durationMs: number; requests: number };
+  return { ms: line.durationMs, requests: line.requests, peakRssMb: result.peakRssMb };
+}
+
+/** Rows inserted, updated and deleted per table of schema punchcard, from PostgreSQL's statistics. */
+async function writeCounters(url: string): Promise<Map<string, number>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ relname: string; written: string }>(
+      `SELECT relname, (n_tup_ins + n_tup_upd + n_tup_del)::text AS written FROM pg_stat_user_tables WHERE schemaname = 'punchcard'`,
+    );
+    return new Map(rows.map((r) => [r.relname, Number(r.written)]));
+  } finally {
+    await client.end();
+  }
+}
+
+function writtenBetween(before: Map<string, number>, after: Map<string, number>): { data: number; bookkeeping: number; byTable: Record<string, number> } {
+  const byTable: Record<string, number> = {};
+  let data = 0;
+  let bookkeeping = 0;
+  for (const [table, count] of after) {
+    const delta = count - (before.get(table) ?? 0);
+    if (delta === 0) continue;
+    byTable[table] = delta;
+    if (BOOKKEEPING_TABLES.includes(table)) bookkeeping += delta;
+    else data += delta;
+  }
+  return { data, bookkeeping, byTable };
+}
+
+interface Simulators {
+  timeclock: TimeclockSimulator;
+  clockodo: ClockodoSimulator;
+  env: (databaseUrl: string) => NodeJS.ProcessEnv;
+  setLatency(ms: number): void;
+  close(): Promise<void>;
+}
+
+async function startSimulators(employees: number, today: string): Promise<Simulators> {
+  const timeclock = await startTimeclockSimulator({ port: 0, token: TOKEN, employees, today });
+  const clockodo = await startClockodoSimulator({ port: 0, attendance: timeclock.dataset });
+  const user = DEFAULT_API_USERS[0]!;
+  return {
+    timeclock,
+    clockodo,
+    env: (databaseUrl) => ({
+      ...process.env,
+      CI: 'true',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: databaseUrl,
+      TIMECLOCK_API_URL: timeclock.url,
+      TIMECLOCK_API_TOKEN: TOKEN,
+      CLOCKODO_API_URL: clockodo.url,
+      CLOCKODO_API_USER: user.email,
+      CLOCKODO_API_KEY: user.apiKey,
+      // The simulator does not rate-limit unless asked to; the bench measures punchcard, not waiting.
+      CLOCKODO_ENTRYGROUPS_PER_MINUTE: '10000',
+    }),
+    setLatency(ms) {
+      timeclock.setLatency(ms);
+      clockodo.setLatency(ms);
+    },
+    async close() {
+      await clockodo.close();
+      await timeclock.close();
+    },
+  };
+}
+
+interface Results {
+  takenAt: string;
+  machine: { cpu: string; cores: number; memoryGb: number; node: string; postgres: string; database: string };
+  options: Options;
+  loader: LoaderResult;
+  backfill: BackfillFigure;
+  fetchParse: { ms: number; requests: number; peakRssMb: number; ratio: number };
+  resync: BackfillFigure & { rowsWritten: { data: number; bookkeeping: number; byTable: Record<string, number> } };
+  memory: { days90: BackfillFigure; ratio: number };
+  latency: { latencyMs: number; days: number; concurrency1: BackfillFigure; concurrency4: BackfillFigure; speedUp: number };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const to = addDays(FIRST_DAY, options.days - 1);
+  log(`${options.employees} employees × ${options.days} days (${FIRST_DAY}..${to}), loader ${options.loaderRows} rows × ${options.repeats}`);
+  const db = await openBenchDatabase(log);
+  const simulators = await startSimulators(options.employees, addDays(to, 1));
+  try {
+    const results = await measure(db, simulators, options, to);
+    await report(results);
+  } finally {
+    await simulators.close();
+    await db.close();
+  }
+}
+
+async function measure(db: BenchDatabase, sims: Simulators, options: Options, to: string): Promise<Results> {
+  const { rows: version } = await db.adminQuery<{ server_version: string }>('SHOW server_version');
+
+  const loaderDb = await db.clone('loader');
+  const loaderPool = new pg.Pool({ connectionString: loaderDb.url, max: 2 });
+  let loader: LoaderResult;
+  try {
+    loader = await benchLoader(loaderPool, { rows: options.loaderRows, repeats: options.repeats, log });
+  } finally {
+    await loaderPool.end();
+    await loaderDb.drop();
+  }
+
+  const c = options.concurrency;
+  const main = await db.clone('backfill');
+  log(`backfill ${FIRST_DAY}..${to}, concurrency ${c}`);
+  const full = await backfill(sims.env(main.url), FIRST_DAY, to, c);
+  log(`  ${full.runMs} ms, peak RSS ${full.peakRssMb} MB, ${JSON.stringify(full.rows)}`);
+
+  log('fetch and parse only, same requests');
+  const fetchOnly = await fetchAndParse(sims.env(main.url), FIRST_DAY, to, c);
+  log(`  ${fetchOnly.ms} ms for ${fetchOnly.requests} requests`);
+
+  log('unchanged re-sync of the same range');
+  const before = await writeCounters(main.url);
+  const again = await backfill(sims.env(main.url), FIRST_DAY, to, c);
+  await new Promise((r) => setTimeout(r, 1500)); // statistics of ended sessions arrive asynchronously
+  const written = writtenBetween(before, await writeCounters(main.url));
+  log(`  ${again.runMs} ms, data rows written ${written.data}, bookkeeping ${written.bookkeeping}`);
+  await main.drop();
+
+  const shortTo = addDays(FIRST_DAY, Math.min(options.days, 90) - 1);
+  const shortDb = await db.clone('days90');
+  log(`backfill ${FIRST_DAY}..${shortTo} for its peak RSS`);
+  const short = await backfill(sims.env(shortDb.url), FIRST_DAY, shortTo, c);
+  log(`  ${short.runMs} ms, peak RSS ${short.peakRssMb} MB`);
+  await shortDb.drop();
+
+  const latencyMs = 50;
+  const latencyTo = addDays(FIRST_DAY, options.latencyDays - 1);
+  sims.setLatency(latencyMs);
+  const latency: BackfillFigure[] = [];
+  for (const concurrency of [1, 4]) {
+    const clone = await db.clone(`latency_c${concurrency}`);
+    log(`backfill ${FIRST_DAY}..${latencyTo} at ${latencyMs} ms latency, concurrency ${concurrency}`);
+    latency.push(await backfill(sims.env(clone.url), FIRST_DAY, latencyTo, concurrency));
+    log(`  ${latency.at(-1)!.runMs} ms`);
+    await clone.drop();
+  }
+  sims.setLatency(0);
+
+  return {
+    takenAt: new Date().toISOString(),
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      postgres: version[0]!.server_version,
+      database: db.describe,
+    },
+    options,
+    loader,
+    backfill: full,
+    fetchParse: { ...fetchOnly, ratio: round2(full.runMs / fetchOnly.ms) },
+    resync: { ...again, rowsWritten: written },
+    memory: { days90: short, ratio: round2(full.peakRssMb / short.peakRssMb) },
+    latency: { latencyMs, days: options.latencyDays, concurrency1: latency[0]!, concurrency4: latency[1]!, speedUp: round2(latency[0]!.runMs / latency[1]!.runMs) },
+  };
+}
+
+const check = (met: boolean): string => (met ? 'met' : '**not met**');
+const thousands = (n: number): string => n.toLocaleString('en-US');
+
+function markdown(r: Results): string {
+  const l = r.loader;
+  const o = r.options;
+  const rowsOf = (f: BackfillFigure) => f.rows.inserted + f.rows.updated;
+  return [
+    `Taken ${r.takenAt.slice(0, 16).replace('T', ' ')} UTC on ${r.machine.cpu} (${r.machine.cores} cores, ${r.machine.memoryGb} GB), Node ${r.machine.node}, PostgreSQL ${r.machine.postgres} (${r.machine.database}).`,
+    `Dataset: ${o.employees} employees × ${o.days} days, every TimeClock stream plus clockodo; loader: ${thousands(l.rows)} tc_sessions rows, median of ${l.repeats}.`,
+    '',
+    '| measure | figure | ratio | target |',
+    '|---|---|---|---|',
+    `| raw COPY into tc_sessions | ${thousands(l.rawCopy.rowsPerSecond)} rows/s | 1.00 | — |`,
+    `| loader, new rows | ${thousands(l.newRows.rowsPerSecond)} rows/s | ${l.newRows.ratioToCopy} × COPY | — |`,
+    `| loader, changed rows | ${thousands(l.changedRows.rowsPerSecond)} rows/s | ${l.changedRows.ratioToCopy} × COPY | ≥ 0.5: ${check(l.changedRows.ratioToCopy >= 0.5)} |`,
+    `| loader, unchanged rows | ${thousands(l.unchangedRows.rowsPerSecond)} rows/s, ${l.unchangedRows.rowsWritten} rows written | ${l.unchangedRows.ratioToCopy} × COPY | ≥ 0.8 and 0 rows: ${check(l.unchangedRows.ratioToCopy >= 0.8 && l.unchangedRows.rowsWritten === 0)} |`,
+    `| backfill ${r.backfill.from}..${r.backfill.to}, concurrency ${r.backfill.concurrency} | ${(r.backfill.runMs / 1000).toFixed(1)} s, ${thousands(rowsOf(r.backfill))} rows written (${thousands(Math.round(rowsOf(r.backfill) / (r.backfill.runMs / 1000)))}/s) | — | — |`,
+    `| fetch and parse only (${r.fetchParse.requests} requests) | ${(r.fetchParse.ms / 1000).toFixed(1)} s | backfill = ${r.fetchParse.ratio} × | ≤ 1.5: ${check(r.fetchParse.ratio <= 1.5)} |`,
+    `| unchanged re-sync of the range | ${(r.resync.runMs / 1000).toFixed(1)} s, ${r.resync.rowsWritten.data} data rows written (${r.resync.rowsWritten.bookkeeping} ledger/rejects/raw-answer rows) | — | 0 rows: ${check(r.resync.rowsWritten.data === 0)} |`,
+    `| peak RSS, ${o.days} days | ${r.backfill.peakRssMb} MB | ${r.memory.ratio} × the 90-day figure | ≤ 250 MB: ${check(r.backfill.peakRssMb <= 250)}; ≤ 1.2×: ${check(r.memory.ratio <= 1.2)} |`,
+    `| peak RSS, ${Math.min(o.days, 90)} days | ${r.memory.days90.peakRssMb} MB | — | — |`,
+    `| ${r.latency.days} days at ${r.latency.latencyMs} ms latency, concurrency 1 | ${(r.latency.concurrency1.runMs / 1000).toFixed(1)} s | — | — |`,
+    `| same, concurrency 4 | ${(r.latency.concurrency4.runMs / 1000).toFixed(1)} s | speed-up ${r.latency.speedUp} × | — |`,
+    '',
+  ].join('\n');
+}
+
+async function report(results: Results): Promise<void> {
+  const dir = path.join(ROOT, 'bench/results');
+  await fs.mkdir(dir, { recursive: true });
+  const table = markdown(results);
+  await fs.writeFile(path.join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await fs.writeFile(path.join(dir, 'latest.md'), table);
+  process.stdout.write(`\n${table}\nwritten to bench/results/latest.json and latest.md\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
