@@ -63,10 +63,50 @@ export function encodeCopyRow(row: Record<string, unknown>, columns: ReadonlyArr
   return `${line}\n`;
 }
 
-/** PostgreSQL text and jsonb cannot hold U+0000: such a row is rejected, never silently altered. */
-export function findNulCharacter(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(findNulCharacter);
-  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\u0000') || findNulCharacter(v));
-  return false;
+/**
+ * What PostgreSQL text and jsonb cannot hold: U+0000, and a UTF-16 surrogate without its pair
+ * (JSON.parse accepts "\ud800"; text would store U+FFFD instead, jsonb refuses the whole COPY).
+ */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why a value cannot be stored as it is, or undefined. Such a row is rejected, never altered. */
+export function findUnstorableText(value: unknown): string | undefined {
+  const match = firstUnstorable(value);
+  if (match === undefined) return undefined;
+  return match === '\u0000'
+    ? 'record contains a NUL character (U+0000), which PostgreSQL cannot store'
+    : `record contains an unpaired UTF-16 surrogate (U+${match.charCodeAt(0).toString(16).toUpperCase()}), which is not valid Unicode`;
+}
+
+function firstUnstorable(value: unknown): string | undefined {
+  if (typeof value === 'string') return UNSTORABLE.exec(value)?.[0];
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = firstUnstorable(item);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = firstUnstorable(key) ?? firstUnstorable(item);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A copy of `value` that jsonb accepts: each unstorable character becomes its visible escape
+ * text ("\u0000", "\ud800"). For keeping rejected records and raw answers as evidence only.
+ */
+export function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return UNSTORABLE.test(value) ? value.replace(new RegExp(UNSTORABLE.source, 'g'), (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`) : value;
+  }
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableJson(key) as string, storableJson(item)]));
+  }
+  return value;
 }

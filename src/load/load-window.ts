@@ -8,6 +8,7 @@ import { inTransaction } from '../db/client.ts';
 import type { DateWindow, StreamBatch } from '../pipeline/stream.ts';
 import { copyRows, mergeTable } from './merge.ts';
 import { columns } from './table-spec.ts';
+import { storableJson } from './copy-format.ts';
 
 export interface WindowIdentity {
   runId: number;
@@ -105,14 +106,14 @@ async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, answe
      VALUES ($1, $2, $3, $4, $5, now(), $6::jsonb)
      ON CONFLICT (source, account, stream, window_start, window_end)
      DO UPDATE SET fetched_at = EXCLUDED.fetched_at, body = EXCLUDED.body`,
-    [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, JSON.stringify(storableJson(answer))],
+    [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, storableAnswerText(answer)],
   );
 }
 
-/** jsonb cannot hold U+0000: a rejected record keeps it as the visible text "\u0000". */
-function storableJson(value: unknown): unknown {
-  const text = JSON.stringify(value ?? null);
-  return text.includes('\\u0000') ? JSON.parse(text.replace(/\\u0000/g, '\\\\u0000')) : value;
+/** The answer as jsonb text; walked for unstorable characters only when its text shows an escape. */
+function storableAnswerText(answer: unknown): string {
+  const text = JSON.stringify(answer ?? null);
+  return /\\u(0000|d[89a-f])/i.test(text) ? JSON.stringify(storableJson(answer)) : text;
 }
 
 /** Records a window that failed, outside any data transaction. */

@@ -4,9 +4,9 @@
  *   `duplicate_in_answer`; differing copies are all rejected (the source contradicts itself and
  *   nothing is guessed).
  * - Dimension rows with the same key (an employee listed twice) merge, later values winning.
- * - A row holding U+0000 (which PostgreSQL text cannot store) is rejected, never altered.
+ * - A row holding U+0000 or an unpaired surrogate (which PostgreSQL cannot store) is rejected, never altered.
  */
-import { findNulCharacter } from '../load/copy-format.ts';
+import { findUnstorableText } from '../load/copy-format.ts';
 import type { RejectRow, StreamBatch, TableBatch } from './stream.ts';
 
 export function finalizeBatch(batch: StreamBatch): StreamBatch {
@@ -14,8 +14,9 @@ export function finalizeBatch(batch: StreamBatch): StreamBatch {
   const tables: TableBatch[] = batch.tables.map(({ spec, rows }) => {
     const byKey = new Map<string, Record<string, unknown>[]>();
     for (const row of rows) {
-      if (findNulCharacter(row)) {
-        rejects.push(rejectOf(row, 'record contains a NUL character (U+0000), which PostgreSQL cannot store'));
+      const unstorable = findUnstorableText(row);
+      if (unstorable) {
+        rejects.push(rejectOf(row, unstorable));
         continue;
       }
       const key = JSON.stringify(spec.key.map((k) => row[k]));

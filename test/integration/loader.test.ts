@@ -215,24 +215,32 @@ describe('merge semantics on the fast path', () => {
 });
 
 describe('rows PostgreSQL cannot store', () => {
-  it('rejects a row holding U+0000 with a reason and loads the rest of the window', async () => {
+  it('rejects a row holding U+0000 or an unpaired surrogate with a reason and loads the rest of the window', async () => {
     const window = { start: '2025-03-03', end: '2025-03-09' };
     const runId = await startRun(db.pool, { kind: 'backfill', sources: ['timeclock'], streams: ['timeclock.sessions'], from: window.start, to: window.end, windowDays: 7 });
     const good = session('nul', 'sessions', 1, 3);
-    const bad = session('nul', 'sessions', 2, 4, { location_type: 'Büro\u0000', raw: { employeeNumber: 2, locationType: 'Büro\u0000' } });
-    const batch = finalizeBatch({ received: 2, tables: [{ spec: tcSessions('sessions'), rows: [good, bad] }], rejects: [] });
+    const nul = session('nul', 'sessions', 2, 4, { location_type: 'Büro\u0000', raw: { employeeNumber: 2, locationType: 'Büro\u0000' } });
+    // JSON.parse accepts "\ud800": text would silently store U+FFFD, jsonb would refuse the whole COPY.
+    const surrogate = session('nul', 'sessions', 3, 5, { start_note: JSON.parse('"x\\ud800y"') as string, raw: { employeeNumber: 3, startNote: JSON.parse('"x\\ud800y"') as string } });
+    const batch = finalizeBatch({ received: 3, tables: [{ spec: tcSessions('sessions'), rows: [good, nul, surrogate] }], rejects: [] });
+    // A record that only shows the six characters \u0000 as text is fine and must stay so in its reject.
+    batch.rejects.push({ reason: 'a reject from the transform', raw: { note: 'C:\\u0000dir' }, employee_number: 4, work_date: '2025-03-06' });
 
     const identity = { runId, source: 'timeclock', account: 'nul', stream: 'sessions', window, startedAt: new Date() };
-    expect(await loadWindow(db.pool, identity, batch)).toEqual({ received: 2, inserted: 1, updated: 0, deleted: 0, rejected: 1 });
+    expect(await loadWindow(db.pool, identity, batch)).toEqual({ received: 3, inserted: 1, updated: 0, deleted: 0, rejected: 3 });
 
-    const { rows: rejects } = await db.pool.query(`SELECT employee_number::int, work_date::text, reason, raw, run_id::int FROM punchcard.rejects WHERE account = 'nul'`);
-    // jsonb cannot hold U+0000 either: the kept record shows it as the visible text \u0000.
+    const { rows: rejects } = await db.pool.query(
+      `SELECT employee_number::int, work_date::text, reason, raw, run_id::int FROM punchcard.rejects WHERE account = 'nul' ORDER BY employee_number`,
+    );
+    // jsonb cannot hold these either: the kept record shows each as its visible escape text.
     expect(rejects).toEqual([
       { employee_number: 2, work_date: '2025-03-04', reason: expect.stringMatching(/NUL character \(U\+0000\)/), raw: { employeeNumber: 2, locationType: 'Büro\\u0000' }, run_id: runId },
+      { employee_number: 3, work_date: '2025-03-05', reason: expect.stringMatching(/unpaired UTF-16 surrogate \(U\+D800\)/), raw: { employeeNumber: 3, startNote: 'x\\ud800y' }, run_id: runId },
+      { employee_number: 4, work_date: '2025-03-06', reason: 'a reject from the transform', raw: { note: 'C:\\u0000dir' }, run_id: runId },
     ]);
     const { rows: sessions } = await db.pool.query(`SELECT employee_number::int FROM punchcard.tc_sessions WHERE account = 'nul'`);
     expect(sessions).toEqual([{ employee_number: 1 }]);
     const { rows: ledger } = await db.pool.query(`SELECT status, rows_inserted, rows_rejected FROM punchcard.sync_windows WHERE run_id = $1`, [runId]);
-    expect(ledger).toEqual([{ status: 'succeeded', rows_inserted: 1, rows_rejected: 1 }]);
+    expect(ledger).toEqual([{ status: 'succeeded', rows_inserted: 1, rows_rejected: 3 }]);
   });
 });
