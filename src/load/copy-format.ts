@@ -78,8 +78,11 @@ export function findUnstorableText(value: unknown): string | undefined {
     : `record contains an unpaired UTF-16 surrogate (U+${match.charCodeAt(0).toString(16).toUpperCase()}), which is not valid Unicode`;
 }
 
+/** A cheap character class that every unstorable character matches; most strings fail it at once. */
+const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
+
 function firstUnstorable(value: unknown): string | undefined {
-  if (typeof value === 'string') return UNSTORABLE.exec(value)?.[0];
+  if (typeof value === 'string') return MAYBE_UNSTORABLE.test(value) ? UNSTORABLE.exec(value)?.[0] : undefined;
   if (Array.isArray(value)) {
     for (const item of value) {
       const found = firstUnstorable(item);
@@ -109,4 +112,48 @@ export function storableJson(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableJson(key) as string, storableJson(item)]));
   }
   return value;
+}
+
+/**
+ * JSON text of `value` in pieces of about `pieceSize` characters, never holding the whole text:
+ * containers down to `depth` levels are written member by member, deeper values stringified
+ * whole. Concatenated, the pieces equal JSON.stringify(value) (undefined members omitted the same way).
+ */
+export function* jsonPieces(value: unknown, depth = 3, pieceSize = 65_536): Generator<string> {
+  let buffer = '';
+  function* emit(text: string): Generator<string> {
+    buffer += text;
+    if (buffer.length >= pieceSize) {
+      yield buffer;
+      buffer = '';
+    }
+  }
+  function* walk(item: unknown, level: number): Generator<string> {
+    if (level >= depth || item === null || typeof item !== 'object' || typeof (item as { toJSON?: unknown }).toJSON === 'function') {
+      yield* emit(JSON.stringify(item) ?? 'null');
+      return;
+    }
+    if (Array.isArray(item)) {
+      yield* emit('[');
+      for (let i = 0; i < item.length; i++) {
+        if (i > 0) yield* emit(',');
+        const member = item[i];
+        if (member === undefined || typeof member === 'function' || typeof member === 'symbol') yield* emit('null');
+        else yield* walk(member, level + 1);
+      }
+      yield* emit(']');
+      return;
+    }
+    yield* emit('{');
+    let first = true;
+    for (const [key, member] of Object.entries(item)) {
+      if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+      yield* emit(`${first ? '' : ','}${JSON.stringify(key)}:`);
+      first = false;
+      yield* walk(member, level + 1);
+    }
+    yield* emit('}');
+  }
+  yield* walk(value, 0);
+  if (buffer.length > 0) yield buffer;
 }

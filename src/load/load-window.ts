@@ -3,12 +3,15 @@
  * replaced, the raw answer kept when the stream asks for it, and the ledger row written — all or
  * nothing, so the ledger's "succeeded" means exactly "committed".
  */
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { inTransaction } from '../db/client.ts';
 import type { DateWindow, StreamBatch } from '../pipeline/stream.ts';
 import { copyRows, mergeTable } from './merge.ts';
 import { columns } from './table-spec.ts';
-import { storableJson } from './copy-format.ts';
+import { escapeCopyText, findUnstorableText, jsonPieces, storableJson } from './copy-format.ts';
 
 export interface WindowIdentity {
   runId: number;
@@ -100,20 +103,30 @@ async function replaceRejects(client: PoolClient, identity: WindowIdentity, batc
   await copyRows(client, 'punchcard.rejects', { columns: rejectColumns }, rows);
 }
 
+/**
+ * Keeps the window's raw answer (a clockodo month is ~40 MB of JSON for 1,000 users). It is
+ * streamed through COPY in pieces rather than sent as one bind parameter, which the driver would
+ * hold as a string, a Buffer and a growing message buffer at once. A body equal to the stored one
+ * keeps its stored (TOAST) value, so an unchanged re-sync rewrites no body.
+ */
 async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, answer: unknown): Promise<void> {
+  await client.query('CREATE TEMP TABLE pc_raw_answer (body jsonb) ON COMMIT DROP');
+  // jsonb refuses U+0000 and lone surrogates: such an answer is kept with them as visible text.
+  const storable = findUnstorableText(answer) === undefined ? (answer ?? null) : storableJson(answer);
+  const pieces = function* (): Generator<string> {
+    for (const piece of jsonPieces(storable)) yield escapeCopyText(piece);
+    yield '\n';
+  };
+  await pipeline(Readable.from(pieces()), client.query(copyFrom('COPY pc_raw_answer (body) FROM STDIN')));
   await client.query(
     `INSERT INTO punchcard.raw_answers (source, account, stream, window_start, window_end, fetched_at, body)
-     VALUES ($1, $2, $3, $4, $5, now(), $6::jsonb)
-     ON CONFLICT (source, account, stream, window_start, window_end)
-     DO UPDATE SET fetched_at = EXCLUDED.fetched_at, body = EXCLUDED.body`,
-    [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, storableAnswerText(answer)],
+     SELECT $1, $2, $3, $4::date, $5::date, now(), body FROM pc_raw_answer
+     ON CONFLICT (source, account, stream, window_start, window_end) DO UPDATE
+     SET fetched_at = EXCLUDED.fetched_at,
+         body = CASE WHEN punchcard.raw_answers.body = EXCLUDED.body THEN punchcard.raw_answers.body ELSE EXCLUDED.body END`,
+    [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end],
   );
-}
-
-/** The answer as jsonb text; walked for unstorable characters only when its text shows an escape. */
-function storableAnswerText(answer: unknown): string {
-  const text = JSON.stringify(answer ?? null);
-  return /\\u(0000|d[89a-f])/i.test(text) ? JSON.stringify(storableJson(answer)) : text;
+  await client.query('DROP TABLE pc_raw_answer');
 }
 
 /** Records a window that failed, outside any data transaction. */

@@ -105,6 +105,12 @@ describe('clockodo backfill', () => {
       { stream: 'entrygroups', start: '2026-10-01' },
       { stream: 'users', start: FROM },
     ]);
+    // The kept answer is the answer, exactly (it is streamed into jsonb in pieces).
+    const answer = await fetch(`${sim.url}/v2/entrygroups?time_since=2026-09-20T22:00:00Z&time_until=2026-09-30T21:59:59Z&${groupingQuery}`, {
+      headers: { 'X-ClockodoApiUser': 'api-admin@punchcard.test', 'X-ClockodoApiKey': 'clockodo-admin-key', 'X-Clockodo-External-Application': 'punchcard;test@example.com' },
+    });
+    const { rows: kept } = await db.pool.query(`SELECT body FROM punchcard.raw_answers WHERE stream = 'entrygroups' AND window_start = '2026-09-21'`);
+    expect(kept[0].body).toEqual(await answer.json());
   });
 
   it('writes nothing when run again over unchanged data', async () => {
