@@ -215,6 +215,13 @@ async function main(): Promise<void> {
   log(`${options.employees} employees × ${options.days} days (${FIRST_DAY}..${to}), loader ${options.loaderRows} rows × ${options.repeats}`);
   const db = await openBenchDatabase(log);
   const simulators = await startSimulators(options.employees, addDays(to, 1));
+  // A stopped bench must not leave its databases (or a long query in them) on a shared server.
+  const stop = (signal: NodeJS.Signals) => {
+    log(`${signal}: dropping the bench databases`);
+    void Promise.allSettled([simulators.close(), db.close()]).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     const results = await measure(db, simulators, options, to);
     await report(results);
