@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 export const FAULT_KINDS = [
   'rate-limit', // 429 with Retry-After
   'rate-limit-no-retry-after', // 429 without Retry-After
+  'http-404', // the endpoint does not exist (e.g. an API without /v3/users)
   'http-500',
   'http-502',
   'http-503',
@@ -125,6 +126,7 @@ export function writeFault(res: ServerResponse, rule: FaultRule, context: FaultC
       res.writeHead(429, json);
       res.end(JSON.stringify({ error: { message: 'Too many requests' } }));
       return;
+    case 'http-404':
     case 'http-500':
     case 'http-502':
     case 'http-503': {

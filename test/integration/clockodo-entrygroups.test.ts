@@ -119,6 +119,27 @@ describe('clockodo backfill', () => {
     for (const w of await lastRun()) expect(w, `${w.stream} ${w.start}`).toMatchObject({ status: 'succeeded', inserted: 0, updated: 0, deleted: 0 });
   });
 
+  it('works where /v3/users does not exist (the entrygroups document does not promise it): users load nothing and lose nothing', async () => {
+    sim.faults.add({ kind: 'http-404', match: { path: '/api/v3/users' } });
+    try {
+      const result = await backfill();
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/\/v3\/users is not available/);
+      expect((await lastRun()).map((w) => [w.stream, w.status, w.inserted + w.updated + w.deleted])).toEqual([
+        ['entrygroups', 'succeeded', 0],
+        ['entrygroups', 'succeeded', 0],
+        ['users', 'succeeded', 0],
+      ]);
+      const { rows: listed } = await db.pool.query(`SELECT count(*)::int AS n FROM punchcard.ck_users WHERE deleted_at IS NULL`);
+      expect(listed[0].n).toBe(sim.dataset.users.length);
+      // `check` proves the key through entrygroups instead.
+      const check = await runCli(['check'], env);
+      expect(check.stdout).toMatch(/^ok\s+clockodo: credentials accepted at /m);
+    } finally {
+      sim.faults.clear();
+    }
+  });
+
   it('drops an entry deleted in clockodo from the view on the next backfill', async () => {
     const day = '2026-10-06';
     const [victim] = sim.dataset.entriesBetween(`${addDays(day, -1)}T22:00:00Z`, `${day}T21:59:59Z`).filter((e) => e.duration > 0);

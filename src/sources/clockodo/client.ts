@@ -360,11 +360,19 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
 
   async function ping(): Promise<number | undefined> {
     const operation = 'GET users page 1 (ping)';
-    return withRetries(transport, operation, async () => {
-      const { json } = await send(operation, 'GET', '/v3/users', encodeQuery([['page', 1], ['items_per_page', 1]]));
-      const count = (json as { paging?: { count_items?: unknown } }).paging?.count_items;
-      return count === undefined ? undefined : Number(count);
-    });
+    try {
+      return await withRetries(transport, operation, async () => {
+        const { json } = await send(operation, 'GET', '/v3/users', encodeQuery([['page', 1], ['items_per_page', 1]]));
+        const count = (json as { paging?: { count_items?: unknown } }).paging?.count_items;
+        return count === undefined ? undefined : Number(count);
+      });
+    } catch (error) {
+      if (!isEndpointMissing(error)) throw error;
+      // An account (or a gateway) without /v3/users: the entrygroups endpoint proves the key as well.
+      const stamp = (msAgo: number) => new Date(Math.floor((options.clock?.now() ?? Date.now()) / 1000) * 1000 - msAgo).toISOString().replace('.000Z', 'Z');
+      await entrygroups({ timeSince: stamp(60_000), timeUntil: stamp(1_000), grouping: ['users_id'] });
+      return undefined;
+    }
   }
 
   function changeRequest(kind: ChangeKind, change: EntrygroupsChange, confirmKey?: string): { method: string; query: string; body?: unknown } {
@@ -435,4 +443,9 @@ function confirmFailure(operation: string, error: unknown): unknown {
       'and a confirmed change is not sent twice. Check the entries in clockodo (or re-sync them) before trying again',
     { ...details, kind: error.kind, retryable: false },
   );
+}
+
+/** 404 or 410: the endpoint does not exist for this account or API version (not a transient fault). */
+export function isEndpointMissing(error: unknown): boolean {
+  return error instanceof SourceError && (error.status === 404 || error.status === 410);
 }

@@ -22,5 +22,5 @@ export function createClientFromConfig(config: ClockodoConfig, transport: Clocko
 }
 
 export function clockodoStreams(config: ClockodoConfig, transport: ClockodoTransport, client: ClockodoClient = createClientFromConfig(config, transport)): Stream[] {
-  return [entrygroupsStream(client, config), usersStream(client, config.account)];
+  return [entrygroupsStream(client, config), usersStream(client, config.account, transport.logger)];
 }
