@@ -132,8 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const allowInsecureHttp = e.PUNCHCARD_ALLOW_INSECURE_HTTP;
-  const timeclockUrl = requireSafeUrl('TIMECLOCK_API_URL', e.TIMECLOCK_API_URL!, allowInsecureHttp);
-  const clockodoUrl = requireSafeUrl('CLOCKODO_API_URL', e.CLOCKODO_API_URL!, allowInsecureHttp);
+  const timeclockUrl = timeclockEndpoint(requireSafeUrl('TIMECLOCK_API_URL', e.TIMECLOCK_API_URL!, allowInsecureHttp));
+  const clockodoUrl = clockodoBase(requireSafeUrl('CLOCKODO_API_URL', e.CLOCKODO_API_URL!, allowInsecureHttp));
 
   if ((e.CLOCKODO_API_USER === undefined) !== (e.CLOCKODO_API_KEY === undefined)) {
     const missing = e.CLOCKODO_API_USER === undefined ? 'CLOCKODO_API_USER' : 'CLOCKODO_API_KEY';
@@ -225,6 +225,31 @@ export function requireSafeUrl(variable: string, value: string, allowInsecure: b
     `${variable} must use https (plain http is only allowed for loopback addresses, or with PUNCHCARD_ALLOW_INSECURE_HTTP=1)`,
     variable,
   );
+}
+
+/**
+ * The JSON-RPC endpoint from TIMECLOCK_API_URL: a bare origin ("https://host") means the
+ * document's path /api/v1/json-rpc; any other path is used as given.
+ */
+export function timeclockEndpoint(value: string): string {
+  const parsed = new URL(value);
+  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/api/v1/json-rpc';
+  return parsed.pathname === new URL(value).pathname ? value : parsed.toString();
+}
+
+/**
+ * The API base from CLOCKODO_API_URL, to which /v2/entrygroups and /v3/users are appended: a bare
+ * origin means "/api" (the document's "GET /api/v2/entrygroups"); a URL given with the endpoint
+ * itself ("…/api/v2/entrygroups") is cut back to its base.
+ */
+export function clockodoBase(value: string): string {
+  const parsed = new URL(value);
+  let path = parsed.pathname.replace(/\/+$/, '');
+  path = path.replace(/\/v[23]\/(entrygroups|users)$/, '');
+  if (path === '') path = '/api';
+  parsed.pathname = path;
+  parsed.search = '';
+  return parsed.toString().replace(/\/$/, '');
 }
 
 export function isLoopbackHost(hostname: string): boolean {
