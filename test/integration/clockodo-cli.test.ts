@@ -73,8 +73,12 @@ describe('punchcard clockodo edit|delete', () => {
       ['delete', { ...day, usersId: '5O1' }, /^--users-id must be a whole number ≥ 0 \(0 = none\), got "5O1"$/],
       ['delete', { ...day, textsId: '1.5' }, /^--texts-id must be a whole number/],
       ['delete', { ...day, text: 'x', textsId: '4001' }, /^give either --text or --texts-id, not both$/],
-      ['delete', { ...day, since: '10.09.2026' }, /^--since must be a day YYYY-MM-DD \(local, Europe\/Berlin\) or a UTC stamp YYYY-MM-DDTHH:MM:SSZ, got "10.09.2026"$/],
-      ['delete', { ...day, until: '2026-09-10T00:00:00+02:00' }, /^--until must be a day/],
+      ['delete', { ...day, since: '10.09.2026' }, /^--since must be a day YYYY-MM-DD \(local, Europe\/Berlin\) or an instant YYYY-MM-DDTHH:MM:SSZ \(or with an offset\), got "10.09.2026"$/],
+      // No offset: a wall-clock time, not an instant. Sub-seconds: clockodo stamps have none.
+      ['delete', { ...day, until: '2026-09-10T23:00:00' }, /^--until must be a day/],
+      ['delete', { ...day, until: '2026-09-10T23:00:00.500Z' }, /^--until must be a day/],
+      ['delete', { ...day, since: undefined, timeSince: '2026-09-10', until: undefined }, /^--until is required/],
+      ['delete', { ...day, timeSince: '2026-09-10' }, /^give either --since or --time-since, not both$/],
       ['edit', { ...day, usersId: '501' }, /^edit needs at least one new value \(--set-users-id, /],
       ['edit', { ...day, setUsersId: '0' }, /^--set-users-id must be a whole number ≥ 1, got "0"$/],
       ['edit', { ...day, setBillable: 'yes' }, /^--set-billable must be 0/],
@@ -114,7 +118,17 @@ describe('punchcard clockodo edit|delete', () => {
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/will be deleted\.\nDry run: nothing was changed\./);
 
+    // The document's own names, with instants in any ISO 8601 offset: the same selection.
+    const aliased = await runCli(
+      ['clockodo', 'delete', '--time-since', '2026-09-08T00:00:00.000+02:00', '--time-until', '2026-09-08T21:59:59Z', '--users-id', String(usersId), '--dry-run'],
+      env,
+    );
+    expect(aliased.code, aliased.stderr).toBe(0);
+    expect(aliased.stdout).toContain(`Selection: time entries 2026-09-07T22:00:00Z – 2026-09-08T21:59:59Z`);
+    expect(aliased.stdout).toContain(`${entries.length} time ${entries.length === 1 ? 'entry' : 'entries'} will be deleted.`);
+
     expect(changeRequests(mark).map((r) => [r.httpMethod, r.query.includes('confirm_key')])).toEqual([
+      ['DELETE', false],
       ['DELETE', false],
       ['DELETE', false],
     ]);

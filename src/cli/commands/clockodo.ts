@@ -28,12 +28,15 @@ import { BUDGET_TYPES, type BudgetType, type ChangeKind, type ClockodoClient, ty
 import { createClientFromConfig } from '../../sources/clockodo/index.ts';
 import { entrygroupsStream } from '../../sources/clockodo/streams/entrygroups.ts';
 import { DEFAULT_RETRY_POLICY } from '../../sources/http.ts';
-import { isClockodoStamp, localDateOfStamp, epochOfStamp, utcBoundsOfLocalDays, wholeMonths } from '../../transform/clockodo/time.ts';
+import { clockodoStampOfInstant, isClockodoStamp, localDateOfStamp, epochOfStamp, utcBoundsOfLocalDays, wholeMonths } from '../../transform/clockodo/time.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 
 export interface ClockodoChangeFlags {
   since?: string;
   until?: string;
+  /** The document's own names, accepted as aliases of --since / --until. */
+  timeSince?: string;
+  timeUntil?: string;
   usersId?: string;
   customersId?: string;
   projectsId?: string;
@@ -98,14 +101,20 @@ function parseBound(option: string, value: string | undefined, zone: string, edg
     return edge === 'start' ? bounds.timeSince : bounds.timeUntil;
   }
   if (isClockodoStamp(value)) return value;
-  throw new UsageError(`${option} must be a day YYYY-MM-DD (local, ${zone}) or a UTC stamp YYYY-MM-DDTHH:MM:SSZ, got "${value}"`);
+  const instant = clockodoStampOfInstant(value);
+  if (instant !== undefined) return instant;
+  throw new UsageError(`${option} must be a day YYYY-MM-DD (local, ${zone}) or an instant YYYY-MM-DDTHH:MM:SSZ (or with an offset), got "${value}"`);
 }
 
 /** Validates every flag; pure. Throws a UsageError naming the first bad option. */
 export function parseChangeFlags(kind: ChangeKind, flags: ClockodoChangeFlags, zone: string): ChangeRequest {
-  const timeSince = parseBound('--since', flags.since, zone, 'start');
-  const timeUntil = parseBound('--until', flags.until, zone, 'end');
-  if (epochOfStamp(timeSince) > epochOfStamp(timeUntil)) throw new UsageError(`--since ${flags.since} is after --until ${flags.until}`);
+  if (flags.since !== undefined && flags.timeSince !== undefined) throw new UsageError('give either --since or --time-since, not both');
+  if (flags.until !== undefined && flags.timeUntil !== undefined) throw new UsageError('give either --until or --time-until, not both');
+  const since = flags.since ?? flags.timeSince;
+  const until = flags.until ?? flags.timeUntil;
+  const timeSince = parseBound('--since', since, zone, 'start');
+  const timeUntil = parseBound('--until', until, zone, 'end');
+  if (epochOfStamp(timeSince) > epochOfStamp(timeUntil)) throw new UsageError(`--since ${since} is after --until ${until}`);
 
   if (flags.text !== undefined && flags.textsId !== undefined) throw new UsageError('give either --text or --texts-id, not both');
   if (flags.budgetType !== undefined && !(BUDGET_TYPES as readonly string[]).includes(flags.budgetType)) {
@@ -294,8 +303,10 @@ const FILTER_HELP = 'ids are whole numbers; 0 selects entries without one (e.g. 
 
 function addSelectionOptions(command: Command): Command {
   return command
-    .requiredOption('--since <when>', 'first day YYYY-MM-DD (from 00:00:00 in CLOCKODO_TIMEZONE) or UTC stamp YYYY-MM-DDTHH:MM:SSZ')
-    .requiredOption('--until <when>', 'last day YYYY-MM-DD (to 23:59:59 in CLOCKODO_TIMEZONE, inclusive) or UTC stamp YYYY-MM-DDTHH:MM:SSZ')
+    .option('--since <when>', 'first day YYYY-MM-DD (from 00:00:00 in CLOCKODO_TIMEZONE) or instant YYYY-MM-DDTHH:MM:SSZ (required)')
+    .option('--until <when>', 'last day YYYY-MM-DD (to 23:59:59 in CLOCKODO_TIMEZONE, inclusive) or instant YYYY-MM-DDTHH:MM:SSZ (required)')
+    .option('--time-since <when>', 'the same as --since (the API\'s name time_since)')
+    .option('--time-until <when>', 'the same as --until (the API\'s name time_until)')
     .option('--users-id <id>', 'only entries of this user')
     .option('--customers-id <id>', 'only entries of this customer')
     .option('--projects-id <id>', 'only entries of this project (0: without project)')

@@ -52,3 +52,15 @@ export function wholeMonths(from: string, to: string): DateWindow {
     end: DateTime.fromISO(to, { zone: 'UTC' }).endOf('month').toISODate()!,
   };
 }
+
+/**
+ * Any ISO 8601 instant with an offset ("…+02:00", "…Z", whole milliseconds ".000") in clockodo's
+ * form YYYY-MM-DDTHH:MM:SSZ; undefined for anything else (no offset: not an instant; sub-second
+ * parts: clockodo stamps have none, and rounding would move the bound).
+ */
+export function clockodoStampOfInstant(value: string): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/.test(value)) return undefined;
+  const instant = DateTime.fromISO(value, { setZone: true });
+  if (!instant.isValid || instant.millisecond !== 0) return undefined;
+  return `${instant.toUTC().toFormat("yyyy-MM-dd'T'HH:mm:ss")}Z`;
+}
