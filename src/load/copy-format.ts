@@ -108,6 +108,8 @@ export function storableJson(value: unknown): unknown {
     return UNSTORABLE.test(value) ? value.replace(new RegExp(UNSTORABLE.source, 'g'), (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`) : value;
   }
   if (Array.isArray(value)) return value.map(storableJson);
+  // What JSON.stringify would write (a Date as its ISO text), not the object's own enumerable keys.
+  if (value && typeof (value as { toJSON?: unknown }).toJSON === 'function') return storableJson((value as { toJSON(): unknown }).toJSON());
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableJson(key) as string, storableJson(item)]));
   }

@@ -94,11 +94,13 @@ export async function mergeTable(
   if (spec.scope) {
     const scope = spec.scope(window);
     // After the upsert every staged key is a live row of the target. So when the target holds as
-    // many live rows in the window's scope as the stage sends for it, the two sets are equal and
-    // nothing vanished: the common case (an unchanged or edited window) skips the anti-join.
+    // many live rows in the window's scope as the stage sends distinct keys for, the two sets are
+    // equal and nothing vanished: the common case (an unchanged or edited window) skips the
+    // anti-join. Distinct, so that this does not rest on the caller having removed duplicates.
+    const keyColumns = spec.key.map((k) => `t.${ident(k)}`).join(', ');
     const { rows: sizes } = await client.query<{ live: string; sent: string }>(
       `SELECT (SELECT count(*) FROM ${target} AS t WHERE (${scope.sql}) AND t.deleted_at IS NULL) AS live,
-              (SELECT count(*) FROM ${stage} AS t WHERE (${scope.sql})) AS sent`,
+              (SELECT count(*) FROM (SELECT DISTINCT ${keyColumns} FROM ${stage} AS t WHERE (${scope.sql})) AS k) AS sent`,
       scope.params,
     );
     if (sizes[0]!.live === sizes[0]!.sent) return { inserted, updated, deleted };

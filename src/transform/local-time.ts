@@ -76,8 +76,8 @@ export function resolveLocalStamp(stamp: unknown, zone: unknown, notBefore?: num
   if (!parsed.isValid) return { ok: false, reason: `stamp "${text}" could not be read in ${String(zone)}: ${parsed.invalidReason}` };
 
   const localDate = text.slice(0, 10);
-  if (parsed.hour !== hour || parsed.minute !== minute || parsed.day !== day) {
-    // luxon moved the wall-clock time forward: it fell into a spring-forward gap.
+  if (parsed.second !== second || parsed.minute !== minute || parsed.hour !== hour || parsed.day !== day) {
+    // luxon moved the wall-clock time forward: it fell into a gap (DST, or an odd-seconds zone change).
     return { ok: true, value: instant(parsed, localDate, 'gap') };
   }
   const candidates = parsed.getPossibleOffsets().sort((a, b) => a.toMillis() - b.toMillis());

@@ -77,6 +77,10 @@ describe('punchcard clockodo edit|delete', () => {
       // No offset: a wall-clock time, not an instant. Sub-seconds: clockodo stamps have none.
       ['delete', { ...day, until: '2026-09-10T23:00:00' }, /^--until must be a day/],
       ['delete', { ...day, until: '2026-09-10T23:00:00.500Z' }, /^--until must be a day/],
+      ['delete', { ...day, until: '2026-09-10T23:00:00.0004Z' }, /^--until must be a day/],
+      // Hour 24 and impossible offsets would be read as another instant, not refused.
+      ['delete', { ...day, until: '2026-09-10T24:00:00Z' }, /^--until must be a day/],
+      ['delete', { ...day, since: undefined, timeSince: '2026-09-10T00:00:00+99:99' }, /^--time-since must be a day/],
       ['delete', { ...day, since: undefined, timeSince: '2026-09-10', until: undefined }, /^--until is required/],
       ['delete', { ...day, timeSince: '2026-09-10' }, /^give either --since or --time-since, not both$/],
       ['edit', { ...day, usersId: '501' }, /^edit needs at least one new value \(--set-users-id, /],

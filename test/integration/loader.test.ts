@@ -190,6 +190,12 @@ describe('merge semantics on the fast path', () => {
     const v4 = await versions();
     expect(rewritten(v3, v4)).toEqual(['acme/sessions/3/2025-03-05']);
     expect(Object.values(v4).some((v) => v.deleted)).toBe(false);
+
+    // A caller that sends one unchanged row twice and drops another: still exactly one deletion
+    // (the "nothing vanished" shortcut counts distinct keys, not staged lines).
+    expect(await merge(spec, [edited[0]!, edited[0]!, edited[2]!], window)).toEqual({ inserted: 0, updated: 0, deleted: 1 });
+    const v5 = await versions();
+    expect(Object.keys(v5).filter((id) => v5[id]!.deleted)).toEqual(['acme/sessions/2/2025-03-04']);
   });
 
   it('never erases a dimension value with a NULL, but does apply a changed value', async () => {

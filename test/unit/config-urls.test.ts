@@ -20,6 +20,14 @@ describe('API URLs', () => {
     expect(config.clockodo?.url).toBe(expectedClockodo);
   });
 
+  it('refuses a clockodo URL with a query or fragment (the client appends its own), naming the variable', () => {
+    for (const url of ['https://my.clockodo.com/api?key=secret', 'https://my.clockodo.com/api#v2']) {
+      expect(() => withUrls('https://live.timeclock365.com/api/v1/json-rpc', url)).toThrow(
+        expect.objectContaining({ variable: 'CLOCKODO_API_URL', message: expect.not.stringContaining('secret') }),
+      );
+    }
+  });
+
   it('defaults to the production URLs of the documents', () => {
     const config = loadConfig({ TIMECLOCK_API_TOKEN: 't', CLOCKODO_API_USER: 'u@example.com', CLOCKODO_API_KEY: 'k' });
     expect(config.timeclock?.url).toBe('https://live.timeclock365.com/api/v1/json-rpc');

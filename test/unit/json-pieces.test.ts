@@ -1,6 +1,6 @@
 /** The raw answer is streamed as JSON pieces; together they must be exactly JSON.stringify's text. */
 import { describe, expect, it } from 'vitest';
-import { jsonPieces } from '../../src/load/copy-format.ts';
+import { jsonPieces, storableJson } from '../../src/load/copy-format.ts';
 
 const answer = {
   groups: [
@@ -28,5 +28,10 @@ describe('jsonPieces', () => {
     expect(pieces.length).toBeGreaterThan(10);
     expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(4_096 + 200);
     expect(pieces.join('')).toBe(JSON.stringify(big));
+  });
+
+  it('storableJson keeps what JSON.stringify writes (a Date as ISO text) and escapes U+0000 as text', () => {
+    expect(JSON.stringify(storableJson(answer))).toBe(JSON.stringify(answer));
+    expect(storableJson({ note: 'a\u0000b', at: new Date('2025-01-02T03:04:05Z') })).toEqual({ note: 'a\\u0000b', at: '2025-01-02T03:04:05.000Z' });
   });
 });

@@ -112,9 +112,11 @@ export function parseChangeFlags(kind: ChangeKind, flags: ClockodoChangeFlags, z
   if (flags.until !== undefined && flags.timeUntil !== undefined) throw new UsageError('give either --until or --time-until, not both');
   const since = flags.since ?? flags.timeSince;
   const until = flags.until ?? flags.timeUntil;
-  const timeSince = parseBound('--since', since, zone, 'start');
-  const timeUntil = parseBound('--until', until, zone, 'end');
-  if (epochOfStamp(timeSince) > epochOfStamp(timeUntil)) throw new UsageError(`--since ${since} is after --until ${until}`);
+  const sinceOption = flags.timeSince !== undefined ? '--time-since' : '--since';
+  const untilOption = flags.timeUntil !== undefined ? '--time-until' : '--until';
+  const timeSince = parseBound(sinceOption, since, zone, 'start');
+  const timeUntil = parseBound(untilOption, until, zone, 'end');
+  if (epochOfStamp(timeSince) > epochOfStamp(timeUntil)) throw new UsageError(`${sinceOption} ${since} is after ${untilOption} ${until}`);
 
   if (flags.text !== undefined && flags.textsId !== undefined) throw new UsageError('give either --text or --texts-id, not both');
   if (flags.budgetType !== undefined && !(BUDGET_TYPES as readonly string[]).includes(flags.budgetType)) {

@@ -59,7 +59,9 @@ export function wholeMonths(from: string, to: string): DateWindow {
  * parts: clockodo stamps have none, and rounding would move the bound).
  */
 export function clockodoStampOfInstant(value: string): string | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/.test(value)) return undefined;
+  // Hours 00-23 (luxon reads 24:00 as the next day), offsets of at most ±14:59, and only zero
+  // fractions: anything else would be silently moved or rounded.
+  if (!/^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.0+)?(Z|[+-](0\d|1[0-4]):?[0-5]\d)$/.test(value)) return undefined;
   const instant = DateTime.fromISO(value, { setZone: true });
   if (!instant.isValid || instant.millisecond !== 0) return undefined;
   return `${instant.toUTC().toFormat("yyyy-MM-dd'T'HH:mm:ss")}Z`;
