@@ -30,18 +30,24 @@ export async function demoCommand(context: CommandContext, flags: { days?: strin
       `SELECT status, count(*)::int AS days, round(sum(difference_seconds) / 3600.0, 1) AS difference_hours
        FROM reporting.reconciliation_daily GROUP BY status ORDER BY days DESC`,
     );
+    // Early in a month the current one holds a day or two of open sessions: show the fullest month.
+    const { rows: fullest } = await db.pool.query<{ month: string }>(
+      `SELECT month FROM reporting.payroll_monthly GROUP BY month ORDER BY sum(net_seconds) DESC NULLS LAST, month DESC LIMIT 1`,
+    );
+    const shownMonth = fullest[0]?.month ?? new Date().toISOString().slice(0, 7);
     const { rows: month } = await db.pool.query(
       `SELECT display_name, round(net_seconds / 3600.0, 1) AS net_h, round(expected_seconds / 3600.0, 1) AS expected_h,
               round(overtime_seconds / 3600.0, 1) AS overtime_h, open_sessions
-       FROM reporting.payroll_monthly WHERE month = to_char(now(), 'YYYY-MM') ORDER BY display_name LIMIT 8`,
+       FROM reporting.payroll_monthly WHERE month = $1 ORDER BY display_name LIMIT 8`,
+      [shownMonth],
     );
-    process.stdout.write(`\nreporting.work_sessions: ${JSON.stringify(sessions[0])}\n\nreporting.payroll_monthly (this month, first 8):\n`);
+    process.stdout.write(`\nreporting.work_sessions: ${JSON.stringify(sessions[0])}\n\nreporting.payroll_monthly (${shownMonth}, first 8):\n`);
     console.table(month);
     process.stdout.write('\nreporting.reconciliation_daily by status:\n');
     console.table(statuses);
     process.stdout.write(
       `\nThe warehouse is ${db.embedded ? `the embedded PostgreSQL in ${context.config.dataDir}/pgdata` : 'at DATABASE_URL'}. ` +
-        `Next: npx punchcard status · npx punchcard report --month ${new Date().toISOString().slice(0, 7)} · docs/bi-guide.md\n`,
+        `Next: npx punchcard status · npx punchcard report --month ${shownMonth} · docs/bi-guide.md\n`,
     );
   } finally {
     await db.close();
