@@ -3,7 +3,6 @@
  * concurrency, each window in its own transaction, in order of completion. A failing window is
  * recorded and the others go on. Memory stays flat: at most `concurrency` windows are in flight.
  */
-import pLimit from 'p-limit';
 import type { Pool } from 'pg';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -11,6 +10,7 @@ import { loadWindow, recordFailedWindow, type WindowCounts } from '../load/load-
 import { detectRestatements } from '../load/pay-periods.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
 import { finalizeBatch } from './batch.ts';
+import { forEachBounded, type Group } from './slots.ts';
 import { committedWindows, findResumableRun, finishRun, reopenRun, startRun, windowKey, type RunPlan, type RunStatus } from '../load/ledger.ts';
 import type { DateWindow, Stream } from './stream.ts';
 
@@ -52,6 +52,12 @@ export interface RunSummary {
   durationMs: number;
 }
 
+/** Windows of a stream that caps its own concurrency (entrygroups: one month at a time) share a group. */
+export function windowGroup(task: WindowTask): Group | undefined {
+  const max = task.stream.maxConcurrentWindows;
+  return max === undefined ? undefined : { key: `${task.stream.source}/${task.stream.account}/${task.stream.name}`, max };
+}
+
 export async function runPlan(options: RunOptions): Promise<RunSummary> {
   const { pool, logger, plan, tasks } = options;
   const started = Date.now();
@@ -86,58 +92,53 @@ export async function runPlan(options: RunOptions): Promise<RunSummary> {
   });
   options.onStart?.(tasks.length, summary.windows.alreadyCommitted);
 
-  const limit = pLimit(Math.max(1, options.concurrency));
   const id = runId;
-  await Promise.all(
-    pending.map((task) =>
-      limit(async () => {
-        if (options.signal?.aborted) {
-          summary.windows.skipped += 1;
-          options.onWindow?.({ task, outcome: 'skipped', durationMs: 0 });
-          return;
-        }
-        const windowStarted = new Date();
-        const log = logger.child({ source: task.stream.source, stream: task.stream.name, window: `${task.window.start}..${task.window.end}` });
-        const identity = {
-          runId: id,
-          source: task.stream.source,
-          account: task.stream.account,
-          stream: task.stream.name,
-          window: task.window,
-          startedAt: windowStarted,
-        };
-        try {
-          const answer = await task.stream.fetch(task.window);
-          const batch = finalizeBatch(task.stream.transform(answer, task.window));
-          const counts = await withDatabaseRetries(() => loadWindow(pool, identity, batch), {
-            attempts: 4,
-            baseDelayMs: 200,
-            onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'database error while loading the window; it rolled back, loading it again'),
-          });
-          summary.windows.succeeded += 1;
-          for (const key of Object.keys(counts) as Array<keyof WindowCounts>) summary.rows[key] += counts[key];
-          options.onWindow?.({ task, outcome: 'succeeded', counts, durationMs: Date.now() - windowStarted.getTime() });
-        } catch (error) {
-          if (options.signal?.aborted) {
-            // Stopped by Ctrl-C / SIGTERM mid-window: nothing of it was loaded. Not a failure of the
-            // source (no failed window in the ledger, no error metric); the next run loads it.
-            summary.windows.skipped += 1;
-            log.info('window cancelled by the stop signal; nothing of it was loaded');
-            options.onWindow?.({ task, outcome: 'skipped', durationMs: Date.now() - windowStarted.getTime() });
-            return;
-          }
-          const message = describeError(error);
-          summary.windows.failed += 1;
-          summary.failures.push({ stream: task.stream.name, window: task.window, error: message });
-          log.error({ err: error }, 'window failed');
-          await withDatabaseRetries(() => recordFailedWindow(pool, identity, message), { attempts: 4, baseDelayMs: 200 }).catch((ledgerError) =>
-            log.error({ err: ledgerError }, 'could not record the failed window in the ledger'),
-          );
-          options.onWindow?.({ task, outcome: 'failed', error: message, durationMs: Date.now() - windowStarted.getTime() });
-        }
-      }),
-    ),
-  );
+  await forEachBounded(pending, options.concurrency, windowGroup, async (task) => {
+    if (options.signal?.aborted) {
+      summary.windows.skipped += 1;
+      options.onWindow?.({ task, outcome: 'skipped', durationMs: 0 });
+      return;
+    }
+    const windowStarted = new Date();
+    const log = logger.child({ source: task.stream.source, stream: task.stream.name, window: `${task.window.start}..${task.window.end}` });
+    const identity = {
+      runId: id,
+      source: task.stream.source,
+      account: task.stream.account,
+      stream: task.stream.name,
+      window: task.window,
+      startedAt: windowStarted,
+    };
+    try {
+      const answer = await task.stream.fetch(task.window);
+      const batch = finalizeBatch(task.stream.transform(answer, task.window));
+      const counts = await withDatabaseRetries(() => loadWindow(pool, identity, batch), {
+        attempts: 4,
+        baseDelayMs: 200,
+        onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'database error while loading the window; it rolled back, loading it again'),
+      });
+      summary.windows.succeeded += 1;
+      for (const key of Object.keys(counts) as Array<keyof WindowCounts>) summary.rows[key] += counts[key];
+      options.onWindow?.({ task, outcome: 'succeeded', counts, durationMs: Date.now() - windowStarted.getTime() });
+    } catch (error) {
+      if (options.signal?.aborted) {
+        // Stopped by Ctrl-C / SIGTERM mid-window: nothing of it was loaded. Not a failure of the
+        // source (no failed window in the ledger, no error metric); the next run loads it.
+        summary.windows.skipped += 1;
+        log.info('window cancelled by the stop signal; nothing of it was loaded');
+        options.onWindow?.({ task, outcome: 'skipped', durationMs: Date.now() - windowStarted.getTime() });
+        return;
+      }
+      const message = describeError(error);
+      summary.windows.failed += 1;
+      summary.failures.push({ stream: task.stream.name, window: task.window, error: message });
+      log.error({ err: error }, 'window failed');
+      await withDatabaseRetries(() => recordFailedWindow(pool, identity, message), { attempts: 4, baseDelayMs: 200 }).catch((ledgerError) =>
+        log.error({ err: ledgerError }, 'could not record the failed window in the ledger'),
+      );
+      options.onWindow?.({ task, outcome: 'failed', error: message, durationMs: Date.now() - windowStarted.getTime() });
+    }
+  });
 
   summary.status = options.signal?.aborted
     ? 'interrupted'

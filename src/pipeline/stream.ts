@@ -46,6 +46,11 @@ export interface Stream {
    * windows of defaultWindowDays). clockodo uses calendar months; a snapshot stream one window.
    */
   splitWindows?(from: string, to: string): DateWindow[];
+  /**
+   * At most this many of the stream's windows in flight at once (default: the run's concurrency).
+   * clockodo entrygroups: 1, since its requests are throttled anyway and a month's answer is big.
+   */
+  maxConcurrentWindows?: number;
   fetch(window: DateWindow): Promise<unknown>;
   /** Pure: no I/O, no clock. */
   transform(answer: unknown, window: DateWindow): StreamBatch;

@@ -30,6 +30,10 @@ export function entrygroupsStream(client: ClockodoClient, settings: EntrygroupsS
     account: settings.account,
     defaultWindowDays: 31,
     splitWindows: splitByMonth,
+    // clockodo answers about 10 entrygroups requests a minute, so parallel months gain nothing
+    // against the real API, and each month's answer (tens of MB for 1,000 users) is held whole:
+    // one at a time keeps a backfill's memory to one month.
+    maxConcurrentWindows: 1,
     fetch: (window: DateWindow) =>
       client.entrygroups({ ...utcBoundsOfLocalDays(window, settings.timezone), grouping: settings.grouping, roundToMinutes: settings.roundToMinutes }),
     transform: (answer, window) =>
