@@ -11,7 +11,7 @@ import { inTransaction } from '../db/client.ts';
 import type { DateWindow, StreamBatch } from '../pipeline/stream.ts';
 import { copyRows, mergeTable } from './merge.ts';
 import { columns } from './table-spec.ts';
-import { escapeCopyText, findUnstorableText, jsonPieces, storableJson } from './copy-format.ts';
+import { escapeCopyText, jsonPieces, storableJson } from './copy-format.ts';
 
 export interface WindowIdentity {
   runId: number;
@@ -104,17 +104,21 @@ async function replaceRejects(client: PoolClient, identity: WindowIdentity, batc
 }
 
 /**
- * Keeps the window's raw answer (a clockodo month is ~40 MB of JSON for 1,000 users). It is
+ * Keeps the window's raw answer (a clockodo month is 40-66 MB of JSON for 1,000 users). It is
  * streamed through COPY in pieces rather than sent as one bind parameter, which the driver would
- * hold as a string, a Buffer and a growing message buffer at once. A body equal to the stored one
- * keeps its stored (TOAST) value, so an unchanged re-sync rewrites no body.
+ * hold as a string, a Buffer and a growing message buffer at once. The column is json, not jsonb
+ * (migration 0800): JSON.stringify's escapes for U+0000 and unpaired surrogates are stored as they
+ * are, so every answer is kept exactly. A body equal to the stored one keeps its stored (TOAST)
+ * value, so an unchanged re-sync rewrites no body.
  */
 async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, answer: unknown): Promise<void> {
-  await client.query('CREATE TEMP TABLE pc_raw_answer (body jsonb) ON COMMIT DROP');
-  // jsonb refuses U+0000 and lone surrogates: such an answer is kept with them as visible text.
-  const storable = findUnstorableText(answer) === undefined ? (answer ?? null) : storableJson(answer);
+  // A value copied between tables keeps its compression: the stage uses the target's (lz4 where built in).
+  const { rows: column } = await client.query<{ lz4: boolean }>(
+    `SELECT attcompression = 'l' AS lz4 FROM pg_attribute WHERE attrelid = 'punchcard.raw_answers'::regclass AND attname = 'body'`,
+  );
+  await client.query(column[0]?.lz4 ? 'CREATE TEMP TABLE pc_raw_answer (body json COMPRESSION lz4) ON COMMIT DROP' : 'CREATE TEMP TABLE pc_raw_answer (body json) ON COMMIT DROP');
   const pieces = function* (): Generator<string> {
-    for (const piece of jsonPieces(storable)) yield escapeCopyText(piece);
+    for (const piece of jsonPieces(answer ?? null)) yield escapeCopyText(piece);
     yield '\n';
   };
   await pipeline(Readable.from(pieces()), client.query(copyFrom('COPY pc_raw_answer (body) FROM STDIN')));
@@ -123,7 +127,7 @@ async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, answe
      SELECT $1, $2, $3, $4::date, $5::date, now(), body FROM pc_raw_answer
      ON CONFLICT (source, account, stream, window_start, window_end) DO UPDATE
      SET fetched_at = EXCLUDED.fetched_at,
-         body = CASE WHEN punchcard.raw_answers.body = EXCLUDED.body THEN punchcard.raw_answers.body ELSE EXCLUDED.body END`,
+         body = CASE WHEN punchcard.raw_answers.body::text = EXCLUDED.body::text THEN punchcard.raw_answers.body ELSE EXCLUDED.body END`,
     [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end],
   );
   await client.query('DROP TABLE pc_raw_answer');

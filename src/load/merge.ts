@@ -41,6 +41,11 @@ export async function copyRows(
   await pipeline(Readable.from(chunks()), sink);
 }
 
+/**
+ * Loads `rows` into `spec.table` on the caller's transaction. The rows' keys must be unique (the
+ * runner's finalizeBatch makes them so: identical copies collapse, differing ones are rejected);
+ * PostgreSQL refuses most duplicates itself, but not a repeated unchanged row.
+ */
 export async function mergeTable(
   client: PoolClient,
   spec: TableSpec,
@@ -94,13 +99,13 @@ export async function mergeTable(
   if (spec.scope) {
     const scope = spec.scope(window);
     // After the upsert every staged key is a live row of the target. So when the target holds as
-    // many live rows in the window's scope as the stage sends distinct keys for, the two sets are
-    // equal and nothing vanished: the common case (an unchanged or edited window) skips the
-    // anti-join. Distinct, so that this does not rest on the caller having removed duplicates.
-    const keyColumns = spec.key.map((k) => `t.${ident(k)}`).join(', ');
+    // many live rows in the window's scope as the stage holds rows for it, the two sets are equal
+    // and nothing vanished: the common case (an unchanged or edited window) skips the anti-join.
+    // This rests on unique keys in `rows` (see mergeTable); counting distinct keys instead cost
+    // 100 ms per 200,000 rows, 5% of an unchanged load.
     const { rows: sizes } = await client.query<{ live: string; sent: string }>(
       `SELECT (SELECT count(*) FROM ${target} AS t WHERE (${scope.sql}) AND t.deleted_at IS NULL) AS live,
-              (SELECT count(*) FROM (SELECT DISTINCT ${keyColumns} FROM ${stage} AS t WHERE (${scope.sql})) AS k) AS sent`,
+              (SELECT count(*) FROM ${stage} AS t WHERE (${scope.sql})) AS sent`,
       scope.params,
     );
     if (sizes[0]!.live === sizes[0]!.sent) return { inserted, updated, deleted };

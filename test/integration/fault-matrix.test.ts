@@ -59,6 +59,7 @@ const permanent: Array<[string, FaultRule, RegExp]> = [
 ];
 
 describe(`fault matrix: ${transient.length} transient and ${permanent.length} permanent fault kinds`, () => {
+  afterAll(() => console.log(`[coverage] fault matrix: ${transient.length} transient and ${permanent.length} permanent fault kinds`));
   it.each(transient)('transient: %s → identical warehouse', async (_name, rule) => {
     const db = await createTestDatabase();
     try {

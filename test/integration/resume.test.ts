@@ -49,6 +49,7 @@ async function committedWindows(db: TestDatabase) {
 }
 
 describe(`backfill --resume after SIGKILL at ${CRASH_POINTS.length} crash points`, () => {
+  afterAll(() => console.log(`[coverage] crash safety: SIGKILL at ${CRASH_POINTS.length} seeded crash points, each resumed and compared row for row`));
   it.each(CRASH_POINTS)('seed %i: killed after %i committed windows + %i ms; ends row-for-row identical, fetches no committed window again', async (_seed, afterWindows, extraMs) => {
     const killed = await createTestDatabase();
     try {

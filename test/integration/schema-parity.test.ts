@@ -44,7 +44,7 @@ function parseSchema(text: string) {
       const column = /@map\("(\w+)"\)/.exec(attributes)?.[1] ?? name;
       fieldToColumn.set(name, column);
       const native = /@db\.(\w+)/.exec(attributes)?.[1];
-      let sqlType = type === 'DateTime' ? NATIVE[native ?? 'Timestamp']! : SCALARS[type]!;
+      let sqlType = type === 'DateTime' ? NATIVE[native ?? 'Timestamp']! : type === 'Json' && native === 'Json' ? 'json' : SCALARS[type]!;
       if (list) sqlType = `${sqlType}[]`;
       columns.push({ column, type: sqlType, nullable: Boolean(optional) });
       if (/@id\b/.test(attributes)) primaryKey = [column];

@@ -12,7 +12,7 @@ const ROOT = new URL('../../src/', import.meta.url).pathname;
 
 const REVIEWED: Record<string, string[]> = {
   // merge.ts: every piece is derived from a TableSpec (code, not input) through ident()/qualified().
-  'load/merge.ts': ['table', 'columnList', 'stage', 'columnDefs', 'target', "names.join(', ')", "spec.key.map(ident).join(', ')", "sets.join(', ')", 'changed', 'scope.sql', 'keyMatch', 'keyColumns'],
+  'load/merge.ts': ['table', 'columnList', 'stage', 'columnDefs', 'target', "names.join(', ')", "spec.key.map(ident).join(', ')", "sets.join(', ')", 'changed', 'scope.sql', 'keyMatch'],
   // The database name is quoted by pg's own escapeIdentifier.
   'db/embedded.ts': ['client.escapeIdentifier(database)'],
 };

@@ -2,7 +2,7 @@
  * Hostile records through the pure transforms: each record either becomes a row or a reject with
  * a reason; nothing is dropped silently and one bad record never takes the others down.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { transformSessions } from '../../src/transform/timeclock/sessions.ts';
 import { transformExtendedSessions } from '../../src/transform/timeclock/extended-sessions.ts';
 import { finalizeBatch } from '../../src/pipeline/batch.ts';
@@ -41,6 +41,11 @@ const cases: Array<[string, Record<string, unknown>, 'row' | RegExp, string[]?]>
 ];
 
 describe(`hostile TimeClock records: ${cases.length} single-record cases plus mixed answers`, () => {
+  // What the suite covers, in CI's output (vitest lists only slow tests by name).
+  afterAll(() => {
+    const loaded = cases.filter(([, , expected]) => expected === 'row').length;
+    console.log(`[coverage] hostile TimeClock records: ${cases.length} single-record cases (${loaded} load, ${cases.length - loaded} rejected with a reason) plus mixed answers`);
+  });
   it.each(cases)('%s', (_name, item, expected, flags) => {
     const batch = finalizeBatch(transformSessions([{ employeeNumber: 1, email: 'e@example.com', sessions: [item, { ...good, startDate: '2025-03-20 08:00:00', endDate: '2025-03-20 09:00:00' }] }], 'acme', window));
     const sessions = batch.tables.find((t) => t.spec.table === 'punchcard.tc_sessions')!.rows;
