@@ -245,7 +245,7 @@ export function timeclockEndpoint(value: string): string {
 export function clockodoBase(value: string): string {
   const parsed = new URL(value);
   // The client appends paths and its own query: a query or fragment here would be lost or misplaced.
-  if (parsed.search !== '' || parsed.hash !== '') {
+  if (value.includes('?') || value.includes('#')) {
     throw new ConfigError(`CLOCKODO_API_URL must be a base URL without a query or fragment, got "${parsed.origin}${parsed.pathname}${parsed.search ? '?…' : ''}${parsed.hash ? '#…' : ''}"`, 'CLOCKODO_API_URL');
   }
   let path = parsed.pathname.replace(/\/+$/, '');

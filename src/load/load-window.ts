@@ -11,7 +11,7 @@ import { inTransaction } from '../db/client.ts';
 import type { DateWindow, StreamBatch } from '../pipeline/stream.ts';
 import { copyRows, mergeTable } from './merge.ts';
 import { columns } from './table-spec.ts';
-import { escapeCopyText, jsonPieces, storableJson } from './copy-format.ts';
+import { escapeCopyText, findUnstorableText, jsonPieces, storableJson } from './copy-format.ts';
 
 export interface WindowIdentity {
   runId: number;
@@ -107,9 +107,8 @@ async function replaceRejects(client: PoolClient, identity: WindowIdentity, batc
  * Keeps the window's raw answer (a clockodo month is 40-66 MB of JSON for 1,000 users). It is
  * streamed through COPY in pieces rather than sent as one bind parameter, which the driver would
  * hold as a string, a Buffer and a growing message buffer at once. The column is json, not jsonb
- * (migration 0800): JSON.stringify's escapes for U+0000 and unpaired surrogates are stored as they
- * are, so every answer is kept exactly. A body equal to the stored one keeps its stored (TOAST)
- * value, so an unchanged re-sync rewrites no body.
+ * (migration 0800). A body equal to the stored one keeps its stored (TOAST) value, so an unchanged
+ * re-sync rewrites no body.
  */
 async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, answer: unknown): Promise<void> {
   // A value copied between tables keeps its compression: the stage uses the target's (lz4 where built in).
@@ -117,8 +116,11 @@ async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, answe
     `SELECT attcompression = 'l' AS lz4 FROM pg_attribute WHERE attrelid = 'punchcard.raw_answers'::regclass AND attname = 'body'`,
   );
   await client.query(column[0]?.lz4 ? 'CREATE TEMP TABLE pc_raw_answer (body json COMPRESSION lz4) ON COMMIT DROP' : 'CREATE TEMP TABLE pc_raw_answer (body json) ON COMMIT DROP');
+  // json input accepts the escapes \u0000 and lone \ud800, but ->, ->> and ::jsonb then fail for
+  // any query that reads the row: such an answer is kept with them as visible text.
+  const storable = findUnstorableText(answer) === undefined ? (answer ?? null) : storableJson(answer);
   const pieces = function* (): Generator<string> {
-    for (const piece of jsonPieces(answer ?? null)) yield escapeCopyText(piece);
+    for (const piece of jsonPieces(storable)) yield escapeCopyText(piece);
     yield '\n';
   };
   await pipeline(Readable.from(pieces()), client.query(copyFrom('COPY pc_raw_answer (body) FROM STDIN')));

@@ -15,36 +15,52 @@ export function forEachBounded<T>(
   groupOf: (item: T) => Group | undefined,
   work: (item: T) => Promise<void>,
 ): Promise<void> {
+  if (!(Number.isInteger(concurrency) || concurrency === Infinity) || concurrency < 1) {
+    return Promise.reject(new RangeError(`concurrency must be a whole number ≥ 1, got ${concurrency}`));
+  }
   const waiting = [...items];
   const runningPerGroup = new Map<string, number>();
   let active = 0;
   const fits = (item: T) => {
     const group = groupOf(item);
+    if (group !== undefined && !(Number.isInteger(group.max) && group.max >= 1)) {
+      throw new RangeError(`the cap of ${group.key} must be a whole number ≥ 1, got ${group.max}`);
+    }
     return group === undefined || (runningPerGroup.get(group.key) ?? 0) < group.max;
   };
 
   return new Promise<void>((resolve, reject) => {
     let failed = false;
     const startReady = () => {
-      while (!failed && active < Math.max(1, concurrency)) {
-        const index = waiting.findIndex(fits);
+      while (!failed && active < concurrency) {
+        let index: number;
+        try {
+          index = waiting.findIndex(fits);
+        } catch (error) {
+          failed = true;
+          reject(error);
+          return;
+        }
         if (index < 0) break;
         const [item] = waiting.splice(index, 1) as [T];
         const group = groupOf(item);
         if (group) runningPerGroup.set(group.key, (runningPerGroup.get(group.key) ?? 0) + 1);
         active += 1;
-        work(item).then(
-          () => {
-            active -= 1;
-            if (group) runningPerGroup.set(group.key, runningPerGroup.get(group.key)! - 1);
-            startReady();
-          },
-          (error: unknown) => {
-            // Like Promise.all over p-limit: the first error rejects; nothing new is started.
-            failed = true;
-            reject(error);
-          },
-        );
+        // A work function that throws before returning its promise rejects like one that rejects.
+        Promise.resolve()
+          .then(() => work(item))
+          .then(
+            () => {
+              active -= 1;
+              if (group) runningPerGroup.set(group.key, runningPerGroup.get(group.key)! - 1);
+              startReady();
+            },
+            (error: unknown) => {
+              // Like Promise.all over p-limit: the first error rejects; nothing new is started.
+              failed = true;
+              reject(error);
+            },
+          );
       }
       if (!failed && active === 0 && waiting.length === 0) resolve();
     };

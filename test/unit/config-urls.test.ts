@@ -21,7 +21,7 @@ describe('API URLs', () => {
   });
 
   it('refuses a clockodo URL with a query or fragment (the client appends its own), naming the variable', () => {
-    for (const url of ['https://my.clockodo.com/api?key=secret', 'https://my.clockodo.com/api#v2']) {
+    for (const url of ['https://my.clockodo.com/api?key=secret', 'https://my.clockodo.com/api#v2', 'https://my.clockodo.com/api?', 'https://my.clockodo.com#']) {
       expect(() => withUrls('https://live.timeclock365.com/api/v1/json-rpc', url)).toThrow(
         expect.objectContaining({ variable: 'CLOCKODO_API_URL', message: expect.not.stringContaining('secret') }),
       );

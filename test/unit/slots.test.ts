@@ -41,4 +41,15 @@ describe('forEachBounded', () => {
     await tick();
     expect(started).toEqual([1, 2]);
   });
+
+  it('refuses bounds that could never start anything, and rejects on a work function that throws before its promise', async () => {
+    await expect(forEachBounded([1], Number.NaN, () => undefined, async () => {})).rejects.toThrow(RangeError);
+    await expect(forEachBounded([1], 1.5, () => undefined, async () => {})).rejects.toThrow(RangeError);
+    await expect(forEachBounded([1], 2, () => ({ key: 'months', max: 0 }), async () => {})).rejects.toThrow(/cap of months/);
+    const work = (n: number): Promise<void> => {
+      if (n === 2) throw new Error('thrown, not rejected');
+      return Promise.resolve();
+    };
+    await expect(forEachBounded([1, 2, 3], 1, () => undefined, work)).rejects.toThrow('thrown, not rejected');
+  });
 });

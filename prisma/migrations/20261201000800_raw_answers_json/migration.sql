@@ -1,8 +1,8 @@
 -- Raw answers are kept for audit and replay, not queried field by field: json stores the text as
 -- sent to it (JSON.stringify of the parsed answer), where jsonb parses it into a tree. For a 66 MB
--- clockodo month that is 0.9 s instead of 2.0 s per window, and json also keeps the \u0000 and
--- unpaired-surrogate escapes jsonb refuses, so such an answer is kept exactly. JSON operators
--- (->, ->>, json_array_elements) still work; cast to jsonb for containment queries.
+-- clockodo month that is 0.9 s instead of 2.0 s per window. JSON operators (->, ->>,
+-- json_array_elements) still work; cast to jsonb for containment queries. (U+0000 and unpaired
+-- surrogates are stored as visible escape text, as before, since json operators refuse them.)
 ALTER TABLE punchcard.raw_answers ALTER COLUMN body TYPE json USING body::json;
 
 -- lz4 compresses a month's answer 3x faster than the default pglz and smaller; PostgreSQL builds

@@ -13,10 +13,12 @@ import { parseIntOption } from '../arguments.ts';
 export async function demoCommand(context: CommandContext, flags: { days?: string }): Promise<void> {
   const days = parseIntOption('--days', flags.days, 28, 1, 366);
   const db = await openWarehouse(context);
+  let range = { from: '', to: '' };
   try {
     await withDemoSources(process.env, context.logger, async (config) => {
       const to = todayIn(config.timeclock!.timezone, new Date());
       const from = addDays(to, -(days - 1));
+      range = { from, to };
       const streams = buildStreams(config, {}, { logger: context.logger, signal: context.signal });
       const summary = await runBackfill({ ...context, config }, db.pool, streams, { from, to, concurrency: 2, resume: false });
       printSummary(summary);
@@ -32,7 +34,9 @@ export async function demoCommand(context: CommandContext, flags: { days?: strin
     );
     // Early in a month the current one holds a day or two of open sessions: show the fullest month.
     const { rows: fullest } = await db.pool.query<{ month: string }>(
-      `SELECT month FROM reporting.payroll_monthly GROUP BY month ORDER BY sum(net_seconds) DESC NULLS LAST, month DESC LIMIT 1`,
+      `SELECT month FROM reporting.payroll_monthly WHERE month_start BETWEEN date_trunc('month', $1::date) AND $2::date
+       GROUP BY month ORDER BY sum(net_seconds) DESC NULLS LAST, month DESC LIMIT 1`,
+      [range.from, range.to],
     );
     const shownMonth = fullest[0]?.month ?? new Date().toISOString().slice(0, 7);
     const { rows: month } = await db.pool.query(
