@@ -1,8 +1,9 @@
 /**
  * The network part of a backfill alone: the same (stream, window) requests the backfill makes,
- * with the same concurrency and scheduling (one entrygroups month at a time), each answer received and parsed by the same clients — then
- * dropped, with no validation, transform or load. Configuration comes from the environment,
- * as for `punchcard backfill`. Prints one JSON line: { durationMs, requests }.
+ * with the same concurrency and scheduling (one entrygroups month at a time), each answer
+ * received and parsed by the same clients — then dropped, with no validation, transform or load.
+ * Configuration comes from the environment, as for `punchcard backfill`. Prints one JSON line:
+ * { durationMs, requests }.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';

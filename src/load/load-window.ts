@@ -111,26 +111,24 @@ async function replaceRejects(client: PoolClient, identity: WindowIdentity, batc
  * re-sync rewrites no body.
  */
 async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, answer: unknown): Promise<void> {
-  // A value copied between tables keeps its compression: the stage uses the target's (lz4 where built in).
-  const { rows: column } = await client.query<{ lz4: boolean }>(
-    `SELECT attcompression = 'l' AS lz4 FROM pg_attribute WHERE attrelid = 'punchcard.raw_answers'::regclass AND attname = 'body'`,
-  );
-  await client.query(column[0]?.lz4 ? 'CREATE TEMP TABLE pc_raw_answer (body json COMPRESSION lz4) ON COMMIT DROP' : 'CREATE TEMP TABLE pc_raw_answer (body json) ON COMMIT DROP');
+  // A value copied between tables keeps its compression, so the stage takes the target's (lz4 where
+  // the server has it) along with its columns and defaults (fetched_at = now()).
+  await client.query('CREATE TEMP TABLE pc_raw_answer (LIKE punchcard.raw_answers INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DROP');
   // json input accepts the escapes \u0000 and lone \ud800, but ->, ->> and ::jsonb then fail for
   // any query that reads the row: such an answer is kept with them as visible text.
   const storable = findUnstorableText(answer) === undefined ? (answer ?? null) : storableJson(answer);
+  const { source, account, stream, window } = identity;
   const pieces = function* (): Generator<string> {
+    yield `${[source, account, stream, window.start, window.end].map(escapeCopyText).join('\t')}\t`;
     for (const piece of jsonPieces(storable)) yield escapeCopyText(piece);
     yield '\n';
   };
-  await pipeline(Readable.from(pieces()), client.query(copyFrom('COPY pc_raw_answer (body) FROM STDIN')));
+  await pipeline(Readable.from(pieces()), client.query(copyFrom('COPY pc_raw_answer (source, account, stream, window_start, window_end, body) FROM STDIN')));
   await client.query(
-    `INSERT INTO punchcard.raw_answers (source, account, stream, window_start, window_end, fetched_at, body)
-     SELECT $1, $2, $3, $4::date, $5::date, now(), body FROM pc_raw_answer
+    `INSERT INTO punchcard.raw_answers SELECT * FROM pc_raw_answer
      ON CONFLICT (source, account, stream, window_start, window_end) DO UPDATE
      SET fetched_at = EXCLUDED.fetched_at,
          body = CASE WHEN punchcard.raw_answers.body::text = EXCLUDED.body::text THEN punchcard.raw_answers.body ELSE EXCLUDED.body END`,
-    [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end],
   );
   await client.query('DROP TABLE pc_raw_answer');
 }

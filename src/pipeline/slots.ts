@@ -15,17 +15,18 @@ export function forEachBounded<T>(
   groupOf: (item: T) => Group | undefined,
   work: (item: T) => Promise<void>,
 ): Promise<void> {
-  if (!(Number.isInteger(concurrency) || concurrency === Infinity) || concurrency < 1) {
+  const wholeAtLeastOne = (n: number) => Number.isInteger(n) && n >= 1;
+  if (!(wholeAtLeastOne(concurrency) || concurrency === Infinity)) {
     return Promise.reject(new RangeError(`concurrency must be a whole number ≥ 1, got ${concurrency}`));
   }
+  const badCap = items.map(groupOf).find((group) => group !== undefined && !wholeAtLeastOne(group.max));
+  if (badCap) return Promise.reject(new RangeError(`the cap of ${badCap.key} must be a whole number ≥ 1, got ${badCap.max}`));
+
   const waiting = [...items];
   const runningPerGroup = new Map<string, number>();
   let active = 0;
   const fits = (item: T) => {
     const group = groupOf(item);
-    if (group !== undefined && !(Number.isInteger(group.max) && group.max >= 1)) {
-      throw new RangeError(`the cap of ${group.key} must be a whole number ≥ 1, got ${group.max}`);
-    }
     return group === undefined || (runningPerGroup.get(group.key) ?? 0) < group.max;
   };
 
@@ -33,14 +34,7 @@ export function forEachBounded<T>(
     let failed = false;
     const startReady = () => {
       while (!failed && active < concurrency) {
-        let index: number;
-        try {
-          index = waiting.findIndex(fits);
-        } catch (error) {
-          failed = true;
-          reject(error);
-          return;
-        }
+        const index = waiting.findIndex(fits);
         if (index < 0) break;
         const [item] = waiting.splice(index, 1) as [T];
         const group = groupOf(item);

@@ -25,6 +25,8 @@ describe('local stamp → UTC', () => {
     ['America/New_York', '2025-03-09 02:30:00', '2025-03-09T07:30:00Z', 'gap'],
     ['America/New_York', '2025-11-02 01:30:00', '2025-11-02T05:30:00Z', 'overlap'],
     ['America/New_York', '2025-11-02 02:00:00', '2025-11-02T07:00:00Z', 'exact'],
+    // A gap of 52 seconds (UTC-3:30:52 → UTC-3:30): only the seconds move, still a gap.
+    ['America/St_Johns', '1935-03-30 00:00:05', '1935-03-30T03:30:57Z', 'gap'],
   ])('%s %s → %s (%s)', (zone, stamp, expected, resolution) => {
     expect(utcOf(stamp, zone)).toEqual([expected, resolution]);
   });

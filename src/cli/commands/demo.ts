@@ -13,15 +13,14 @@ import { parseIntOption } from '../arguments.ts';
 export async function demoCommand(context: CommandContext, flags: { days?: string }): Promise<void> {
   const days = parseIntOption('--days', flags.days, 28, 1, 366);
   const db = await openWarehouse(context);
-  let range = { from: '', to: '' };
   try {
-    await withDemoSources(process.env, context.logger, async (config) => {
+    const range = await withDemoSources(process.env, context.logger, async (config) => {
       const to = todayIn(config.timeclock!.timezone, new Date());
       const from = addDays(to, -(days - 1));
-      range = { from, to };
       const streams = buildStreams(config, {}, { logger: context.logger, signal: context.signal });
       const summary = await runBackfill({ ...context, config }, db.pool, streams, { from, to, concurrency: 2, resume: false });
       printSummary(summary);
+      return { from, to };
     });
     const { rows: sessions } = await db.pool.query(
       `SELECT count(*)::int AS sessions, count(DISTINCT employee_number)::int AS employees,
