@@ -206,7 +206,8 @@ function withoutSubGroups(node: Record<string, unknown>): Record<string, unknown
   return rest;
 }
 
-export function transformEntrygroups(answer: unknown, context: EntrygroupsContext): StreamBatch {
+/** The top-level `groups` of an answer as a list, or the error that fails the window. */
+export function groupsOf(answer: unknown): unknown[] {
   const top = answer && typeof answer === 'object' && !Array.isArray(answer) ? (answer as Record<string, unknown>).groups : undefined;
   const list = top === undefined || top === null ? undefined : listOf(top);
   if (!list || !list.ok) {
@@ -218,41 +219,78 @@ export function transformEntrygroups(answer: unknown, context: EntrygroupsContex
       excerpt: describeValue(answer),
     });
   }
-  const signature = groupingSignature(context.grouping, context.roundToMinutes);
-  const rejects: RejectRow[] = [];
-  const leaves: Leaf[] = [];
+  return list.value;
+}
 
-  const rejectSubtree = (reason: string, node: unknown, path: PathEntry[]): void => {
+export function transformEntrygroups(answer: unknown, context: EntrygroupsContext): StreamBatch {
+  const groups = groupsOf(answer);
+  const rows: Record<string, unknown>[] = [];
+  const transformer = createEntrygroupsTransformer(context);
+  for (const group of groups) transformer.push(group, (row) => rows.push(row));
+  const { received, rejects } = transformer.finish((row) => rows.push(row));
+  return { received, tables: [{ spec: ckEntrygroups, rows }], rejects, rawAnswer: answer };
+}
+
+export interface EntrygroupsTransformer {
+  /**
+   * One member of the answer's top-level `groups`: its rows are passed to `emit` at once, except
+   * those that may still merge with a later member (under a group 0, see the header), which
+   * wait for finish().
+   */
+  push(group: unknown, emit: (row: Record<string, unknown>) => void): void;
+  /** Emits the rows held back, merged where they must be; the answer's leaf count and rejects. */
+  finish(emit: (row: Record<string, unknown>) => void): { received: number; rejects: RejectRow[] };
+}
+
+type HeldRow = Record<string, unknown> & { _mergeable: boolean };
+
+/**
+ * The transform one top-level group at a time, so an answer never has to be held whole. Only
+ * rows that may merge are kept until the end: those under a group 0 repeated inside one member,
+ * and those of a top-level group 0, which merges only if another top-level group 0 follows.
+ */
+export function createEntrygroupsTransformer(context: EntrygroupsContext): EntrygroupsTransformer {
+  const signature = groupingSignature(context.grouping, context.roundToMinutes);
+  // The whole-answer order: every structural reject before every leaf reject.
+  const structuralRejects: RejectRow[] = [];
+  const leafRejects: RejectRow[] = [];
+  const held: Array<{ row: HeldRow; topZero: string | undefined }> = [];
+  const topZeroes = new Map<string, number>();
+  let received = 0;
+  let topEntry: PathEntry | undefined;
+
+  const rejectSubtree = (into: RejectRow[], reason: string, node: unknown, path: PathEntry[]): void => {
     const day = path.find((p) => p.by === 'day')?.group;
-    rejects.push({ reason, raw: { path, group: node }, employee_number: null, work_date: typeof day === 'string' ? day : null });
+    into.push({ reason, raw: { path, group: node }, employee_number: null, work_date: typeof day === 'string' ? day : null });
   };
 
-  const walk = (nodes: unknown[], depth: number, path: PathEntry[], mergeable: boolean): void => {
+  const walk = (nodes: unknown[], depth: number, path: PathEntry[], mergeable: boolean, leaves: Leaf[]): void => {
     const valid: Array<{ node: Record<string, unknown>; entry: PathEntry }> = [];
     for (const node of nodes) {
       if (!node || typeof node !== 'object' || Array.isArray(node)) {
-        rejectSubtree(`group ${describeValue(node)} is not an object`, node, path);
+        rejectSubtree(structuralRejects, `group ${describeValue(node)} is not an object`, node, path);
         continue;
       }
       const record = node as Record<string, unknown>;
       const level = record.groupedBy ?? record.grouped_by ?? context.grouping[depth];
       if (typeof level !== 'string' || !(KNOWN_LEVELS as readonly string[]).includes(level)) {
-        rejectSubtree(`unknown grouping level ${describeValue(level)} at depth ${depth + 1}`, node, path);
+        rejectSubtree(structuralRejects, `unknown grouping level ${describeValue(level)} at depth ${depth + 1}`, node, path);
         continue;
       }
       if (path.some((p) => p.by === level)) {
-        rejectSubtree(`grouping level ${level} appears twice on one path`, node, path);
+        rejectSubtree(structuralRejects, `grouping level ${level} appears twice on one path`, node, path);
         continue;
       }
       const group = normaliseGroup(level, record.group);
       if (!group.ok) {
-        rejectSubtree(group.reason, node, path);
+        rejectSubtree(structuralRejects, group.reason, node, path);
         continue;
       }
       const entry: PathEntry = { by: level, group: group.value, name: optionalText(record.name) };
       if ('number' in record) entry.number = optionalText(record.number);
       if ('note' in record) entry.note = optionalText(record.note);
       valid.push({ node: record, entry });
+      if (depth === 0) topEntry = entry;
     }
     const seen = new Map<string, number>();
     for (const { entry } of valid) seen.set(`${entry.by}=${entry.group}`, (seen.get(`${entry.by}=${entry.group}`) ?? 0) + 1);
@@ -261,40 +299,39 @@ export function transformEntrygroups(answer: unknown, context: EntrygroupsContex
       const children = listOf(node.sub_groups);
       const nextPath = [...path, entry];
       if (!children.ok) {
-        rejectSubtree(children.reason, node, nextPath);
+        rejectSubtree(structuralRejects, children.reason, node, nextPath);
         continue;
       }
       if (children.value.length > 0) {
-        walk(children.value, depth + 1, nextPath, mergeable || repeatedZero);
+        walk(children.value, depth + 1, nextPath, mergeable || repeatedZero, leaves);
       } else {
         leaves.push({ path: nextPath, node: withoutSubGroups(node), mergeable: mergeable || repeatedZero, fewerLevels: depth < context.grouping.length - 1 });
       }
     }
   };
-  walk(list.value, 0, [], false);
 
-  const rows: Array<Record<string, unknown> & { _mergeable: boolean }> = [];
-  for (const leaf of leaves) {
+  const rowOf = (leaf: Leaf): HeldRow | undefined => {
     const dayEntry = leaf.path.find((p) => p.by === 'day');
     if (!dayEntry) {
-      rejectSubtree('this path has no day level (the grouping must contain day)', leaf.node, leaf.path);
-      continue;
+      rejectSubtree(leafRejects, 'this path has no day level (the grouping must contain day)', leaf.node, leaf.path);
+      return undefined;
     }
     const day = dayEntry.group as string;
     if (day < context.window.start || day > context.window.end) {
       rejectSubtree(
+        leafRejects,
         `day ${day} lies outside the requested window ${context.window.start}..${context.window.end} (CLOCKODO_TIMEZONE probably differs from the clockodo account's time zone)`,
         leaf.node,
         leaf.path,
       );
-      continue;
+      return undefined;
     }
     const measures = parseMeasures(leaf.node);
     if (!measures.ok) {
-      rejectSubtree(measures.reason, leaf.node, leaf.path);
-      continue;
+      rejectSubtree(leafRejects, measures.reason, leaf.node, leaf.path);
+      return undefined;
     }
-    const row: Record<string, unknown> & { _mergeable: boolean } = {
+    const row: HeldRow = {
       account: context.account,
       grouping: signature,
       path_key: leaf.path.map((p) => `${p.by}=${p.group}`).join('/'),
@@ -316,15 +353,34 @@ export function transformEntrygroups(answer: unknown, context: EntrygroupsContex
       if (column) row[column] = entry.name;
       if (entry.by === 'users_id') row.user_number = entry.number ?? null;
     }
-    rows.push(row);
-  }
+    return row;
+  };
 
   return {
-    received: countLeaves(list.value),
-    tables: [{ spec: ckEntrygroups, rows: mergeRepeatedZeroGroups(rows) }],
-    rejects,
-    rawAnswer: answer,
+    push(group, emit) {
+      received += countLeaves([group]);
+      const leaves: Leaf[] = [];
+      topEntry = undefined;
+      walk([group], 0, [], false, leaves);
+      const topZero = topEntry?.group === 0 ? topEntry.by : undefined;
+      if (topZero !== undefined) topZeroes.set(topZero, (topZeroes.get(topZero) ?? 0) + 1);
+      for (const leaf of leaves) {
+        const row = rowOf(leaf);
+        if (row === undefined) continue;
+        if (row._mergeable || topZero !== undefined) held.push({ row, topZero });
+        else emit(stripMergeable(row));
+      }
+    },
+    finish(emit) {
+      const rows = held.map(({ row, topZero }) => ({ ...row, _mergeable: row._mergeable || (topZero !== undefined && (topZeroes.get(topZero) ?? 0) > 1) }));
+      for (const row of mergeRepeatedZeroGroups(rows)) emit(row);
+      return { received, rejects: [...structuralRejects, ...leafRejects] };
+    },
   };
+}
+
+function stripMergeable({ _mergeable: _m, ...row }: HeldRow): Record<string, unknown> {
+  return row;
 }
 
 /** Merges rows that share a path key because they lie under a repeated `group` 0 (see the header). */
@@ -338,12 +394,11 @@ function mergeRepeatedZeroGroups(rows: Array<Record<string, unknown> & { _mergea
   }
   const out: Record<string, unknown>[] = [];
   for (const group of byKey.values()) {
-    const strip = ({ _mergeable: _m, ...row }: Record<string, unknown> & { _mergeable: boolean }) => row;
     if (group.length === 1 || !group.every((row) => row._mergeable)) {
-      out.push(...group.map(strip));
+      out.push(...group.map(stripMergeable));
       continue;
     }
-    out.push(mergeRows(group.map(strip)));
+    out.push(mergeRows(group.map(stripMergeable)));
   }
   return out;
 }
