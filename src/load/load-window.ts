@@ -8,9 +8,10 @@ import { Readable } from 'node:stream';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { inTransaction } from '../db/client.ts';
-import type { DateWindow, StreamBatch } from '../pipeline/stream.ts';
-import { copyRows, mergeTable } from './merge.ts';
-import { columns } from './table-spec.ts';
+import type { DateWindow, RejectRow, StreamBatch } from '../pipeline/stream.ts';
+import { readSpool, type SpooledBatch } from '../pipeline/spool.ts';
+import { copyRows, createStage, mergeStage, mergeTable, settleDuplicateKeys } from './merge.ts';
+import { columns, ident } from './table-spec.ts';
 import { escapeCopyText, findUnstorableText, jsonPieces, storableJson } from './copy-format.ts';
 
 export interface WindowIdentity {
@@ -43,52 +44,135 @@ const rejectColumns = columns({
   run_id: 'bigint',
 });
 
-export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: StreamBatch): Promise<WindowCounts> {
+/**
+ * Loads a batch held in memory. `answerSha256` (see answerFingerprint) is kept in the ledger row so
+ * that the next sync can tell an unchanged answer (loadUnchangedWindow).
+ */
+export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: StreamBatch, answerSha256?: string): Promise<WindowCounts> {
   return inTransaction(pool, async (client) => {
-    // Loads of one stream are serialised across processes; different streams load in parallel.
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`punchcard:load:${identity.source}:${identity.account}:${identity.stream}`]);
+    await lockStream(client, identity);
     const counts: WindowCounts = { received: batch.received, inserted: 0, updated: 0, deleted: 0, rejected: batch.rejects.length };
-    const scope = { account: identity.account, start: identity.window.start, end: identity.window.end };
     for (const table of batch.tables) {
-      const result = await mergeTable(client, table.spec, table.rows, scope);
+      const result = await mergeTable(client, table.spec, table.rows, scopeOf(identity));
       counts.inserted += result.inserted;
       counts.updated += result.updated;
       counts.deleted += result.deleted;
     }
-    await replaceRejects(client, identity, batch);
-    if (batch.rawAnswer !== undefined) await keepRawAnswer(client, identity, batch.rawAnswer);
-    await client.query(
-      `INSERT INTO punchcard.sync_windows
-         (run_id, source, account, stream, window_start, window_end, status, started_at,
-          rows_received, rows_inserted, rows_updated, rows_deleted, rows_rejected)
-       VALUES ($1, $2, $3, $4, $5, $6, 'succeeded', $7, $8, $9, $10, $11, $12)`,
-      [
-        identity.runId,
-        identity.source,
-        identity.account,
-        identity.stream,
-        identity.window.start,
-        identity.window.end,
-        identity.startedAt,
-        counts.received,
-        counts.inserted,
-        counts.updated,
-        counts.deleted,
-        counts.rejected,
-      ],
-    );
+    await replaceRejects(client, identity, batch.rejects);
+    if (batch.rawAnswer !== undefined) await keepRawAnswer(client, identity, rawAnswerPieces(batch.rawAnswer));
+    await recordSucceededWindow(client, identity, counts, answerSha256);
     return counts;
   });
 }
 
-async function replaceRejects(client: PoolClient, identity: WindowIdentity, batch: StreamBatch): Promise<void> {
+/**
+ * Loads a spooled answer (see pipeline/spool.ts): its rows stream from the spool file into the
+ * stage's COPY, finalizeBatch's key checks run on the stage, and the raw answer streams from its
+ * file; nothing of the answer is held in memory.
+ */
+export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, spooled: SpooledBatch, answerSha256?: string): Promise<WindowCounts> {
+  const { spec } = spooled;
+  return inTransaction(pool, async (client) => {
+    await lockStream(client, identity);
+    const stage = await createStage(client, spec, ['_ord bigint']);
+    if (spooled.rows > 0) {
+      const columnList = [...spec.columns.map((c) => ident(c.name)), '_ord'].join(', ');
+      await pipeline(readSpool(spooled.rowsFile), client.query(copyFrom(`COPY ${stage} (${columnList}) FROM STDIN`)));
+    }
+    await replaceRejects(client, identity, spooled.rejects);
+    const { source, account, stream, window, runId } = identity;
+    const duplicates = spooled.rows > 0 ? await settleDuplicateKeys(client, spec, stage, { source, account, stream, start: window.start, end: window.end, runId }) : 0;
+    const result = await mergeStage(client, spec, stage, spooled.rows > 0, scopeOf(identity));
+    await keepRawAnswer(client, identity, readSpool(spooled.rawFile));
+    const counts: WindowCounts = { received: spooled.received, ...result, rejected: spooled.rejects.length + duplicates };
+    await recordSucceededWindow(client, identity, counts, answerSha256);
+    return counts;
+  });
+}
+
+/**
+ * An answer equal to the one the window last committed changes nothing: the ledger row is written
+ * (with that load's received and rejected counts) and nothing is staged or merged. Only when the
+ * last committed window of the stream overlapping these days is this very window: had another
+ * window (other bounds, --window-days) loaded some of them since, this answer must be loaded again.
+ * Resolves undefined, writing nothing, when the window must be loaded.
+ */
+export async function loadUnchangedWindow(pool: Pool, identity: WindowIdentity, answerSha256: string): Promise<WindowCounts | undefined> {
+  return inTransaction(pool, async (client) => {
+    await lockStream(client, identity);
+    const last = await lastCommittedAnswer(client, identity);
+    if (last?.answerSha256 !== answerSha256) return undefined;
+    const where = `source = $1 AND account = $2 AND stream = $3 AND window_start = $4 AND window_end = $5`;
+    const params = [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end];
+    // The window's rejects are still what the source sends; they now belong to this run.
+    await client.query(`UPDATE punchcard.rejects SET run_id = $6 WHERE ${where} AND run_id IS DISTINCT FROM $6`, [...params, identity.runId]);
+    await client.query(`UPDATE punchcard.raw_answers SET fetched_at = now() WHERE ${where}`, params);
+    const counts: WindowCounts = { received: last.received, inserted: 0, updated: 0, deleted: 0, rejected: last.rejected };
+    await recordSucceededWindow(client, identity, counts, answerSha256);
+    return counts;
+  });
+}
+
+/** The answer fingerprint of the stream's latest committed window over any of these days, if it is this window. */
+export async function lastCommittedAnswer(
+  client: Pick<PoolClient, 'query'>,
+  identity: Pick<WindowIdentity, 'source' | 'account' | 'stream' | 'window'>,
+): Promise<{ answerSha256: string; received: number; rejected: number } | undefined> {
+  // Loads of one stream are serialised (lockStream) and the ledger row is their last statement, so
+  // the highest id is the last commit.
+  const { rows } = await client.query<{ answer_sha256: string | null; received: number; rejected: number; same: boolean }>(
+    `SELECT answer_sha256, rows_received AS received, rows_rejected AS rejected, (window_start = $4 AND window_end = $5) AS same
+     FROM punchcard.sync_windows
+     WHERE source = $1 AND account = $2 AND stream = $3 AND status = 'succeeded' AND window_start <= $5 AND window_end >= $4
+     ORDER BY id DESC LIMIT 1`,
+    [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end],
+  );
+  const row = rows[0];
+  if (!row?.same || row.answer_sha256 === null) return undefined;
+  return { answerSha256: row.answer_sha256, received: row.received, rejected: row.rejected };
+}
+
+function scopeOf(identity: WindowIdentity) {
+  return { account: identity.account, start: identity.window.start, end: identity.window.end };
+}
+
+/** Loads of one stream are serialised across processes; different streams load in parallel. */
+async function lockStream(client: PoolClient, identity: WindowIdentity): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`punchcard:load:${identity.source}:${identity.account}:${identity.stream}`]);
+}
+
+async function recordSucceededWindow(client: PoolClient, identity: WindowIdentity, counts: WindowCounts, answerSha256: string | undefined): Promise<void> {
+  await client.query(
+    `INSERT INTO punchcard.sync_windows
+       (run_id, source, account, stream, window_start, window_end, status, started_at,
+        rows_received, rows_inserted, rows_updated, rows_deleted, rows_rejected, answer_sha256)
+     VALUES ($1, $2, $3, $4, $5, $6, 'succeeded', $7, $8, $9, $10, $11, $12, $13)`,
+    [
+      identity.runId,
+      identity.source,
+      identity.account,
+      identity.stream,
+      identity.window.start,
+      identity.window.end,
+      identity.startedAt,
+      counts.received,
+      counts.inserted,
+      counts.updated,
+      counts.deleted,
+      counts.rejected,
+      answerSha256 ?? null,
+    ],
+  );
+}
+
+async function replaceRejects(client: PoolClient, identity: WindowIdentity, rejects: RejectRow[]): Promise<void> {
   await client.query(
     `DELETE FROM punchcard.rejects
      WHERE source = $1 AND account = $2 AND stream = $3 AND window_start = $4 AND window_end = $5`,
     [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end],
   );
-  if (batch.rejects.length === 0) return;
-  const rows = batch.rejects.map((r) => ({
+  if (rejects.length === 0) return;
+  const rows = rejects.map((r) => ({
     source: identity.source,
     account: identity.account,
     stream: identity.stream,
@@ -104,23 +188,29 @@ async function replaceRejects(client: PoolClient, identity: WindowIdentity, batc
 }
 
 /**
- * Keeps the window's raw answer (a clockodo month is 40-66 MB of JSON for 1,000 users). It is
- * streamed through COPY in pieces rather than sent as one bind parameter, which the driver would
- * hold as a string, a Buffer and a growing message buffer at once. The column is json, not jsonb
- * (migration 0800). A body equal to the stored one keeps its stored (TOAST) value, so an unchanged
- * re-sync rewrites no body.
+ * The raw answer as COPY text of its json value: streamed in pieces rather than sent as one bind
+ * parameter, which the driver would hold as a string, a Buffer and a growing message buffer at once.
  */
-async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, answer: unknown): Promise<void> {
-  // A value copied between tables keeps its compression, so the stage takes the target's (lz4 where
-  // the server has it) along with its columns and defaults (fetched_at = now()).
-  await client.query('CREATE TEMP TABLE pc_raw_answer (LIKE punchcard.raw_answers INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DROP');
+function* rawAnswerPieces(answer: unknown): Generator<string> {
   // json input accepts the escapes \u0000 and lone \ud800, but ->, ->> and ::jsonb then fail for
   // any query that reads the row: such an answer is kept with them as visible text.
   const storable = findUnstorableText(answer) === undefined ? (answer ?? null) : storableJson(answer);
+  for (const piece of jsonPieces(storable)) yield escapeCopyText(piece);
+}
+
+/**
+ * Keeps the window's raw answer (a clockodo month is 40-66 MB of JSON for 1,000 users), given as
+ * COPY text of the body. The column is json, not jsonb (migration 0800). A body equal to the stored
+ * one keeps its stored (TOAST) value, so an unchanged re-sync rewrites no body.
+ */
+async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, body: AsyncIterable<string | Buffer> | Iterable<string>): Promise<void> {
+  // A value copied between tables keeps its compression, so the stage takes the target's (lz4 where
+  // the server has it) along with its columns and defaults (fetched_at = now()).
+  await client.query('CREATE TEMP TABLE pc_raw_answer (LIKE punchcard.raw_answers INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DROP');
   const { source, account, stream, window } = identity;
-  const pieces = function* (): Generator<string> {
+  const pieces = async function* (): AsyncGenerator<string | Buffer> {
     yield `${[source, account, stream, window.start, window.end].map(escapeCopyText).join('\t')}\t`;
-    for (const piece of jsonPieces(storable)) yield escapeCopyText(piece);
+    yield* body;
     yield '\n';
   };
   await pipeline(Readable.from(pieces()), client.query(copyFrom('COPY pc_raw_answer (source, account, stream, window_start, window_end, body) FROM STDIN')));

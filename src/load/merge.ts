@@ -52,10 +52,21 @@ export async function mergeTable(
   rows: ReadonlyArray<Record<string, unknown>>,
   window: WindowScope,
 ): Promise<TableCounts> {
-  const stage = `pc_stage_${++stageCounter}`;
-  const columnDefs = spec.columns.map((c) => `${ident(c.name)} ${c.type}`).join(', ');
-  await client.query(`CREATE TEMP TABLE ${stage} (${columnDefs}) ON COMMIT DROP`);
+  const stage = await createStage(client, spec);
   if (rows.length > 0) await copyRows(client, stage, spec, rows);
+  return mergeStage(client, spec, stage, rows.length > 0, window);
+}
+
+/** A temporary staging table shaped like the spec's columns, plus `extra` column definitions. */
+export async function createStage(client: PoolClient, spec: TableSpec, extra: string[] = []): Promise<string> {
+  const stage = `pc_stage_${++stageCounter}`;
+  const columnDefs = [...spec.columns.map((c) => `${ident(c.name)} ${c.type}`), ...extra].join(', ');
+  await client.query(`CREATE TEMP TABLE ${stage} (${columnDefs}) ON COMMIT DROP`);
+  return stage;
+}
+
+/** The merge of a filled stage into the spec's table; its keys must be unique (see mergeTable). */
+export async function mergeStage(client: PoolClient, spec: TableSpec, stage: string, hasRows: boolean, window: WindowScope): Promise<TableCounts> {
 
   const target = qualified(spec.table);
   const names = spec.columns.map((c) => ident(c.name));
@@ -78,7 +89,7 @@ export async function mergeTable(
 
   let inserted = 0;
   let updated = 0;
-  if (rows.length > 0) {
+  if (hasRows) {
     const upsert = await client.query<{ inserted: number; updated: number }>(
       `WITH written AS (
          INSERT INTO ${target} AS t (${names.join(', ')})
@@ -126,4 +137,52 @@ export async function mergeTable(
     deleted = marked.rowCount ?? 0;
   }
   return { inserted, updated, deleted };
+}
+
+/** Where rejects found on a stage are filed (the window's identity in punchcard.rejects). */
+export interface RejectTarget {
+  source: string;
+  account: string;
+  stream: string;
+  start: string;
+  end: string;
+  runId: number;
+}
+
+/**
+ * finalizeBatch's key checks for a scoped table, done in SQL on a stage filled straight from a
+ * spool (column `_ord`: the row's place in the answer), so no batch is ever held in memory:
+ * identical copies of a key collapse into the first, flagged `duplicate_in_answer`; differing
+ * copies are all rejected with the same reason finalizeBatch gives. Returns the rejects filed.
+ * Copies count as identical when every column is equal (jsonb compares by value, key order aside).
+ */
+export async function settleDuplicateKeys(client: PoolClient, spec: TableSpec, stage: string, target: RejectTarget): Promise<number> {
+  const has = (name: string) => spec.columns.some((c) => c.name === name);
+  if (!spec.scope || !has('flags')) throw new Error(`settleDuplicateKeys: ${spec.table} needs a scope and a flags column`);
+  const keys = spec.key.map(ident);
+  const values = spec.columns.filter((c) => !spec.key.includes(c.name)).map((c) => `s.${ident(c.name)}`);
+  const dups = `${stage}_dups`;
+  const keyMatch = keys.map((k) => `s.${k} = d.${k}`).join(' AND ');
+  const { rowCount } = await client.query(
+    `CREATE TEMP TABLE ${dups} ON COMMIT DROP AS
+     SELECT ${keys.map((k) => `s.${k}`).join(', ')}, count(*)::int AS n, count(DISTINCT ROW(${values.join(', ')}))::int AS variants, min(s._ord) AS first
+     FROM ${stage} AS s GROUP BY ${keys.map((k) => `s.${k}`).join(', ')} HAVING count(*) > 1`,
+  );
+  if (!rowCount) return 0;
+  const described = spec.key
+    .slice(1)
+    .map((k) => `'${k}=' || coalesce(s.${ident(k)}::text, 'null')`)
+    .join(` || ', ' || `);
+  const rejected = await client.query(
+    `INSERT INTO punchcard.rejects (source, account, stream, window_start, window_end, employee_number, work_date, reason, raw, run_id)
+     SELECT $1, $2, $3, $4, $5, ${has('employee_number') ? 's.employee_number' : 'NULL'}, ${has('work_date') ? 's.work_date' : 'NULL'},
+            d.n || ' records in one answer share the key (' || ${described} || ') with different values',
+            ${has('raw') ? `coalesce(s.raw, to_jsonb(s) - '_ord')` : `to_jsonb(s) - '_ord'`}, $6
+     FROM ${stage} AS s JOIN ${dups} AS d ON ${keyMatch}
+     WHERE d.variants > 1 ORDER BY s._ord`,
+    [target.source, target.account, target.stream, target.start, target.end, target.runId],
+  );
+  await client.query(`DELETE FROM ${stage} AS s USING ${dups} AS d WHERE ${keyMatch} AND (d.variants > 1 OR s._ord <> d.first)`);
+  await client.query(`UPDATE ${stage} AS s SET flags = coalesce(s.flags, '{}') || 'duplicate_in_answer'::text FROM ${dups} AS d WHERE ${keyMatch} AND d.variants = 1`);
+  return rejected.rowCount ?? 0;
 }

@@ -52,7 +52,7 @@ function withoutNulls(row: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null && v !== undefined));
 }
 
-function rejectOf(row: Record<string, unknown>, reason: string): RejectRow {
+export function rejectOf(row: Record<string, unknown>, reason: string): RejectRow {
   return {
     reason,
     raw: row.raw ?? row,

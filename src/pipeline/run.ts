@@ -1,15 +1,20 @@
 /**
  * Runs a plan: every (stream, window) task is fetched, transformed and loaded with bounded
  * concurrency, each window in its own transaction, in order of completion. A failing window is
- * recorded and the others go on. Memory stays flat: at most `concurrency` windows are in flight.
+ * recorded and the others go on. Memory stays flat: at most `concurrency` windows are in flight,
+ * and big answers are spooled to disk, not held.
+ *
+ * Stages overlap: a window is prepared (fetched, transformed) while another window of its stream
+ * loads; windows of one stream then load one after the other, in this process as across processes
+ * (an advisory lock), so a prepared window waits for its turn without holding a connection.
  */
 import type { Pool } from 'pg';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { loadWindow, recordFailedWindow, type WindowCounts } from '../load/load-window.ts';
+import { recordFailedWindow, type WindowCounts } from '../load/load-window.ts';
 import { detectRestatements } from '../load/pay-periods.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
-import { finalizeBatch } from './batch.ts';
+import { commitWindow, disposeWindow, prepareWindow, type PreparedWindow } from './window.ts';
 import { forEachBounded, type Group } from './slots.ts';
 import { committedWindows, findResumableRun, finishRun, reopenRun, startRun, windowKey, type RunPlan, type RunStatus } from '../load/ledger.ts';
 import type { DateWindow, Stream } from './stream.ts';
@@ -93,6 +98,20 @@ export async function runPlan(options: RunOptions): Promise<RunSummary> {
   options.onStart?.(tasks.length, summary.windows.alreadyCommitted);
 
   const id = runId;
+  const loadTurns = new Map<string, Promise<void>>();
+  /** Runs `work` after every earlier call with the same key has finished. */
+  const inTurn = async <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const before = loadTurns.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    loadTurns.set(key, before.then(() => mine));
+    await before;
+    try {
+      return await work();
+    } finally {
+      done();
+    }
+  };
   await forEachBounded(pending, options.concurrency, windowGroup, async (task) => {
     if (options.signal?.aborted) {
       summary.windows.skipped += 1;
@@ -109,14 +128,11 @@ export async function runPlan(options: RunOptions): Promise<RunSummary> {
       window: task.window,
       startedAt: windowStarted,
     };
+    let prepared: PreparedWindow | undefined;
     try {
-      const answer = await task.stream.fetch(task.window);
-      const batch = finalizeBatch(task.stream.transform(answer, task.window));
-      const counts = await withDatabaseRetries(() => loadWindow(pool, identity, batch), {
-        attempts: 4,
-        baseDelayMs: 200,
-        onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'database error while loading the window; it rolled back, loading it again'),
-      });
+      prepared = await prepareWindow(pool, identity, task);
+      const ready = prepared;
+      const counts = await inTurn(windowKey(task.stream.source, task.stream.account, task.stream.name, '', ''), () => commitWindow(pool, identity, task, ready, log));
       summary.windows.succeeded += 1;
       for (const key of Object.keys(counts) as Array<keyof WindowCounts>) summary.rows[key] += counts[key];
       options.onWindow?.({ task, outcome: 'succeeded', counts, durationMs: Date.now() - windowStarted.getTime() });
@@ -137,6 +153,8 @@ export async function runPlan(options: RunOptions): Promise<RunSummary> {
         log.error({ err: ledgerError }, 'could not record the failed window in the ledger'),
       );
       options.onWindow?.({ task, outcome: 'failed', error: message, durationMs: Date.now() - windowStarted.getTime() });
+    } finally {
+      await disposeWindow(prepared);
     }
   });
 

@@ -8,6 +8,7 @@
  */
 import type { SourceName } from '../errors.ts';
 import type { TableSpec } from '../load/table-spec.ts';
+import type { SpooledBatch } from './spool.ts';
 
 export interface DateWindow {
   start: string; // YYYY-MM-DD
@@ -54,4 +55,15 @@ export interface Stream {
   fetch(window: DateWindow): Promise<unknown>;
   /** Pure: no I/O, no clock. */
   transform(answer: unknown, window: DateWindow): StreamBatch;
+  /**
+   * Fetch and transform in one pass, the answer parsed as it arrives and spooled to disk instead of
+   * held (clockodo entrygroups: tens of MB a month). When present, the runner uses it instead of
+   * fetch + transform.
+   */
+  fetchSpooled?(window: DateWindow): Promise<SpooledBatch>;
+  /**
+   * What besides the answer decides the rows it becomes (e.g. the grouping): part of the answer's
+   * fingerprint, so an unchanged answer read with other settings is loaded again.
+   */
+  settingsFingerprint?: string;
 }

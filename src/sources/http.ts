@@ -51,31 +51,83 @@ export async function sendOnce(
   url: string,
   init: RequestInit,
 ): Promise<HttpAnswer> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const { signal, timeout } = attemptSignal(options);
   try {
     const response = await fetch(url, { ...init, signal });
     const body = await response.text();
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
-    if (options.signal?.aborted) throw new AbortError(new Error(`${operation} cancelled`));
-    if (timeout.aborted) {
-      throw new SourceError(`${options.source} ${operation}: no answer within ${options.timeoutMs} ms`, {
-        source: options.source,
-        kind: 'timeout',
-        retryable: true,
-        operation,
-      });
+    throw transportFailure(options, operation, error, timeout);
+  }
+}
+
+/**
+ * One attempt whose 2xx body is handed to `consume` as it arrives, never held whole; any other
+ * answer is read as text and returned. A body that breaks off or times out mid-stream is a
+ * retryable SourceError like a failed connection; what `consume` throws passes through as it is.
+ */
+export async function sendStreaming<T>(
+  options: HttpTransportOptions,
+  operation: string,
+  url: string,
+  init: RequestInit,
+  consume: (chunks: AsyncIterable<Uint8Array>) => Promise<T>,
+): Promise<{ answer: HttpAnswer } | { value: T }> {
+  const { signal, timeout } = attemptSignal(options);
+  let bodyFailed = false;
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, signal });
+    if (response.status < 200 || response.status >= 300 || response.body === null) {
+      const body = await response.text();
+      return { answer: { status: response.status, headers: response.headers, body } };
     }
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-    throw new SourceError(`${options.source} ${operation}: connection failed (${reason})`, {
+  } catch (error) {
+    throw transportFailure(options, operation, error, timeout);
+  }
+  const body = response.body;
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    try {
+      for await (const chunk of body) yield chunk;
+    } catch (error) {
+      bodyFailed = true;
+      throw error;
+    }
+  }
+  try {
+    return { value: await consume(chunks()) };
+  } catch (error) {
+    if (!bodyFailed) throw error;
+    throw transportFailure(options, operation, error, timeout);
+  } finally {
+    // A consumer that stopped early (an invalid answer) must not leave the connection streaming.
+    if (!body.locked) await body.cancel().catch(() => undefined);
+  }
+}
+
+function attemptSignal(options: HttpTransportOptions): { signal: AbortSignal; timeout: AbortSignal } {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  return { timeout, signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout };
+}
+
+function transportFailure(options: HttpTransportOptions, operation: string, error: unknown, timeout: AbortSignal): Error {
+  if (options.signal?.aborted) return new AbortError(new Error(`${operation} cancelled`));
+  if (timeout.aborted) {
+    return new SourceError(`${options.source} ${operation}: no answer within ${options.timeoutMs} ms`, {
       source: options.source,
-      kind: 'network',
+      kind: 'timeout',
       retryable: true,
       operation,
     });
   }
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+  return new SourceError(`${options.source} ${operation}: connection failed (${reason})`, {
+    source: options.source,
+    kind: 'network',
+    retryable: true,
+    operation,
+  });
 }
 
 /** Turns a non-2xx answer into a SourceError with the right retry decision. */

@@ -23,9 +23,12 @@
  * that the outcome is unknown. A 4xx on it means the key was refused (unknown, expired, used, or
  * issued for other parameters).
  */
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { JSONParser } from '@streamparser/json';
 import { SourceError, safeExcerpt } from '../../errors.ts';
-import { httpStatusError, parseJsonBody, sendOnce, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
+import type { GroupsSink } from '../../pipeline/spool.ts';
+import { httpStatusError, parseJsonBody, sendOnce, sendStreaming, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
 
 export const BUDGET_TYPES = ['strict', 'strict-completed', 'strict-incomplete', 'soft', 'soft-completed', 'soft-incomplete', 'without', 'without-strict'] as const;
 export type BudgetType = (typeof BUDGET_TYPES)[number];
@@ -119,6 +122,12 @@ export interface UsersListing {
 export interface ClockodoClient {
   /** GET /v2/entrygroups: the parsed answer object (`{"groups": ...}`), throttled. */
   entrygroups(query: EntrygroupsQuery): Promise<Record<string, unknown>>;
+  /**
+   * GET /v2/entrygroups parsed as it arrives: each member of `groups` goes to a sink opened for the
+   * attempt (a failed attempt's sink is discarded before the retry). Same checks and retries as
+   * entrygroups(); the answer is never held whole.
+   */
+  entrygroupsStreamed<T>(query: EntrygroupsQuery, open: () => Promise<GroupsSink<T>>): Promise<T>;
   /** GET /v3/users, every page. */
   users(): Promise<UsersListing>;
   /** The smallest authenticated request (one user of page 1): resolves with the account's user count, if sent. */
@@ -329,6 +338,98 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     });
   }
 
+  /** The checks send() makes on a parsed answer, for one parsed as it arrived. */
+  function checkEnvelope(operation: string, status: number, root: unknown, excerpt: string): void {
+    if (!root || typeof root !== 'object' || Array.isArray(root)) throw invalid(operation, 'answer is not a JSON object', excerpt);
+    const said = clockodoErrorMessage(root);
+    if (said !== undefined) {
+      throw new SourceError(`clockodo ${operation}: request refused (HTTP ${status}): ${safeExcerpt(said, [options.apiKey])}`, {
+        source: 'clockodo',
+        kind: 'client',
+        retryable: false,
+        status,
+        operation,
+        excerpt: safeExcerpt(excerpt, [options.apiKey]),
+      });
+    }
+  }
+
+  async function entrygroupsStreamed<T>(query: EntrygroupsQuery, open: () => Promise<GroupsSink<T>>): Promise<T> {
+    const operation = `GET entrygroups ${query.timeSince}..${query.timeUntil}`;
+    const url = `${base}/v2/entrygroups?${entrygroupsQueryString(query)}`;
+    return withRetries(transport, operation, async () => {
+      await limiter.acquire(options.signal);
+      const sink = await open();
+      try {
+        const outcome = await sendStreaming(transport, operation, url, { method: 'GET', headers }, (chunks) => consumeEntrygroups(operation, chunks, sink));
+        if ('answer' in outcome) {
+          const { answer } = outcome;
+          throw httpStatusError(transport, operation, answer, clockodoErrorMessage(answer.body));
+        }
+        return outcome.value;
+      } catch (error) {
+        await sink.discard();
+        throw error;
+      }
+    });
+  }
+
+  /** Small answers (errors, an empty month) are kept as text too, so they can be quoted and read whole. */
+  const SMALL_ANSWER = 1 << 20;
+
+  async function consumeEntrygroups<T>(operation: string, chunks: AsyncIterable<Uint8Array>, sink: GroupsSink<T>): Promise<T> {
+    // keepStack off would also drop the answer's other members (an error, …) once parsed; instead
+    // each member of `groups` is dropped from its parent as soon as it is handed on.
+    const parser = new JSONParser({ paths: ['$.groups.*'], keepStack: true });
+    const hash = createHash('sha256');
+    const decoder = new TextDecoder();
+    let small: string | undefined = '';
+    let bytes = 0;
+    let root: Record<string, unknown> | undefined;
+    let sinkError: { error: unknown } | undefined;
+    parser.onValue = ({ value, key, parent, stack }) => {
+      root ??= stack[1]?.value as Record<string, unknown>;
+      if (Array.isArray(parent)) parent.length -= 1;
+      else if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[key as string];
+      try {
+        sink.group(value, key as string | number, root);
+      } catch (error) {
+        sinkError = { error };
+        throw error;
+      }
+    };
+    const notJson = () =>
+      new SourceError(`clockodo ${operation}: answer is not valid JSON (${bytes} bytes, starts "${safeExcerpt((small ?? '').slice(0, 60), [options.apiKey])}")`, {
+        source: 'clockodo',
+        kind: 'invalid-response',
+        retryable: true,
+        status: 200,
+        operation,
+      });
+    for await (const chunk of chunks) {
+      bytes += chunk.byteLength;
+      hash.update(chunk);
+      if (small !== undefined) small = bytes <= SMALL_ANSWER ? small + decoder.decode(chunk, { stream: true }) : undefined;
+      try {
+        parser.write(chunk);
+      } catch (error) {
+        if (sinkError) throw sinkError.error;
+        throw notJson();
+      }
+      await sink.drained();
+    }
+    if (!parser.isEnded) throw notJson();
+    if (root === undefined) {
+      // No member of `groups` arrived: the answer is small unless it is something else entirely.
+      if (small === undefined) throw invalid(operation, 'answer has no "groups" list', `${bytes} bytes without one group`);
+      root = JSON.parse(small) as Record<string, unknown>;
+    }
+    checkEnvelope(operation, 200, root, small ?? '');
+    const groups = root.groups;
+    if (groups === undefined || groups === null || typeof groups !== 'object') throw invalid(operation, 'answer has no "groups" list', small ?? '');
+    return sink.finish(root, hash.digest('hex'));
+  }
+
   async function users(): Promise<UsersListing> {
     const all: unknown[] = [];
     let countItems: number | undefined;
@@ -419,7 +520,7 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     });
   }
 
-  return { entrygroups, users, ping, requestChange, confirmChange };
+  return { entrygroups, entrygroupsStreamed, users, ping, requestChange, confirmChange };
 }
 
 /**

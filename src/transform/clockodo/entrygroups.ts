@@ -362,7 +362,8 @@ export function createEntrygroupsTransformer(context: EntrygroupsContext): Entry
       const leaves: Leaf[] = [];
       topEntry = undefined;
       walk([group], 0, [], false, leaves);
-      const topZero = topEntry?.group === 0 ? topEntry.by : undefined;
+      const top = topEntry as PathEntry | undefined;
+      const topZero = top?.group === 0 ? top.by : undefined;
       if (topZero !== undefined) topZeroes.set(topZero, (topZeroes.get(topZero) ?? 0) + 1);
       for (const leaf of leaves) {
         const row = rowOf(leaf);

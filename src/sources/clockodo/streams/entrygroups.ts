@@ -6,7 +6,9 @@ import type { ClockodoConfig } from '../../../config.ts';
 import { ConfigError } from '../../../errors.ts';
 import type { DateWindow, Stream } from '../../../pipeline/stream.ts';
 import { splitByMonth } from '../../../pipeline/windows.ts';
-import { transformEntrygroups } from '../../../transform/clockodo/entrygroups.ts';
+import { openSpool } from '../../../pipeline/spool.ts';
+import { ckEntrygroups } from '../../../load/tables-clockodo.ts';
+import { createEntrygroupsTransformer, groupingSignature, transformEntrygroups } from '../../../transform/clockodo/entrygroups.ts';
 import { utcBoundsOfLocalDays } from '../../../transform/clockodo/time.ts';
 import type { ClockodoClient } from '../client.ts';
 
@@ -24,19 +26,21 @@ export function checkGrouping(grouping: readonly string[]): void {
 
 export function entrygroupsStream(client: ClockodoClient, settings: EntrygroupsSettings): Stream {
   checkGrouping(settings.grouping);
+  const query = (window: DateWindow) => ({ ...utcBoundsOfLocalDays(window, settings.timezone), grouping: settings.grouping, roundToMinutes: settings.roundToMinutes });
+  const context = (window: DateWindow) => ({ account: settings.account, grouping: settings.grouping, roundToMinutes: settings.roundToMinutes, window });
   return {
     source: 'clockodo',
     name: 'entrygroups',
     account: settings.account,
     defaultWindowDays: 31,
     splitWindows: splitByMonth,
-    // clockodo answers about 10 entrygroups requests a minute, so parallel months gain nothing
-    // against the real API, and each month's answer (tens of MB for 1,000 users) is held whole:
-    // one at a time keeps a backfill's memory to one month.
-    maxConcurrentWindows: 1,
-    fetch: (window: DateWindow) =>
-      client.entrygroups({ ...utcBoundsOfLocalDays(window, settings.timezone), grouping: settings.grouping, roundToMinutes: settings.roundToMinutes }),
-    transform: (answer, window) =>
-      transformEntrygroups(answer, { account: settings.account, grouping: settings.grouping, roundToMinutes: settings.roundToMinutes, window }),
+    // clockodo answers about 10 entrygroups requests a minute, so more months at once gain nothing
+    // against the real API. Two: one month is fetched and spooled while the one before it loads
+    // (the runner lets one window of a stream load at a time); spooled, neither is held in memory.
+    maxConcurrentWindows: 2,
+    settingsFingerprint: groupingSignature(settings.grouping, settings.roundToMinutes),
+    fetch: (window: DateWindow) => client.entrygroups(query(window)),
+    transform: (answer, window) => transformEntrygroups(answer, context(window)),
+    fetchSpooled: (window: DateWindow) => client.entrygroupsStreamed(query(window), () => openSpool(ckEntrygroups, createEntrygroupsTransformer(context(window)))),
   };
 }
