@@ -1,0 +1,122 @@
+/**
+ * A clockodo month is one answer of tens of MB. The pipeline parses it as it arrives and spools it
+ * to disk, so the peak memory of a backfill does not grow with the answer: the real CLI, in a child
+ * process, loads a 25 MB and a 100 MB answer (generated on the fly by a loopback server, never
+ * stored) under one fixed bound, and every leaf of both lands in the warehouse.
+ */
+import { createServer, type Server } from 'node:http';
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { CLI, cliEnv } from '../support/cli.ts';
+
+/** Far below what holding a 100 MB answer takes (the body alone, parsed, is several times that). */
+const PEAK_RSS_BOUND_MB = 250;
+const PEAK_RSS_PRELOAD = fileURLToPath(new URL('../../bench/peak-rss.mjs', import.meta.url));
+
+const DAYS = 30;
+/** One user's top-level group: a day → customer → project → service → billable chain per day. */
+function userGroup(user: number): { text: string; leaves: number } {
+  const node = (by: string, group: string | number, name: string, extra: string, sub: string) =>
+    `{"groupedBy":"${by}","group":${JSON.stringify(group)},"name":${JSON.stringify(name)},"restrictions":{},"duration":3600,"revenue":120.5,"budget_used":false,"has_budget_revenues_billed":false,"has_budget_revenues_not_billed":false,"has_non_budget_revenues_billed":true,"has_non_budget_revenues_not_billed":false,"hourly_rate":120.5,"hourly_rate_is_equal_and_has_no_lumpsums":true${extra},"sub_groups":${sub}}`;
+  const days: string[] = [];
+  for (let d = 1; d <= DAYS; d++) {
+    const day = `2026-09-${String(d).padStart(2, '0')}`;
+    const leaf = node('billable', 1, 'billable', '', 'null');
+    const service = node('services_id', 20 + (d % 5), `Service ${d % 5}`, ',"number":null,"note":null', `[${leaf}]`);
+    const project = node('projects_id', 300 + (user % 40), `Customer ${user % 9} / Project ${user % 40}`, ',"number":"P-1","note":"a note that makes the answer as wordy as a real one"', `[${service}]`);
+    const customer = node('customers_id', 10 + (user % 9), `Customer ${user % 9}`, ',"number":"C-1","note":null', `[${project}]`);
+    days.push(node('day', day, `${d}.09.2026`, '', `[${customer}]`));
+  }
+  return { text: node('users_id', String(user), `User ${user}`, `,"number":"${user}","note":null`, `[${days.join(',')}]`), leaves: DAYS };
+}
+
+interface Generator {
+  url: string;
+  /** Leaves the next answer will hold, set by `answer(bytes)`. */
+  answer(bytes: number): number;
+  close(): Promise<void>;
+}
+
+async function startGenerator(): Promise<Generator> {
+  let target = 0;
+  const users = (bytes: number) => Math.max(1, Math.round(bytes / userGroup(1).text.length));
+  const server: Server = createServer(async (req, res) => {
+    if (!req.url?.startsWith('/api/v2/entrygroups')) {
+      res.writeHead(404).end('{"error":{"message":"not here"}}');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const count = users(target);
+    res.write('{"groups":[');
+    for (let user = 1; user <= count; user++) {
+      // Written as the client reads it: the answer never exists whole on either side.
+      if (!res.write(`${user > 1 ? ',' : ''}${userGroup(user).text}`)) await new Promise((resolve) => res.once('drain', resolve));
+    }
+    res.end(']}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`,
+    answer(bytes) {
+      target = bytes;
+      return users(bytes) * DAYS;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+let db: TestDatabase;
+let generator: Generator;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  generator = await startGenerator();
+});
+afterAll(async () => {
+  await generator?.close();
+  await db?.drop();
+});
+
+/** The real CLI's backfill of September, with its peak RSS as the process itself reports it. */
+function backfillSeptember(): Promise<{ code: number | null; peakRssMb: number; stdout: string; stderr: string }> {
+  const env = cliEnv({
+    DATABASE_URL: db.url,
+    CLOCKODO_API_URL: generator.url,
+    CLOCKODO_API_USER: 'api@example.com',
+    CLOCKODO_API_KEY: 'generator-key',
+    CLOCKODO_ENTRYGROUPS_PER_MINUTE: '6000',
+    HTTP_TIMEOUT_MS: '180000',
+  });
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', PEAK_RSS_PRELOAD, CLI, 'backfill', '--source', 'clockodo', '--streams', 'entrygroups', '--from', '2026-09-01', '--to', '2026-09-30'], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const peak = /PUNCHCARD_BENCH_PEAK_RSS_KB=(\d+)/.exec(stderr);
+      resolve({ code, peakRssMb: peak ? Math.round(Number(peak[1]) / 1024) : Number.NaN, stdout, stderr });
+    });
+  });
+}
+
+describe('a big clockodo answer', () => {
+  it('loads 25 MB and 100 MB answers completely under one fixed memory bound', async () => {
+    const peaks: Record<string, number> = {};
+    for (const megabytes of [25, 100]) {
+      const leaves = generator.answer(megabytes * 1024 * 1024);
+      const result = await backfillSeptember();
+      expect(result.code, result.stderr.slice(-2000)).toBe(0);
+      const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM punchcard.ck_entrygroups WHERE deleted_at IS NULL`);
+      expect(rows[0].n, `${megabytes} MB`).toBe(leaves);
+      const { rows: raw } = await db.pool.query(`SELECT octet_length(body::text) AS bytes FROM punchcard.raw_answers WHERE stream = 'entrygroups'`);
+      expect(Number(raw[0].bytes)).toBeGreaterThan(megabytes * 1024 * 1024 * 0.95);
+      peaks[`${megabytes} MB`] = result.peakRssMb;
+    }
+    console.log(`[memory] peak RSS of the backfill: ${JSON.stringify(peaks)} (bound ${PEAK_RSS_BOUND_MB} MB)`);
+    for (const [size, peak] of Object.entries(peaks)) expect(peak, size).toBeLessThan(PEAK_RSS_BOUND_MB);
+  }, 300_000);
+});
