@@ -12,7 +12,8 @@ export interface InProcessBackfill {
   env: NodeJS.ProcessEnv;
   from: string;
   to: string;
-  windowDays: number;
+  /** Undefined: each stream's own windows (calendar months for clockodo). */
+  windowDays?: number;
   streams?: string[];
   concurrency?: number;
   /** Short backoffs keep retried faults fast. */
@@ -26,7 +27,7 @@ export function backfillInProcess(options: InProcessBackfill): Promise<RunSummar
   return runPlan({
     pool: options.pool,
     logger,
-    plan: { kind: 'backfill', sources: [...new Set(streams.map((s) => s.source))], streams: streams.map((s) => s.name), from: options.from, to: options.to, windowDays: options.windowDays },
+    plan: { kind: 'backfill', sources: [...new Set(streams.map((s) => s.source))], streams: streams.map((s) => s.name), from: options.from, to: options.to, windowDays: options.windowDays ?? 0 },
     tasks: planTasks(streams, options.from, options.to, options.windowDays),
     concurrency: options.concurrency ?? 2,
   });
