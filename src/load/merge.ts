@@ -163,10 +163,18 @@ export async function settleDuplicateKeys(client: PoolClient, spec: TableSpec, s
   const values = spec.columns.filter((c) => !spec.key.includes(c.name)).map((c) => `s.${ident(c.name)}`);
   const dups = `${stage}_dups`;
   const keyMatch = keys.map((k) => `s.${k} = d.${k}`).join(' AND ');
+  // Keys only first (a hash aggregate); the wide comparison runs for repeated keys alone.
   const { rowCount } = await client.query(
     `CREATE TEMP TABLE ${dups} ON COMMIT DROP AS
-     SELECT ${keys.map((k) => `s.${k}`).join(', ')}, count(*)::int AS n, count(DISTINCT ROW(${values.join(', ')}))::int AS variants, min(s._ord) AS first
+     SELECT ${keys.map((k) => `s.${k}`).join(', ')}, count(*)::int AS n, min(s._ord) AS first, 0 AS variants
      FROM ${stage} AS s GROUP BY ${keys.map((k) => `s.${k}`).join(', ')} HAVING count(*) > 1`,
+  );
+  if (!rowCount) return 0;
+  await client.query(
+    `UPDATE ${dups} AS d SET variants = v.variants
+     FROM (SELECT ${keys.map((k) => `s.${k}`).join(', ')}, count(DISTINCT ROW(${values.join(', ')}))::int AS variants
+           FROM ${stage} AS s JOIN ${dups} AS d ON ${keyMatch} GROUP BY ${keys.map((k) => `s.${k}`).join(', ')}) AS v
+     WHERE ${keys.map((k) => `v.${k} = d.${k}`).join(' AND ')}`,
   );
   if (!rowCount) return 0;
   const described = spec.key

@@ -108,8 +108,10 @@ export async function openSpool(spec: TableSpec, transformer: GroupTransformer):
   let groupsIsList = true;
   // finalizeBatch's first check, row by row; its key checks run on the stage (settleDuplicateKeys).
   const unstorable: RejectRow[] = [];
+  // A row's text all comes from its group (or the settings): rows of a clean group need no scan.
+  let groupIsClean = false;
   const emit = (row: Record<string, unknown>) => {
-    const why = findUnstorableText(row);
+    const why = groupIsClean ? undefined : findUnstorableText(row);
     if (why !== undefined) {
       unstorable.push(rejectOf(row, why));
       return;
@@ -120,7 +122,7 @@ export async function openSpool(spec: TableSpec, transformer: GroupTransformer):
   };
   // The raw answer as JSON.stringify(answer) would write it, with U+0000 and lone surrogates as
   // visible escape text (see keepRawAnswer), written member by member.
-  const json = (value: unknown) => escapeCopyText(JSON.stringify(findUnstorableText(value) === undefined ? value : storableJson(value)));
+  const json = (value: unknown, clean = findUnstorableText(value) === undefined) => escapeCopyText(JSON.stringify(clean ? value : storableJson(value)));
   const members = (root: Record<string, unknown>, which: 'before' | 'after'): string[] => {
     const keys = Object.keys(root);
     const at = keys.indexOf('groups');
@@ -133,10 +135,12 @@ export async function openSpool(spec: TableSpec, transformer: GroupTransformer):
         const before = members(root, 'before');
         rawFile.write(`{${before.map((m) => `${m},`).join('')}"groups":${groupsIsList ? '[' : '{'}`);
       }
+      groupIsClean = findUnstorableText(value) === undefined;
       transformer.push(value, emit);
       // Object members of `groups` (a PHP associative array) keep their keys in the raw answer.
       const name = groupsIsList ? '' : `${json(String(key))}:`;
-      rawFile.write(`${groups > 0 ? ',' : ''}${name}${json(value)}`);
+      rawFile.write(`${groups > 0 ? ',' : ''}${name}${json(value, groupIsClean)}`);
+      groupIsClean = false;
       groups += 1;
     },
     async drained() {

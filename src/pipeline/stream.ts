@@ -49,7 +49,7 @@ export interface Stream {
   splitWindows?(from: string, to: string): DateWindow[];
   /**
    * At most this many of the stream's windows in flight at once (default: the run's concurrency).
-   * clockodo entrygroups: 1, since its requests are throttled anyway and a month's answer is big.
+   * clockodo entrygroups: 2 (one fetched while the other loads), since its requests are throttled anyway.
    */
   maxConcurrentWindows?: number;
   fetch(window: DateWindow): Promise<unknown>;
