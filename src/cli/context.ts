@@ -1,11 +1,12 @@
 /**
  * What every command starts from: validated configuration, a logger that knows the secrets to
- * hide, the database (migrated on request), and an AbortSignal raised by Ctrl-C / SIGTERM.
+ * hide, the database (migrated or checked, see WarehouseAccess), and an AbortSignal raised by Ctrl-C / SIGTERM.
  */
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
-import { migrate } from '../db/migrate.ts';
+import { migrate, pendingMigrations } from '../db/migrate.ts';
+import { UsageError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 
 export interface CommandContext {
@@ -39,26 +40,32 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): CommandCont
   return { config, logger, signal: controller.signal, interactive };
 }
 
-export async function openWarehouse(context: CommandContext, options: { migrate?: boolean } = {}): Promise<Database> {
+/**
+ * How a command uses the warehouse. `write` migrates first (commands that load or change data);
+ * `read` neither migrates nor writes anything and refuses an unmigrated database with one line
+ * (status, report); `raw` only connects (migrate, check, grant-bi decide for themselves).
+ * Settings are never written here: only `migrate`, the worker and `settings apply` change them,
+ * so a read-only command run with another environment cannot change what BI users see.
+ */
+export type WarehouseAccess = 'write' | 'read' | 'raw';
+
+export async function openWarehouse(context: CommandContext, access: WarehouseAccess): Promise<Database> {
   const db = await openDatabase({
     databaseUrl: context.config.databaseUrl,
     dataDir: join(context.config.dataDir, 'pgdata'),
     logger: context.logger,
   });
-  if (options.migrate ?? true) {
-    try {
-      await migrate(db.pool, { logger: context.logger });
-      // The views read these settings (personal data reaches reporting only when configured so).
-      await db.pool.query(
-        `INSERT INTO punchcard.settings (key, value)
-         VALUES ('expose_personal_data', $1), ('reconciliation_tolerance_seconds', $2)
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value WHERE punchcard.settings.value IS DISTINCT FROM EXCLUDED.value`,
-        [String(context.config.exposePersonalData), String(context.config.reconciliationToleranceSeconds)],
-      );
-    } catch (error) {
-      await db.close();
-      throw error;
+  try {
+    if (access === 'write') await migrate(db.pool, { logger: context.logger });
+    if (access === 'read') {
+      const pending = await pendingMigrations(db.pool);
+      if (pending.length > 0) {
+        throw new UsageError(`the warehouse lacks ${pending.length} migration(s) (${pending.join(', ')}): run \`punchcard migrate\` first`);
+      }
     }
+  } catch (error) {
+    await db.close();
+    throw error;
   }
   return db;
 }

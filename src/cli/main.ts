@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { PunchcardError, describeError } from '../errors.ts';
 import { createContext } from './context.ts';
-import { migrateCommand } from './commands/migrate.ts';
+import { migrateCommand, settingsApplyCommand } from './commands/migrate.ts';
 import { backfillCommand } from './commands/backfill.ts';
 import { simulateCommand } from './commands/simulate.ts';
 import { demoCommand } from './commands/demo.ts';
@@ -117,6 +117,13 @@ export function buildProgram(): Command {
     .option('--month <YYYY-MM>', 'the month')
     .option('--out <file>', 'output file (default reconciliation-<month>.html)')
     .action(async (flags) => reportCommand(createContext(), flags));
+
+  program
+    .command('settings')
+    .description('settings the reporting views read')
+    .command('apply')
+    .description('write PUNCHCARD_EXPOSE_PERSONAL_DATA and PUNCHCARD_RECONCILIATION_TOLERANCE_SECONDS to the warehouse (migrate and the worker do this too; other commands never do)')
+    .action(async () => settingsApplyCommand(createContext()));
 
   const period = program.command('period').description('pay periods');
   period

@@ -238,7 +238,7 @@ export async function clockodoChangeCommand(
   }
 
   // Open (and migrate) the warehouse before changing anything, so a database problem stops here.
-  const db = flags.resync === false ? undefined : await openWarehouse(context);
+  const db = flags.resync === false ? undefined : await openWarehouse(context, 'write');
   try {
     let changed: number;
     try {

@@ -33,7 +33,7 @@ export async function reportCommand(context: CommandContext, flags: { month?: st
   const month = flags.month;
   if (!month || !/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new UsageError(`--month must be YYYY-MM, got ${month ? `"${month}"` : 'nothing'}`);
   const out = resolve(flags.out ?? `reconciliation-${month}.html`);
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'read');
   try {
     const data = await loadReportData(db.pool, month, new Date());
     // Names and hours are personal data: the file is readable by its owner only.
