@@ -115,7 +115,8 @@ export function buildProgram(): Command {
     .command('report')
     .description('write the reconciliation report of a month as a self-contained HTML file')
     .option('--month <YYYY-MM>', 'the month')
-    .option('--out <file>', 'output file (default reconciliation-<month>.html)')
+    .option('--out <file>', 'output file (default reconciliation-<month>.html); never overwritten unless --force')
+    .option('--force', 'replace an existing --out file (a symlink there is replaced, not followed)')
     .action(async (flags) => reportCommand(createContext(), flags));
 
   program
