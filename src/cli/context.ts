@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
 import { migrate, pendingMigrations } from '../db/migrate.ts';
-import { UsageError } from '../errors.ts';
+import { ConfigError, UsageError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 
 export interface CommandContext {
@@ -54,6 +54,8 @@ export async function openWarehouse(context: CommandContext, access: WarehouseAc
     databaseUrl: context.config.databaseUrl,
     dataDir: join(context.config.dataDir, 'pgdata'),
     logger: context.logger,
+  }).catch((error: unknown) => {
+    throw dataDirError(context.config.dataDir, error) ?? error;
   });
   try {
     if (access === 'write') await migrate(db.pool, { logger: context.logger });
@@ -68,6 +70,17 @@ export async function openWarehouse(context: CommandContext, access: WarehouseAc
     throw error;
   }
   return db;
+}
+
+/** The embedded server's folder cannot be made: a user mistake, named by its variable. */
+function dataDirError(dataDir: string, error: unknown): ConfigError | undefined {
+  const e = error as NodeJS.ErrnoException;
+  if (e?.syscall !== 'mkdir') return undefined;
+  const where = `PUNCHCARD_DATA_DIR ${JSON.stringify(dataDir)}`;
+  if (e.code === 'EEXIST') return new ConfigError(`${where}: ${e.path ?? dataDir} is a file, not a folder`, 'PUNCHCARD_DATA_DIR');
+  if (e.code === 'ENOTDIR') return new ConfigError(`${where}: a part of ${e.path ?? dataDir} is a file, not a folder`, 'PUNCHCARD_DATA_DIR');
+  if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS') return new ConfigError(`${where}: cannot create ${e.path ?? dataDir} (${e.code})`, 'PUNCHCARD_DATA_DIR');
+  return undefined;
 }
 
 function passwordOf(url: string | undefined): string | undefined {
