@@ -96,7 +96,9 @@ async function readTarget(client: PoolClient, role: string, owners: string[]): P
             array_remove(ARRAY[CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END, CASE WHEN r.rolcreatedb THEN 'CREATEDB' END,
                                CASE WHEN r.rolreplication THEN 'REPLICATION' END, CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END], NULL) AS privileged,
             (SELECT o FROM unnest($2::text[]) o WHERE pg_has_role(r.oid, o, 'MEMBER') LIMIT 1) AS "memberOfOwner",
-            (SELECT o FROM unnest($2::text[]) o WHERE pg_has_role(o, r.oid, 'MEMBER') LIMIT 1) AS "ownerMemberOf",
+            -- USAGE (inherits its privileges), not MEMBER: on PostgreSQL 16+ a CREATEROLE owner that
+            -- created the BI role holds ADMIN on it without INHERIT or SET, and may re-run grant-bi.
+            (SELECT o FROM unnest($2::text[]) o WHERE pg_has_role(o, r.oid, 'USAGE') LIMIT 1) AS "ownerMemberOf",
             (SELECT p.rolname::text FROM pg_roles p WHERE p.rolname LIKE 'pg\\_%' AND p.oid <> r.oid AND pg_has_role(r.oid, p.oid, 'MEMBER') ORDER BY 1 LIMIT 1) AS "predefinedMembership",
             EXISTS (SELECT 1 FROM pg_class WHERE relowner = r.oid) OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspowner = r.oid)
               OR EXISTS (SELECT 1 FROM pg_proc WHERE proowner = r.oid) AS "ownsObjects"
@@ -115,7 +117,7 @@ function refusal(role: string, facts: Facts, target: Target): string | undefined
   if (target.superuser) return refuse('it is a superuser and reads everything');
   if (facts.owners.includes(role)) return refuse('it owns the warehouse schemas');
   if (target.memberOfOwner) return refuse(`it is a member of ${target.memberOfOwner}, the owner of the warehouse, and reads everything it owns`);
-  if (target.ownerMemberOf) return refuse(`${target.ownerMemberOf}, the owner of the warehouse, is a member of it`);
+  if (target.ownerMemberOf) return refuse(`${target.ownerMemberOf}, the owner of the warehouse, is a member of it and inherits its rights`);
   if (target.predefinedMembership) return refuse(`it is a member of the predefined role ${target.predefinedMembership}`);
   if (target.privileged.length > 0) return refuse(`it has ${target.privileged.join(', ')}`);
   if (target.ownsObjects) return refuse('it owns objects in this database');
@@ -168,8 +170,13 @@ export async function grantBiRole(pool: Pool, options: BiRoleOptions): Promise<B
     }
     // PostgreSQL 14 and older let PUBLIC create in schema public; 15+ no longer do.
     if (facts.publicMayCreateInPublicSchema) {
-      if (facts.callerSuper || facts.callerOwnsPublicSchema) statements.push([`SELECT 'REVOKE CREATE ON SCHEMA public FROM PUBLIC'`, []]);
-      else notes.push(`PUBLIC may create objects in schema public (PostgreSQL 14 and older): its owner should run REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+      // The owners keep CREATE there: the migration ledger (public._prisma_migrations) lives in it.
+      if (facts.callerSuper || facts.callerOwnsPublicSchema) {
+        statements.push([`SELECT 'REVOKE CREATE ON SCHEMA public FROM PUBLIC'`, []]);
+        for (const owner of facts.owners) statements.push([`SELECT format('GRANT CREATE ON SCHEMA public TO %I', $1::text)`, [owner]]);
+      } else {
+        notes.push(`PUBLIC may create objects in schema public (PostgreSQL 14 and older): its owner should run REVOKE CREATE ON SCHEMA public FROM PUBLIC; GRANT CREATE ON SCHEMA public TO ${facts.owners.join(', ')}`);
+      }
     }
 
     try {

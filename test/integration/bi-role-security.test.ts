@@ -34,6 +34,12 @@ const urlAs = (user: string, url = db.url) => {
   u.password = '';
   return u.href;
 };
+/** A pool whose sessions may be ended by DROP DATABASE ... WITH (FORCE) while it closes. */
+const quietPool = (connectionString: string, max = 1) => {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', () => undefined);
+  return pool;
+};
 const admin = (sql: string, values: unknown[] = []) => db.pool.query(sql, values);
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -41,7 +47,7 @@ beforeAll(async () => {
   db = await createTestDatabase({ empty: true });
   await admin(`CREATE ROLE ${quote(owner)} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB`);
   await admin(`ALTER DATABASE ${quote(db.name)} OWNER TO ${quote(owner)}`);
-  ownerPool = new pg.Pool({ connectionString: urlAs(owner), max: 2 });
+  ownerPool = quietPool(urlAs(owner), 2);
   await migrate(ownerPool);
   migrationsDir = mkdtempSync(join(tmpdir(), 'pc-migrations-'));
   cpSync(DEFAULT_MIGRATIONS_DIR, migrationsDir, { recursive: true });
@@ -112,7 +118,7 @@ describe('grant-bi as an administrator on a warehouse owned by another role', ()
     writeFileSync(join(migrationsDir, '20991231000000_later_view', 'migration.sql'), `CREATE VIEW reporting.later_view AS SELECT 42 AS answer;\n`);
     const result = await migrate(ownerPool, { migrationsDir });
     expect(result.applied).toEqual(['20991231000000_later_view']);
-    const biPool = new pg.Pool({ connectionString: urlAs(bi), max: 1 });
+    const biPool = quietPool(urlAs(bi));
     try {
       await expect(biPool.query('SELECT answer FROM reporting.later_view')).resolves.toMatchObject({ rows: [{ answer: 42 }] });
     } finally {
@@ -131,7 +137,7 @@ describe('grant-bi as an administrator on a warehouse owned by another role', ()
   });
 
   it('security #16: the BI role creates no temporary or public-schema objects, and CONNECT on the warehouse is explicit, not PUBLIC', async () => {
-    const biPool = new pg.Pool({ connectionString: urlAs(bi), max: 1 });
+    const biPool = quietPool(urlAs(bi));
     try {
       await expect(biPool.query('CREATE TEMP TABLE scratch (x int)')).rejects.toThrow(/permission denied/);
       await expect(biPool.query('CREATE TABLE public.scratch (x int)')).rejects.toThrow(/permission denied/);
@@ -175,6 +181,22 @@ describe('grant-bi as an administrator on a warehouse owned by another role', ()
     expect(result.stderr.split('\n')).toHaveLength(2);
     const { rows } = await admin(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1`, [other]);
     expect(rows[0].n).toBe(0);
+  });
+
+  it('security #9: the owner with CREATEROLE creates the BI role and may update it later (PostgreSQL 16+ makes it an ADMIN member of it)', async () => {
+    const own = `pc_bi4_${suffix}`;
+    extraRoles.push(own);
+    await admin(`ALTER ROLE ${quote(owner)} CREATEROLE`);
+    try {
+      const env = cliEnv({ DATABASE_URL: urlAs(owner), BI_PASSWORD: password });
+      const first = await runCli(['grant-bi', '--role', own, '--password-env', 'BI_PASSWORD'], env);
+      expect([first.code, first.stderr]).toEqual([0, '']);
+      const again = await runCli(['grant-bi', '--role', own, '--password-env', 'BI_PASSWORD'], env);
+      expect([again.code, again.stderr]).toEqual([0, '']);
+      expect(again.stdout).toContain(`updated role ${own}`);
+    } finally {
+      await admin(`ALTER ROLE ${quote(owner)} NOCREATEROLE`);
+    }
   });
 });
 
