@@ -99,7 +99,11 @@ export interface EntryRecord {
   readonly hourlyRate: number;
 }
 
-/** `filter[budget_type]` as clockodo's OpenAPI (BudgetOption) spells it. */
+/**
+ * `filter[budget_type]` as clockodo's OpenAPI (BudgetOption) spells it. Written out here rather
+ * than imported from the client: the simulator stands for the API, so a misspelling in the
+ * client must meet a 400 here, not the same misspelling.
+ */
 export const BUDGET_TYPES = [
   'rep_filter_budget_strict',
   'rep_filter_budget_strict_completed',
