@@ -12,6 +12,7 @@ import { createClockodoClient, editBody, entrygroupsQueryString, type EntryFilte
 import { externalApplication, loadConfig } from '../../src/config.ts';
 import { ConfigError, SourceError } from '../../src/errors.ts';
 import { createLogger } from '../../src/logger.ts';
+import { SOURCE_PROBES } from '../../src/ops/check.ts';
 
 // Copied by hand from docs/openapi.yaml (paths /v2/entrygroups get|put|delete, /v3/users get).
 const FILTER = ['billable', 'budget_type', 'customers_id', 'lumpsum_services_id', 'projects_id', 'services_id', 'subprojects_id', 'teams_id', 'text', 'texts_id', 'users_id'];
@@ -50,6 +51,8 @@ let url: string;
 const seen: Seen[] = [];
 /** What the next PUT/DELETE without confirm_key answers. */
 let firstAnswer: Record<string, unknown> = { confirm_key: 'k', affected_entries: 2 };
+/** What GET entrygroups answers. */
+let groupsAnswer: unknown[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -72,7 +75,7 @@ beforeAll(async () => {
         target.pathname === '/api/v3/users'
           ? { paging: { items_per_page: 1000, current_page: 1, count_pages: 1, count_items: 0 }, data: [] }
           : req.method === 'GET'
-            ? { groups: [] }
+            ? { groups: groupsAnswer }
             : confirming
               ? { success: true, edited_entries: 2 }
               : firstAnswer;
@@ -213,5 +216,30 @@ describe('GET options as settings', () => {
       loadConfig({ ...base, CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME: 'true', CLOCKODO_CALC_ALSO_REVENUES_FOR_PROJECTS_WITH_HARD_BUDGET: '1' }).clockodo,
     ).toMatchObject({ prependCustomerToProjectName: true, calcAlsoRevenuesForProjectsWithHardBudget: true });
     expect(() => loadConfig({ ...base, CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME: 'ture' })).toThrow(/^CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME must be true or false$/);
+  });
+});
+
+describe('punchcard check: the day group of a one-day probe', () => {
+  const probe = async () => {
+    const config = loadConfig({ CLOCKODO_API_URL: url, CLOCKODO_API_USER: 'ops@example.com', CLOCKODO_API_KEY: 'k' });
+    const transport = { timeoutMs: 2000, retry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 1 }, logger: createLogger({ level: 'silent' }) };
+    return SOURCE_PROBES.clockodo({ config, logger: transport.logger, now: new Date('2026-09-02T10:00:00Z') }, transport);
+  };
+  const day = (group: unknown) => ({ grouped_by: 'day', group, name: 'x', duration: 60, restrictions: null });
+
+  it('prints the value as sent and as read, asking for yesterday in CLOCKODO_TIMEZONE grouped by day only', async () => {
+    seen.length = 0;
+    groupsAnswer = [day('20260901')];
+    expect(await probe()).toMatch(/; day group of 2026-09-01 sent as "20260901" \(read as 2026-09-01\)$/);
+    const get = seen.find((s) => s.operation === 'GET /api/v2/entrygroups')!;
+    expect(get.keys).toEqual(['time_since', 'time_until', 'grouping[]']);
+    groupsAnswer = [];
+    expect(await probe()).toMatch(/; day group of 2026-09-01: no time entries that day, so no day value to show$/);
+  });
+
+  it('fails the check when punchcard could not read the format', async () => {
+    groupsAnswer = [day('01.09.2026')];
+    await expect(probe()).rejects.toThrow(/the day group of 2026-09-01 was sent as "01\.09\.2026", which punchcard cannot read/);
+    groupsAnswer = [];
   });
 });
