@@ -17,6 +17,7 @@ import sasl from 'pg/lib/crypto/sasl.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../src/db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startEmbeddedServer } from '../support/postgres-server.ts';
 import { cliEnv, runCli } from '../support/cli.ts';
 
 const suffix = randomBytes(4).toString('hex');
@@ -196,6 +197,41 @@ describe('grant-bi as an administrator on a warehouse owned by another role', ()
       expect(again.stdout).toContain(`updated role ${own}`);
     } finally {
       await admin(`ALTER ROLE ${quote(owner)} NOCREATEROLE`);
+    }
+  });
+});
+
+describe('grant-bi on a server that checks passwords', () => {
+  it('security #10: the BI role logs in over scram-sha-256 with exactly the password given, a non-ASCII one too', { timeout: 120_000 }, async () => {
+    // The shared test server trusts 127.0.0.1; the embedded one authenticates with scram-sha-256.
+    const server = await startEmbeddedServer({ fsync: 'off' }, 'password check');
+    const warehouse = quietPool(server.url, 2);
+    try {
+      await migrate(warehouse);
+      const login = async (user: string, secret: string) => {
+        const url = new URL(server.url);
+        url.username = user;
+        url.password = encodeURIComponent(secret);
+        const client = new pg.Client({ connectionString: url.href });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          return (await client.query<{ who: string }>('SELECT current_user AS who')).rows[0]!.who;
+        } catch (error) {
+          return (error as { code?: string }).code;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      };
+      for (const [role, secret] of [['pc_bi_ascii', password], ['pc_bi_unicode', 'Pässwörd\u00a0ﬁ-' + suffix]] as const) {
+        const result = await runCli(['grant-bi', '--role', role, '--password-env', 'BI_PASSWORD'], cliEnv({ DATABASE_URL: server.url, BI_PASSWORD: secret }));
+        expect([result.code, result.stderr]).toEqual([0, '']);
+        expect(await login(role, secret)).toBe(role);
+        expect(await login(role, `${secret}x`)).toBe('28P01');
+      }
+    } finally {
+      await warehouse.end();
+      await server.stop();
     }
   });
 });
