@@ -70,11 +70,18 @@ describe('user mistakes', () => {
     oneLine(await runCli(['worker'], cliEnv({ DATABASE_URL: UNREACHABLE, PUNCHCARD_CRON: '99 * * * *' })), /^punchcard: PUNCHCARD_CRON is not a valid cron expression/);
   });
 
-  it('security #15: --source __proto__ is an unknown source, and --password-env __proto__ an unset variable', async () => {
+  it('security #15: Object.prototype keys are unknown: --source, --password-env, --budget-type', async () => {
     const env = cliEnv({ DATABASE_URL: UNREACHABLE, TIMECLOCK_API_TOKEN: 'token-for-test', TIMECLOCK_API_URL: 'http://127.0.0.1:1' });
     for (const args of [['sync', '--source', '__proto__'], ['backfill', '--from', '2025-10-01', '--to', '2025-10-02', '--source', '__proto__'], ['sync', '--source', 'constructor']]) {
       oneLine(await runCli(args, env), /^punchcard: unknown source "(__proto__|constructor)" \(known: timeclock, clockodo\)\n$/);
     }
     oneLine(await runCli(['grant-bi', '--password-env', '__proto__'], env), /^punchcard: --password-env __proto__: that variable is empty or not set\n$/);
+    const clockodo = cliEnv({ DATABASE_URL: UNREACHABLE, CLOCKODO_API_USER: 'a@example.com', CLOCKODO_API_KEY: 'key-for-test', CLOCKODO_API_URL: 'http://127.0.0.1:1' });
+    for (const name of ['__proto__', 'constructor']) {
+      oneLine(
+        await runCli(['clockodo', 'delete', '--since', '2025-10-01', '--until', '2025-10-02', '--budget-type', name, '--dry-run'], clockodo),
+        new RegExp(`^punchcard: --budget-type must be one of .*, got "${name}"\\n$`),
+      );
+    }
   });
 });
