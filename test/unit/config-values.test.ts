@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { ConfigError, UsageError } from '../../src/errors.ts';
 import { parseSourceName } from '../../src/sources/registry.ts';
+import { parseEditBody } from '../../src/simulators/clockodo/entrygroups.ts';
 
 const failure = (env: Record<string, string>) => {
   try {
@@ -55,5 +56,13 @@ describe('configuration values', () => {
       expect(() => parseSourceName(name)).toThrow(`unknown source "${name}" (known: timeclock, clockodo)`);
     }
     expect(parseSourceName('clockodo')).toBe('clockodo');
+  });
+});
+
+describe('prototype keys in the clockodo simulator', () => {
+  it('security #15: a form field named __proto__ is an unknown parameter, not silently dropped', () => {
+    const form = 'time_since=2025-10-01T00:00:00Z&time_until=2025-10-02T00:00:00Z&text=x';
+    expect(() => parseEditBody(form, 'application/x-www-form-urlencoded')).not.toThrow();
+    expect(() => parseEditBody(`${form}&__proto__=1`, 'application/x-www-form-urlencoded')).toThrow('Unknown parameter: __proto__');
   });
 });
