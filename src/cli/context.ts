@@ -1,6 +1,7 @@
 /**
  * What every command starts from: validated configuration, a logger that knows the secrets to
- * hide, the database (migrated or checked, see WarehouseAccess), and an AbortSignal raised by Ctrl-C / SIGTERM.
+ * hide, the database (migrated or checked, see WarehouseAccess), and an AbortSignal raised by
+ * Ctrl-C / SIGTERM.
  */
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config.ts';

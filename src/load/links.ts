@@ -19,17 +19,20 @@ export async function setManualLink(pool: Pool, link: ManualLink): Promise<void>
   if (!rows[0]!.employee) throw new UsageError(`no TimeClock employee ${link.employeeNumber} (account ${link.timeclockAccount}) in the warehouse: sync TimeClock first`);
   if (!rows[0]!.user) throw new UsageError(`no clockodo user ${link.clockodoUserId} (account ${link.clockodoAccount}) in the warehouse: sync the clockodo users stream first`);
   // One manual link per clockodo user: moving it silently would unlink someone else's hours.
-  const { rows: taken } = await pool.query<{ timeclock_account: string; employee_number: string }>(
-    `SELECT timeclock_account, employee_number::text FROM punchcard.employee_link_overrides
-     WHERE clockodo_account = $3 AND clockodo_user_id = $4 AND (timeclock_account, employee_number) <> ($1, $2)`,
-    [link.timeclockAccount, link.employeeNumber, link.clockodoAccount, link.clockodoUserId],
-  );
-  const alreadyLinked = (other: { timeclock_account: string; employee_number: string }) =>
-    new UsageError(
-      `clockodo user ${link.clockodoUserId} (account ${link.clockodoAccount}) is already linked to TimeClock employee ${other.employee_number} (account ${other.timeclock_account}): ` +
-        `remove that link first with \`punchcard link --timeclock ${other.employee_number} --remove\``,
+  const refuseIfTaken = async () => {
+    const { rows: taken } = await pool.query<{ account: string; employee: string }>(
+      `SELECT timeclock_account AS account, employee_number::text AS employee FROM punchcard.employee_link_overrides
+       WHERE clockodo_account = $3 AND clockodo_user_id = $4 AND (timeclock_account, employee_number) <> ($1, $2)`,
+      [link.timeclockAccount, link.employeeNumber, link.clockodoAccount, link.clockodoUserId],
     );
-  if (taken[0]) throw alreadyLinked(taken[0]);
+    if (taken[0]) {
+      throw new UsageError(
+        `clockodo user ${link.clockodoUserId} (account ${link.clockodoAccount}) is already linked to TimeClock employee ${taken[0].employee} (account ${taken[0].account}): ` +
+          `remove that link first with \`punchcard link --timeclock ${taken[0].employee} --remove\``,
+      );
+    }
+  };
+  await refuseIfTaken();
   try {
     await pool.query(
       `INSERT INTO punchcard.employee_link_overrides (timeclock_account, employee_number, clockodo_account, clockodo_user_id, created_by)
@@ -39,10 +42,8 @@ export async function setManualLink(pool: Pool, link: ManualLink): Promise<void>
       [link.timeclockAccount, link.employeeNumber, link.clockodoAccount, link.clockodoUserId, link.createdBy],
     );
   } catch (error) {
-    // A concurrent `link` took the user between the check and the insert.
-    if ((error as { code?: string; constraint?: string }).constraint === 'employee_link_overrides_clockodo_key') {
-      throw alreadyLinked({ timeclock_account: '?', employee_number: 'another employee' });
-    }
+    // A concurrent `link` took the user between the check and the insert: name who has it now.
+    if ((error as { constraint?: string }).constraint === 'employee_link_overrides_clockodo_key') await refuseIfTaken();
     throw error;
   }
 }
