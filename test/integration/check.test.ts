@@ -41,8 +41,8 @@ describe('punchcard check', () => {
     const result = await runCli(['check'], cliEnv({ DATABASE_URL: migrated.url, ...sources(user.apiKey) }));
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(['ok', 'ok', 'ok', 'ok']);
-    expect(lines.map((l) => /^\S+\s+(\w+):/.exec(l)?.[1])).toEqual(['database', 'migrations', 'timeclock', 'clockodo']);
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(lines.map((l) => /^\S+\s+([\w ]+):/.exec(l)?.[1])).toEqual(['database', 'migrations', 'timeclock', 'clockodo', 'timeclock stamps']);
   });
 
   it('fails on pending migrations and a refused key, and says which', async () => {

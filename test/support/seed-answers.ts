@@ -4,7 +4,9 @@
  * stamps; any other range gets an empty result. Only the envelope's `"id"` is rewritten to the
  * request's id, as a JSON-RPC server must.
  *
- * `answers` replaces an example's text (a test that needs another shape of the same answer).
+ * `answers` replaces an example's text (a test that needs another shape of the same answer);
+ * `everyRange` answers with the example whatever range is asked (`punchcard check` asks for the
+ * last days, not for 2024).
  */
 import { readFileSync } from 'node:fs';
 import { readBody, sendJson, startManagedServer, type ManagedServer } from '../../src/simulators/http-util.ts';
@@ -30,7 +32,12 @@ export interface SeedServer {
   close(): Promise<void>;
 }
 
-export async function startSeedServer(token: string, answers: Partial<Record<SeedMethod, string>> = {}): Promise<SeedServer> {
+export interface SeedServerOptions {
+  answers?: Partial<Record<SeedMethod, string>>;
+  everyRange?: boolean;
+}
+
+export async function startSeedServer(token: string, { answers = {}, everyRange = false }: SeedServerOptions = {}): Promise<SeedServer> {
   const requests: SeedServer['requests'] = [];
   let server: ManagedServer | undefined;
   server = await startManagedServer(
@@ -40,7 +47,7 @@ export async function startSeedServer(token: string, answers: Partial<Record<See
         const call = JSON.parse(await readBody(req)) as { id: number; method: SeedMethod; params: { startDate: string; endDate: string } };
         requests.push({ method: call.method, ...call.params });
         const text = answers[call.method] ?? seedAnswer(call.method);
-        const covered = daysOf(text).some((day) => day >= call.params.startDate && day <= call.params.endDate);
+        const covered = everyRange || daysOf(text).some((day) => day >= call.params.startDate && day <= call.params.endDate);
         const body = covered ? text.replace(ENVELOPE_ID, `"id": ${call.id}`) : JSON.stringify({ jsonrpc: '2.0', id: call.id, result: [] });
         res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       })();
