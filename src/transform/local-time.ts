@@ -11,6 +11,8 @@
  *   Flag `<field>_in_dst_overlap`.
  * - Anything else that is not a real local time (bad format, 24:00:00, 2025-02-30, offsets,
  *   milliseconds, unknown or non-IANA zones) is not guessed: the record is rejected with a reason.
+ * - With the `utc` reading (TIMECLOCK_STAMPS=utc) the stamp is the instant itself: no gap or
+ *   overlap exists, and the local time and date are those of that instant in the zone.
  */
 import { DateTime, IANAZone } from 'luxon';
 import { cachedZone } from './cached-zone.ts';
