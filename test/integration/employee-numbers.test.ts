@@ -116,9 +116,15 @@ describe('the migration to text employee numbers', () => {
     const result = await migrate(old.pool);
     expect(result.applied).toEqual(all.slice(before.length));
 
+    // Tables and every view over them (the views are re-created from their saved definitions).
     const { rows: types } = await old.pool.query(`
-      SELECT DISTINCT data_type FROM information_schema.columns WHERE table_schema = 'punchcard' AND column_name = 'employee_number' AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')`);
-    expect(types).toEqual([{ data_type: 'text' }]);
+      SELECT DISTINCT data_type, count(*) > 20 AS many FROM information_schema.columns
+      WHERE table_schema IN ('punchcard', 'reporting') AND column_name = 'employee_number' GROUP BY 1`);
+    expect(types).toEqual([{ data_type: 'text', many: true }]);
+    const { rows: comments } = await old.pool.query(`
+      SELECT count(*)::int AS views, count(obj_description(c.oid, 'pg_class'))::int AS documented
+      FROM pg_class c WHERE c.relnamespace = 'reporting'::regnamespace AND c.relkind = 'v'`);
+    expect(comments[0].documented).toBe(comments[0].views);
     const { rows: links } = await old.pool.query(`SELECT employee_number, display_name, match_method FROM reporting.employee_links WHERE timeclock_account = 'acme' ORDER BY 1`);
     expect(links).toEqual([
       { employee_number: '1265', display_name: 'Dana', match_method: 'manual' },
