@@ -10,8 +10,10 @@
 -- unexpected shape (flags, raw) instead of refusing the employee record.
 --
 -- Views depend on the columns: every view over them is saved (definition and comments), dropped,
--- and created again from what was saved once the columns are text; then the three views whose
--- logic changes are replaced. The BI role's default privileges cover the re-created views.
+-- and created again from what was saved once the columns are text; then the two views whose
+-- logic changes are replaced. Linking by number needs no change: the saved rule
+-- `btrim(ck.number) = employee_number::text` now compares a trimmed clockodo number with the
+-- canonical text itself. The BI role's default privileges cover the re-created views.
 
 -- Every view over an employee_number, in the order it can be created again (dependencies first).
 CREATE TEMP TABLE pc_saved_views ON COMMIT DROP AS
@@ -81,34 +83,6 @@ BEGIN
   END LOOP;
 END
 $$;
-
--- Links by number compare text with text now: both sides trimmed, nothing cast.
-CREATE OR REPLACE VIEW punchcard.employee_link_resolution AS
-WITH tc AS (
-  SELECT account, employee_number, email FROM punchcard.tc_employees
-), ck AS (
-  SELECT account, id, name, number, email FROM punchcard.ck_users WHERE deleted_at IS NULL
-), candidates AS (
-  SELECT o.timeclock_account AS tc_account, o.employee_number, o.clockodo_account AS ck_account, o.clockodo_user_id AS ck_user_id, 'manual' AS method, 1 AS rank
-  FROM punchcard.employee_link_overrides o
-  UNION ALL
-  -- Both sides in canonical form: a clockodo number is text, trimmed, as a TimeClock one is.
-  SELECT tc.account, tc.employee_number, ck.account, ck.id, 'number', 2
-  FROM tc JOIN ck ON btrim(ck.number) = tc.employee_number
-  UNION ALL
-  SELECT tc.account, tc.employee_number, ck.account, ck.id, 'email', 3
-  FROM tc JOIN ck ON lower(btrim(ck.email)) = lower(btrim(tc.email))
-  WHERE tc.email IS NOT NULL AND tc.email <> ''
-), ranked AS (
-  SELECT c.*,
-         row_number() OVER (PARTITION BY tc_account, employee_number ORDER BY rank, ck_account, ck_user_id) AS tc_choice,
-         row_number() OVER (PARTITION BY ck_account, ck_user_id ORDER BY rank, tc_account, employee_number) AS ck_choice
-  FROM candidates c
-)
-SELECT r.tc_account, r.employee_number, r.ck_account, r.ck_user_id, r.method, u.name AS ck_name, u.number AS ck_number
-FROM ranked r
-LEFT JOIN punchcard.ck_users u ON (u.account, u.id) = (r.ck_account, r.ck_user_id)
-WHERE r.tc_choice = 1 AND r.ck_choice = 1;
 
 -- One row per real-world lunch: from `lunches` and/or nested in `timesheet` (which links it to
 -- its session). Precedence: lunches > timesheet. A lunch only `lunches` reported is linked to the
