@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transformTimesheet } from '../../src/transform/timeclock/timesheet.ts';
 import { transformExtendedSessions } from '../../src/transform/timeclock/extended-sessions.ts';
+import { transformLunches } from '../../src/transform/timeclock/lunches.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { seedBatch } from '../support/seed.ts';
 
@@ -40,7 +41,10 @@ const timesheet = [
       }),
     ],
   },
+  { employeeNumber: 2004, email: 'dina@example.com', sessions: [berlin('2025-10-30 09:00:00', '2025-10-30 17:00:00', { lunches: [], workLogs: [] })] },
 ];
+// Only the `lunches` method reports Dina's lunch, which runs past her clock-out: linked to the session it overlaps.
+const lunchesAnswer = [{ employeeNumber: 2004, email: 'dina@example.com', sessions: [{ startDate: '2025-10-30 16:30:00', endDate: '2025-10-30 17:30:00', timezone: 'Europe/Berlin', ...src }] }];
 
 const employee = (expectedSeconds: number, sessions: unknown[]) => ({
   id: 9001, employeeNumber: '2001', email: 'anna@example.com', passport: 'P1', groups: [], workStartedAt: '2020-01-01', workEndedAt: null,
@@ -57,6 +61,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   await seedBatch(db.pool, 'timeclock', 'timesheet', 'acme', window, transformTimesheet(timesheet, 'acme', window));
   await seedBatch(db.pool, 'timeclock', 'extended-sessions', 'acme', window, transformExtendedSessions(extended, 'acme', window));
+  await seedBatch(db.pool, 'timeclock', 'lunches', 'acme', window, transformLunches(lunchesAnswer, 'acme', window));
 });
 afterAll(async () => db?.drop());
 
@@ -81,6 +86,8 @@ describe('payroll views', () => {
       row(2002, '2025-10-24', { first_in: '10-24 13:00', last_out: '10-25 00:00', sessions: 2, worked: 37_800, net: 37_800, flags: ['lunch_outside_session'] }),
       // 09:00–17:00 CET = 28,800 s worked; lunch 16:45–17:15 overlaps the session by 900 s.
       row(2003, '2025-10-29', { first_in: '10-29 08:00', last_out: '10-29 16:00', sessions: 1, worked: 28_800, lunch: 900, net: 27_900, flags: ['lunch_outside_session'] }),
+      // 16:30–17:30 against a session ending 17:00: 1,800 s deducted, not 3,600.
+      row(2004, '2025-10-30', { first_in: '10-30 08:00', last_out: '10-30 16:00', sessions: 1, worked: 28_800, lunch: 1_800, net: 27_000, flags: ['lunch_outside_session'] }),
     ]);
     const { rows: outside } = await db.pool.query(`
       SELECT 'lunch' AS what, duration_seconds AS seconds, flags FROM reporting.lunches WHERE employee_number = '2003'
@@ -109,6 +116,7 @@ describe('payroll views', () => {
       { employee_number: 2001, month: '2025-10', sessions: 3, net: 44_100, absence: 28_800, expected: 57_600, overtime: -13_500 },
       { employee_number: 2002, month: '2025-10', sessions: 2, net: 37_800, absence: 0, expected: null, overtime: null },
       { employee_number: 2003, month: '2025-10', sessions: 1, net: 27_900, absence: 0, expected: null, overtime: null },
+      { employee_number: 2004, month: '2025-10', sessions: 1, net: 27_000, absence: 0, expected: null, overtime: null },
     ]);
   });
 
