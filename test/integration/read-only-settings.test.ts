@@ -30,7 +30,7 @@ afterAll(async () => db?.drop());
 
 const visible = async () => {
   const { rows: settings } = await db.pool.query(`SELECT key, value FROM punchcard.settings ORDER BY key`);
-  const { rows: employees } = await db.pool.query(`SELECT email FROM reporting.employees WHERE employee_number = 4001`);
+  const { rows: employees } = await db.pool.query(`SELECT email FROM reporting.employees WHERE employee_number = '4001'`);
   return { settings, email: employees[0]?.email ?? null };
 };
 
