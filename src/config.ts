@@ -6,6 +6,7 @@
  * logged (see logger.ts redaction) and never appear in error messages.
  */
 import { IANAZone } from 'luxon';
+import cron from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
@@ -23,21 +24,33 @@ const ianaZone = (fallback: string) =>
     message: 'must be an IANA time zone such as Europe/Berlin',
   });
 
-const positiveInt = (fallback: number, max = 1_000_000) =>
-  optionalString
-    .transform((value) => (value === undefined ? fallback : Number(value)))
-    .refine((value) => Number.isInteger(value) && value > 0 && value <= max, {
-      message: `must be a whole number from 1 to ${max}`,
+/**
+ * Whole numbers in plain decimal digits only: Number() would also take "0x10", "1e3", " 5" and
+ * "5.0", so a typo could become a different value silently. Unset or empty means the default.
+ */
+const wholeNumber = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : /^[0-9]{1,15}$/.test(value) ? Number(value) : Number.NaN))
+    .refine((value) => Number.isInteger(value) && value >= min && value <= max, {
+      message: `must be a whole number from ${min} to ${max}, in decimal digits`,
     });
 
-const nonNegativeInt = (fallback: number, max: number) =>
-  optionalString
-    .transform((value) => (value === undefined ? fallback : Number(value)))
-    .refine((value) => Number.isInteger(value) && value >= 0 && value <= max, {
-      message: `must be a whole number from 0 to ${max}`,
-    });
+const positiveInt = (fallback: number, max = 1_000_000) => wholeNumber(fallback, 1, max);
 
-const booleanFlag = optionalString.transform((value) => value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()));
+const nonNegativeInt = (fallback: number, max: number) => wholeNumber(fallback, 0, max);
+
+/**
+ * On/off settings take only their documented spellings (1/0, true/false, yes/no, on/off, any
+ * case; unset or empty is the default): "maybe" or "ture" is refused rather than read as off.
+ */
+const strictBoolean = (fallback: boolean) =>
+  optionalString
+    .refine((value) => value === undefined || /^(1|0|true|false|yes|no|on|off)$/i.test(value), { message: 'must be true or false' })
+    .transform((value) => (value === undefined ? fallback : /^(1|true|yes|on)$/i.test(value)));
+
+const booleanFlag = strictBoolean(false);
 
 const url = (fallback?: string) =>
   optionalString
@@ -64,18 +77,27 @@ const envSchema = z.object({
   TIMECLOCK_ACCOUNT: optionalString.transform((value) => value ?? 'default'),
   TIMECLOCK_TIMEZONE: ianaZone('Asia/Jerusalem'),
   TIMECLOCK_WINDOW_DAYS: positiveInt(7, 31),
+  TIMECLOCK_STAMPS: optionalString
+    .transform((value) => (value ?? 'local').toLowerCase())
+    .refine((value): value is 'local' | 'utc' => value === 'local' || value === 'utc', { message: 'must be local or utc' }),
 
   CLOCKODO_API_URL: url(CLOCKODO_PRODUCTION_URL),
   CLOCKODO_API_USER: optionalString,
   CLOCKODO_API_KEY: optionalString,
   CLOCKODO_EXTERNAL_APPLICATION: optionalString,
+  CLOCKODO_CONTACT: optionalString,
+  CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME: strictBoolean(false),
+  CLOCKODO_CALC_ALSO_REVENUES_FOR_PROJECTS_WITH_HARD_BUDGET: strictBoolean(false),
   CLOCKODO_ACCOUNT: optionalString.transform((value) => value ?? 'default'),
   CLOCKODO_TIMEZONE: ianaZone('Europe/Berlin'),
   CLOCKODO_GROUPING: optionalString,
   CLOCKODO_ROUND_TO_MINUTES: nonNegativeInt(0, 1440),
   CLOCKODO_ENTRYGROUPS_PER_MINUTE: positiveInt(10, 10_000),
 
-  PUNCHCARD_CRON: optionalString.transform((value) => value ?? '30 2 * * *'),
+  // Checked here, before any command opens a database or starts a server.
+  PUNCHCARD_CRON: optionalString
+    .transform((value) => value ?? '30 2 * * *')
+    .refine((value) => cron.validate(value), { message: 'is not a valid cron expression (5 fields, or 6 with seconds first)' }),
   PUNCHCARD_TZ: ianaZone('UTC'),
   PUNCHCARD_LOOKBACK_DAYS: positiveInt(14, 3660),
   PUNCHCARD_METRICS_PORT: nonNegativeInt(9464, 65535),
@@ -85,8 +107,11 @@ export interface TimeclockConfig {
   url: string;
   token: string;
   account: string;
+  /** Also the zone of a session sent without one (flagged zone_defaulted). */
   timezone: string;
   windowDays: number;
+  /** How stamps are read: local wall-clock time in the session's zone (the document's reading) or UTC. */
+  stamps: 'local' | 'utc';
 }
 
 export interface ClockodoConfig {
@@ -98,6 +123,10 @@ export interface ClockodoConfig {
   timezone: string;
   grouping: string[];
   roundToMinutes: number;
+  /** Sent as `prepend_customer_to_project_name` (clockodo's default: true). */
+  prependCustomerToProjectName: boolean;
+  /** Sent as `calc_also_revenues_for_projects_with_hard_budget` (clockodo's default: false). */
+  calcAlsoRevenuesForProjectsWithHardBudget: boolean;
   entrygroupsPerMinute: number;
 }
 
@@ -158,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             account: e.TIMECLOCK_ACCOUNT,
             timezone: e.TIMECLOCK_TIMEZONE,
             windowDays: e.TIMECLOCK_WINDOW_DAYS,
+            stamps: e.TIMECLOCK_STAMPS as 'local' | 'utc',
           },
     clockodoUrl,
     clockodo:
@@ -167,11 +197,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             url: clockodoUrl,
             user: e.CLOCKODO_API_USER,
             apiKey: e.CLOCKODO_API_KEY,
-            externalApplication: e.CLOCKODO_EXTERNAL_APPLICATION ?? `punchcard;${e.CLOCKODO_API_USER}`,
+            externalApplication: externalApplication(e.CLOCKODO_EXTERNAL_APPLICATION, e.CLOCKODO_CONTACT, e.CLOCKODO_API_USER),
             account: e.CLOCKODO_ACCOUNT,
             timezone: e.CLOCKODO_TIMEZONE,
             grouping: parseGrouping(e.CLOCKODO_GROUPING),
             roundToMinutes: e.CLOCKODO_ROUND_TO_MINUTES,
+            prependCustomerToProjectName: e.CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME,
+            calcAlsoRevenuesForProjectsWithHardBudget: e.CLOCKODO_CALC_ALSO_REVENUES_FOR_PROJECTS_WITH_HARD_BUDGET,
             entrygroupsPerMinute: e.CLOCKODO_ENTRYGROUPS_PER_MINUTE,
           },
     schedule: {
@@ -181,6 +213,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsPort: e.PUNCHCARD_METRICS_PORT,
     },
   };
+}
+
+/** clockodo refuses a longer X-Clockodo-External-Application (its SDK enforces the same limit). */
+export const EXTERNAL_APPLICATION_MAX_LENGTH = 50;
+const APPLICATION_NAME = 'punchcard';
+
+/**
+ * The X-Clockodo-External-Application header, "<application>;<contact e-mail>":
+ * CLOCKODO_EXTERNAL_APPLICATION as given (checked), else "punchcard;" + CLOCKODO_CONTACT (checked),
+ * else "punchcard;" + the API user's address. An API user address too long for the limit is not
+ * cut (a cut address reaches nobody): its domain is sent instead, which still names the company,
+ * and CLOCKODO_CONTACT gives clockodo a reachable address.
+ */
+export function externalApplication(configured: string | undefined, contact: string | undefined, apiUser: string): string {
+  const max = EXTERNAL_APPLICATION_MAX_LENGTH;
+  if (configured !== undefined) {
+    const [name, address, ...rest] = configured.split(';').map((part) => part.trim());
+    if (!name || !address || rest.length > 0) {
+      throw new ConfigError('CLOCKODO_EXTERNAL_APPLICATION must look like "<application name>;<contact e-mail>"', 'CLOCKODO_EXTERNAL_APPLICATION');
+    }
+    if (configured.length > max) {
+      throw new ConfigError(`CLOCKODO_EXTERNAL_APPLICATION is ${configured.length} characters; clockodo accepts at most ${max}`, 'CLOCKODO_EXTERNAL_APPLICATION');
+    }
+    return configured;
+  }
+  if (contact !== undefined) {
+    const header = `${APPLICATION_NAME};${contact}`;
+    if (!/^[^\s@;]+@[^\s@;]+$/.test(contact)) throw new ConfigError('CLOCKODO_CONTACT must be one e-mail address', 'CLOCKODO_CONTACT');
+    if (header.length > max) {
+      throw new ConfigError(
+        `CLOCKODO_CONTACT is ${contact.length} characters; "${APPLICATION_NAME};<contact>" must fit clockodo's ${max} (at most ${max - APPLICATION_NAME.length - 1})`,
+        'CLOCKODO_CONTACT',
+      );
+    }
+    return header;
+  }
+  const header = `${APPLICATION_NAME};${apiUser}`;
+  if (header.length <= max) return header;
+  const room = max - APPLICATION_NAME.length - 1;
+  let domain = apiUser.slice(apiUser.lastIndexOf('@') + 1);
+  // Whole labels from the right ("mail.corp.example.com" → "corp.example.com"), never a cut label.
+  while (domain.length > room && domain.includes('.')) domain = domain.slice(domain.indexOf('.') + 1);
+  return `${APPLICATION_NAME};${domain.slice(-room)}`;
 }
 
 export const CLOCKODO_GROUPING_LEVELS = [

@@ -10,7 +10,11 @@ import type { Config } from '../config.ts';
 import { describeError, type SourceName } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { migrationStatus } from '../db/migrate.ts';
-import { todayIn } from '../pipeline/windows.ts';
+import { addDays, todayIn } from '../pipeline/windows.ts';
+import { transformSessions } from '../transform/timeclock/sessions.ts';
+import { timeclockReading } from '../sources/timeclock/index.ts';
+import { utcBoundsOfLocalDays } from '../transform/clockodo/time.ts';
+import { parseDayGroup } from '../transform/clockodo/entrygroups.ts';
 import { configuredSources, SOURCES } from '../sources/registry.ts';
 import { DEFAULT_RETRY_POLICY, type HttpTransportOptions } from '../sources/http.ts';
 import { createClientFromConfig } from '../sources/clockodo/index.ts';
@@ -42,12 +46,31 @@ export const SOURCE_PROBES: Record<SourceName, Probe> = {
     const result = await client.call('sessions', { startDate: day, endDate: day });
     return `credentials accepted (sessions ${day}: ${result.length} employee record(s)) at ${new URL(tc.url).host}`;
   },
-  clockodo: async ({ config }, transport) => {
+  clockodo: async ({ config, now }, transport) => {
     const co = config.clockodo!;
-    const users = await createClientFromConfig(co, transport).ping();
-    return `credentials accepted${users === undefined ? '' : ` (${users} user(s))`} at ${new URL(co.url).host}`;
+    const client = createClientFromConfig(co, transport);
+    const users = await client.ping();
+    const day = await probeDayGroup(client, addDays(todayIn(co.timezone, now), -1), co.timezone);
+    return `credentials accepted${users === undefined ? '' : ` (${users} user(s))`} at ${new URL(co.url).host}; ${day}`;
   },
 };
+
+/**
+ * No public source shows how clockodo writes a `day` group, so one day grouped by `day` is asked
+ * for and its group printed exactly as sent, with how punchcard reads it: an operator sees the
+ * format of a real account without reading raw answers.
+ */
+async function probeDayGroup(client: ReturnType<typeof createClientFromConfig>, day: string, zone: string): Promise<string> {
+  const answer = await client.entrygroups({ ...utcBoundsOfLocalDays({ start: day, end: day }, zone), grouping: ['day'] });
+  const groups = answer.groups;
+  const first = Array.isArray(groups) ? groups[0] : groups && typeof groups === 'object' ? Object.values(groups)[0] : undefined;
+  if (!first || typeof first !== 'object') return `day group of ${day}: no time entries that day, so no day value to show`;
+  const sent = (first as { group?: unknown }).group;
+  const read = parseDayGroup(sent);
+  // A format punchcard cannot read would reject every entrygroups row: that is a failed check.
+  if (!read.ok) throw new Error(`credentials accepted, but the day group of ${day} was sent as ${JSON.stringify(sent)}, which punchcard cannot read (${read.reason})`);
+  return `day group of ${day} sent as ${JSON.stringify(sent)} (read as ${read.value})`;
+}
 
 /** Database checks: reachable (given a pool that connected) and migrations applied. */
 export async function checkDatabase(pool: Pool, where: string): Promise<CheckResult[]> {
@@ -80,16 +103,20 @@ export async function checkDatabase(pool: Pool, where: string): Promise<CheckRes
   return results;
 }
 
-/** One result per known source: probed when configured, else "not configured". */
-export async function checkSources(options: ProbeOptions): Promise<CheckResult[]> {
-  const configured = configuredSources(options.config);
-  const transport = {
+function checkTransport(options: ProbeOptions) {
+  return {
     timeoutMs: Math.min(options.config.http.timeoutMs, 15_000),
     // A check answers quickly or says why: one retry for a transient hiccup, short waits.
     retry: { ...DEFAULT_RETRY_POLICY, retries: 1, minTimeoutMs: 200, maxTimeoutMs: 1_000, maxRetryAfterMs: 2_000 },
     logger: options.logger,
     signal: options.signal,
   };
+}
+
+/** One result per known source: probed when configured, else "not configured". */
+export async function checkSources(options: ProbeOptions): Promise<CheckResult[]> {
+  const configured = configuredSources(options.config);
+  const transport = checkTransport(options);
   const results: CheckResult[] = [];
   for (const source of Object.keys(SOURCES) as SourceName[]) {
     if (!configured.includes(source)) {
@@ -103,6 +130,49 @@ export async function checkSources(options: ProbeOptions): Promise<CheckResult[]
     }
   }
   return results;
+}
+
+/**
+ * The latest TimeClock session of the last window of days, as sent (stamp and zone) and as
+ * punchcard stores it under TIMECLOCK_STAMPS (local stamp, zone, UTC), plus the UTC the warehouse
+ * holds for it when it was loaded: an operator compares this line with the TimeClock web app to
+ * confirm how the account's stamps are meant. Undefined when TimeClock is not configured.
+ */
+export async function checkTimeclockStamps(options: ProbeOptions, pool?: Pool): Promise<CheckResult | undefined> {
+  const tc = options.config.timeclock;
+  if (!tc) return undefined;
+  const name = 'timeclock stamps';
+  try {
+    const window = { start: addDays(todayIn(tc.timezone, options.now), 1 - tc.windowDays), end: todayIn(tc.timezone, options.now) };
+    const client = createTimeclockClient({ ...checkTransport(options), logger: options.logger.child({ source: 'timeclock' }), url: tc.url, token: tc.token });
+    const answer = await client.call('sessions', { startDate: window.start, endDate: window.end });
+    const rows = transformSessions(answer, tc.account, window, timeclockReading(tc)).tables.find((t) => t.spec.table === 'punchcard.tc_sessions')!.rows;
+    const latest = rows.reduce<Record<string, unknown> | undefined>((best, row) => (best === undefined || String(row.start_utc) > String(best.start_utc) ? row : best), undefined);
+    if (latest === undefined) return { name, outcome: 'skipped', detail: `no session from ${window.start} to ${window.end} to show` };
+    const sent = latest.raw as { startDate?: unknown; timezone?: unknown };
+    const zoneNote = (latest.flags as string[]).includes('zone_defaulted') ? ' (none sent: TIMECLOCK_TIMEZONE)' : '';
+    let warehouse = 'not in the warehouse yet';
+    if (pool) {
+      // An unmigrated warehouse is the migrations line's problem, not this one's.
+      const stored = await pool
+        .query<{ utc: string }>(
+          `SELECT to_char(start_utc AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS utc FROM punchcard.sessions WHERE account = $1 AND employee_number = $2 AND start_local = $3::timestamp`,
+          [tc.account, latest.employee_number, latest.start_local],
+        )
+        .then((r) => r.rows[0], () => undefined);
+      if (stored) warehouse = `warehouse ${stored.utc}`;
+    }
+    return {
+      name,
+      outcome: 'ok',
+      detail:
+        `employee ${String(latest.employee_number)}: sent startDate ${JSON.stringify(sent.startDate)} timezone ${JSON.stringify(sent.timezone ?? null)}; ` +
+        `stored local ${String(latest.start_local).replace('T', ' ')} ${String(latest.timezone)}${zoneNote} = UTC ${String(latest.start_utc)} ` +
+        `(TIMECLOCK_STAMPS=${tc.stamps}; ${warehouse}): compare with the TimeClock web app`,
+    };
+  } catch (error) {
+    return { name, outcome: 'failed', detail: describeError(error) };
+  }
 }
 
 /** "ok      database: reachable ..." — one line per result. Pure. */

@@ -12,7 +12,10 @@ import { createEntrygroupsTransformer, groupingSignature, transformEntrygroups }
 import { utcBoundsOfLocalDays } from '../../../transform/clockodo/time.ts';
 import type { ClockodoClient } from '../client.ts';
 
-export type EntrygroupsSettings = Pick<ClockodoConfig, 'account' | 'timezone' | 'grouping' | 'roundToMinutes'>;
+export type EntrygroupsSettings = Pick<
+  ClockodoConfig,
+  'account' | 'timezone' | 'grouping' | 'roundToMinutes' | 'prependCustomerToProjectName' | 'calcAlsoRevenuesForProjectsWithHardBudget'
+>;
 
 /** Rows are owned by their day: a grouping without `day` could not be kept in sync. */
 export function checkGrouping(grouping: readonly string[]): void {
@@ -26,7 +29,14 @@ export function checkGrouping(grouping: readonly string[]): void {
 
 export function entrygroupsStream(client: ClockodoClient, settings: EntrygroupsSettings): Stream {
   checkGrouping(settings.grouping);
-  const query = (window: DateWindow) => ({ ...utcBoundsOfLocalDays(window, settings.timezone), grouping: settings.grouping, roundToMinutes: settings.roundToMinutes });
+  const query = (window: DateWindow) => ({
+    ...utcBoundsOfLocalDays(window, settings.timezone),
+    grouping: settings.grouping,
+    roundToMinutes: settings.roundToMinutes,
+    // Always sent, so what lands does not hang on clockodo's defaults (see config.ts).
+    prependCustomerToProjectName: settings.prependCustomerToProjectName,
+    calcAlsoRevenuesForProjectsWithHardBudget: settings.calcAlsoRevenuesForProjectsWithHardBudget,
+  });
   const context = (window: DateWindow) => ({ account: settings.account, grouping: settings.grouping, roundToMinutes: settings.roundToMinutes, window });
   return {
     source: 'clockodo',
