@@ -159,33 +159,35 @@ export interface RejectTarget {
 export async function settleDuplicateKeys(client: PoolClient, spec: TableSpec, stage: string, target: RejectTarget): Promise<number> {
   const has = (name: string) => spec.columns.some((c) => c.name === name);
   if (!spec.scope || !has('flags')) throw new Error(`settleDuplicateKeys: ${spec.table} needs a scope and a flags column`);
-  const keys = spec.key.map(ident);
-  const values = spec.columns.filter((c) => !spec.key.includes(c.name)).map((c) => `s.${ident(c.name)}`);
+  // Every fragment below is built from the spec (code, not input) through ident().
   const dups = `${stage}_dups`;
-  const keyMatch = keys.map((k) => `s.${k} = d.${k}`).join(' AND ');
+  const stagedKeys = spec.key.map((k) => `s.${ident(k)}`).join(', ');
+  const keyMatch = spec.key.map((k) => `s.${ident(k)} = d.${ident(k)}`).join(' AND ');
+  const versionMatch = spec.key.map((k) => `v.${ident(k)} = d.${ident(k)}`).join(' AND ');
+  const stagedValues = spec.columns.filter((c) => !spec.key.includes(c.name)).map((c) => `s.${ident(c.name)}`).join(', ');
+  const keyText = spec.key
+    .slice(1)
+    .map((k) => `'${k}=' || coalesce(s.${ident(k)}::text, 'null')`)
+    .join(` || ', ' || `);
+  const employee = has('employee_number') ? 's.employee_number' : 'NULL';
+  const workDate = has('work_date') ? 's.work_date' : 'NULL';
+  const raw = has('raw') ? `coalesce(s.raw, to_jsonb(s) - '_ord')` : `to_jsonb(s) - '_ord'`;
   // Keys only first (a hash aggregate); the wide comparison runs for repeated keys alone.
   const { rowCount } = await client.query(
     `CREATE TEMP TABLE ${dups} ON COMMIT DROP AS
-     SELECT ${keys.map((k) => `s.${k}`).join(', ')}, count(*)::int AS n, min(s._ord) AS first, 0 AS variants
-     FROM ${stage} AS s GROUP BY ${keys.map((k) => `s.${k}`).join(', ')} HAVING count(*) > 1`,
+     SELECT ${stagedKeys}, count(*)::int AS n, min(s._ord) AS first, 0 AS variants
+     FROM ${stage} AS s GROUP BY ${stagedKeys} HAVING count(*) > 1`,
   );
   if (!rowCount) return 0;
   await client.query(
     `UPDATE ${dups} AS d SET variants = v.variants
-     FROM (SELECT ${keys.map((k) => `s.${k}`).join(', ')}, count(DISTINCT ROW(${values.join(', ')}))::int AS variants
-           FROM ${stage} AS s JOIN ${dups} AS d ON ${keyMatch} GROUP BY ${keys.map((k) => `s.${k}`).join(', ')}) AS v
-     WHERE ${keys.map((k) => `v.${k} = d.${k}`).join(' AND ')}`,
+     FROM (SELECT ${stagedKeys}, count(DISTINCT ROW(${stagedValues}))::int AS variants
+           FROM ${stage} AS s JOIN ${dups} AS d ON ${keyMatch} GROUP BY ${stagedKeys}) AS v
+     WHERE ${versionMatch}`,
   );
-  if (!rowCount) return 0;
-  const described = spec.key
-    .slice(1)
-    .map((k) => `'${k}=' || coalesce(s.${ident(k)}::text, 'null')`)
-    .join(` || ', ' || `);
   const rejected = await client.query(
     `INSERT INTO punchcard.rejects (source, account, stream, window_start, window_end, employee_number, work_date, reason, raw, run_id)
-     SELECT $1, $2, $3, $4, $5, ${has('employee_number') ? 's.employee_number' : 'NULL'}, ${has('work_date') ? 's.work_date' : 'NULL'},
-            d.n || ' records in one answer share the key (' || ${described} || ') with different values',
-            ${has('raw') ? `coalesce(s.raw, to_jsonb(s) - '_ord')` : `to_jsonb(s) - '_ord'`}, $6
+     SELECT $1, $2, $3, $4, $5, ${employee}, ${workDate}, d.n || ' records in one answer share the key (' || ${keyText} || ') with different values', ${raw}, $6
      FROM ${stage} AS s JOIN ${dups} AS d ON ${keyMatch}
      WHERE d.variants > 1 ORDER BY s._ord`,
     [target.source, target.account, target.stream, target.start, target.end, target.runId],

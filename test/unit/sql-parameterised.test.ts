@@ -12,7 +12,12 @@ const ROOT = new URL('../../src/', import.meta.url).pathname;
 
 const REVIEWED: Record<string, string[]> = {
   // merge.ts: every piece is derived from a TableSpec (code, not input) through ident()/qualified().
-  'load/merge.ts': ['table', 'columnList', 'stage', 'columnDefs', 'target', "names.join(', ')", "spec.key.map(ident).join(', ')", "sets.join(', ')", 'changed', 'scope.sql', 'keyMatch'],
+  'load/merge.ts': ['table', 'columnList', 'stage', 'columnDefs', 'target', "names.join(', ')", "spec.key.map(ident).join(', ')", "sets.join(', ')", 'changed', 'scope.sql', 'keyMatch'].concat(
+    // settleDuplicateKeys: likewise from the spec through ident(); `raw`, `employee` and `workDate` are fixed fragments.
+    ['dups', 'stagedKeys', 'stagedValues', 'versionMatch', 'employee', 'workDate', 'keyText', 'raw'],
+  ),
+  // The stage and its column list come from the spec through ident(); `where` is a fixed fragment.
+  'load/load-window.ts': ['stage', 'columnList', 'where'],
   // The database name is quoted by pg's own escapeIdentifier.
   'db/embedded.ts': ['client.escapeIdentifier(database)'],
 };

@@ -1,0 +1,94 @@
+/**
+ * The streaming path (answer → transform group by group → spool → COPY → key checks in SQL) lands
+ * exactly what the in-memory path (transformEntrygroups → finalizeBatch → loadWindow) lands, row
+ * for row, reject for reject and byte for byte in the raw answer, on an answer holding every case
+ * the whole-batch checks handle: identical and contradicting copies of a key, a repeated group 0
+ * at the top level and below it, unstorable text, a bad day.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRun } from '../../src/load/ledger.ts';
+import { loadSpooledWindow, loadWindow } from '../../src/load/load-window.ts';
+import { ckEntrygroups } from '../../src/load/tables-clockodo.ts';
+import { finalizeBatch } from '../../src/pipeline/batch.ts';
+import { openSpool } from '../../src/pipeline/spool.ts';
+import { createEntrygroupsTransformer, transformEntrygroups } from '../../src/transform/clockodo/entrygroups.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+const window = { start: '2026-09-01', end: '2026-09-30' };
+const grouping = ['projects_id', 'day', 'users_id'];
+const leaf = (user: unknown, extra: Record<string, unknown> = {}) => ({ grouped_by: 'users_id', group: user, name: `User ${String(user)}`, restrictions: {}, duration: 3600, revenue: 60.5, ...extra });
+const node = (by: string, group: unknown, sub: unknown[], name = `${by} ${String(group)}`) => ({ grouped_by: by, group, name, restrictions: [], duration: 0, sub_groups: sub });
+
+const answer = {
+  meta: { note: 'a member before groups' },
+  groups: [
+    // A top-level group 0 twice: merged across two members of `groups`.
+    node('projects_id', 0, [node('day', '2026-09-02', [leaf(501, { duration: 600 })])], 'Kunde A: ohne Projekt'),
+    node('projects_id', 12, [
+      // Identical copies of one leaf collapse; contradicting ones are all rejected.
+      node('day', '2026-09-03', [leaf(501), leaf(501), leaf(502), leaf(502, { duration: 60 })]),
+      // A group 0 repeated below the top level.
+      node('day', '2026-09-04', [node('users_id', 0, []), leaf(0, { duration: 30 })]),
+      node('day', '2026/09/05', [leaf(501)]),
+      node('day', '2026-09-06', [leaf(503, { name: 'Nul\u0000l' }), leaf(504, { name: 'Lone \ud800' })]),
+    ]),
+    node('projects_id', '0', [node('day', '2026-09-02', [leaf(501, { duration: 1200, revenue: 20.25 })])], 'Kunde B: ohne Projekt'),
+  ],
+  after: [1, 2],
+};
+
+async function landed(account: string) {
+  const { rows } = await db.pool.query(
+    `SELECT grouping, path_key, day::text, users_id, projects_id, user_name, project_name, duration_seconds, revenue::text, hourly_rate::text, path, flags, raw
+     FROM punchcard.ck_entrygroups WHERE account = $1 ORDER BY path_key`,
+    [account],
+  );
+  const { rows: rejects } = await db.pool.query(`SELECT employee_number, work_date::text, reason, raw FROM punchcard.rejects WHERE account = $1 ORDER BY reason, raw::text`, [account]);
+  const { rows: raw } = await db.pool.query(`SELECT body::text AS body FROM punchcard.raw_answers WHERE account = $1`, [account]);
+  const { rows: ledger } = await db.pool.query(`SELECT rows_received, rows_inserted, rows_rejected FROM punchcard.sync_windows WHERE account = $1`, [account]);
+  return { rows, rejects, raw: raw.map((r) => r.body), ledger };
+}
+
+describe('a spooled clockodo answer', () => {
+  it('lands exactly what the in-memory path lands', async () => {
+    const runId = await startRun(db.pool, { kind: 'backfill', sources: ['clockodo'], streams: ['entrygroups'], from: window.start, to: window.end, windowDays: 31 });
+    const identity = (account: string) => ({ runId, source: 'clockodo', account, stream: 'entrygroups', window, startedAt: new Date() });
+
+    const context = (account: string) => ({ account, grouping, roundToMinutes: 0, window });
+    await loadWindow(db.pool, identity('memory'), finalizeBatch(transformEntrygroups(structuredClone(answer), context('memory'))));
+
+    const sink = await openSpool(ckEntrygroups, createEntrygroupsTransformer(context('spooled')));
+    // As the client hands them on: the answer object keeps its other members, `groups` empties.
+    const { groups, after, ...before } = structuredClone(answer);
+    const root: Record<string, unknown> = { ...before, groups: [] };
+    groups.forEach((group, index) => sink.group(group, index, root));
+    root.after = after;
+    const spooled = await sink.finish(root, 'sha');
+    try {
+      await loadSpooledWindow(db.pool, identity('spooled'), spooled);
+    } finally {
+      await spooled.dispose();
+    }
+
+    const memory = await landed('memory');
+    const streamed = await landed('spooled');
+    expect(memory.rows).toHaveLength(3);
+    expect(memory.rows.some((r) => r.flags.includes('merged_duplicate_groups'))).toBe(true);
+    expect(memory.rows.some((r) => r.flags.includes('duplicate_in_answer'))).toBe(true);
+    expect(memory.rejects.map((r) => r.reason)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^2 records in one answer share the key/), expect.stringMatching(/NUL character/), expect.stringMatching(/unpaired UTF-16/), expect.stringMatching(/day group/)]),
+    );
+    expect(streamed.rows).toEqual(memory.rows);
+    expect(streamed.rejects).toEqual(memory.rejects);
+    expect(streamed.raw).toEqual(memory.raw);
+    expect(streamed.ledger).toEqual(memory.ledger);
+  });
+});
