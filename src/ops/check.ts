@@ -85,6 +85,7 @@ export async function checkSources(options: ProbeOptions): Promise<CheckResult[]
   const configured = configuredSources(options.config);
   const transport = {
     timeoutMs: Math.min(options.config.http.timeoutMs, 15_000),
+    maxResponseBytes: options.config.http.maxResponseBytes,
     // A check answers quickly or says why: one retry for a transient hiccup, short waits.
     retry: { ...DEFAULT_RETRY_POLICY, retries: 1, minTimeoutMs: 200, maxTimeoutMs: 1_000, maxRetryAfterMs: 2_000 },
     logger: options.logger,

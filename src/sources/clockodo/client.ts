@@ -429,7 +429,8 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
  */
 function confirmFailure(operation: string, error: unknown): unknown {
   if (!(error instanceof SourceError)) return error;
-  if (error.kind === 'rate-limit' || error.kind === 'auth') return error;
+  // A redirect was not followed: the change went nowhere else, and the message says where it was sent.
+  if (error.kind === 'rate-limit' || error.kind === 'auth' || error.kind === 'redirect') return error;
   const details = { source: error.source, status: error.status, excerpt: error.excerpt, operation };
   if (error.kind === 'client') {
     const said = error.message.replace(/^clockodo .*?: request refused /, '');
