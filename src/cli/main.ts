@@ -4,7 +4,7 @@
  * only unexpected errors print a stack.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { PunchcardError, describeError } from '../errors.ts';
+import { PunchcardError, describeError, printable } from '../errors.ts';
 import { createContext } from './context.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { backfillCommand } from './commands/backfill.ts';
@@ -145,13 +145,13 @@ function exitCodeFor(error: unknown): number {
     return error.exitCode === 0 ? 0 : 2;
   }
   if (error instanceof PunchcardError) {
-    process.stderr.write(`punchcard: ${describeError(error)}\n`);
+    process.stderr.write(`punchcard: ${printable(describeError(error))}\n`);
     return error.exitCode;
   }
   if (error instanceof Error && error.name === 'MigrationError') {
-    process.stderr.write(`punchcard: ${error.message}\n`);
+    process.stderr.write(`punchcard: ${printable(error.message)}\n`);
     return 1;
   }
-  process.stderr.write(`punchcard: unexpected error: ${describeError(error)}\n${error instanceof Error ? error.stack : ''}\n`);
+  process.stderr.write(`punchcard: unexpected error: ${printable(describeError(error))}\n${error instanceof Error ? printable(error.stack ?? '', { keepNewlines: true }) : ''}\n`);
   return 1;
 }

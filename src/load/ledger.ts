@@ -1,6 +1,7 @@
 /** The runs ledger: one row per run, one per (stream, window) inside it (see load-window.ts). */
 import { hostname } from 'node:os';
 import type { Pool } from 'pg';
+import { scrubSecrets } from '../errors.ts';
 
 export interface RunPlan {
   kind: 'backfill' | 'sync';
@@ -31,7 +32,7 @@ export async function recordSkippedRun(pool: Pool, plan: RunPlan, reason: string
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO punchcard.sync_runs (kind, plan_key, sources, streams, range_from, range_to, window_days, host, pid, status, finished_at, error)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'skipped', now(), $10) RETURNING id`,
-    [plan.kind, planKey(plan), plan.sources, plan.streams, plan.from, plan.to, plan.windowDays, hostname(), process.pid, reason],
+    [plan.kind, planKey(plan), plan.sources, plan.streams, plan.from, plan.to, plan.windowDays, hostname(), process.pid, scrubSecrets(reason)],
   );
   return Number(rows[0]!.id);
 }
@@ -70,5 +71,5 @@ export function windowKey(source: string, account: string, stream: string, start
 }
 
 export async function finishRun(pool: Pool, runId: number, status: RunStatus, error?: string): Promise<void> {
-  await pool.query(`UPDATE punchcard.sync_runs SET status = $2, finished_at = now(), error = $3 WHERE id = $1`, [runId, status, error ?? null]);
+  await pool.query(`UPDATE punchcard.sync_runs SET status = $2, finished_at = now(), error = $3 WHERE id = $1`, [runId, status, error === undefined ? null : scrubSecrets(error)]);
 }

@@ -7,7 +7,7 @@
  */
 import type { Pool } from 'pg';
 import type { Config } from '../config.ts';
-import { describeError, type SourceName } from '../errors.ts';
+import { describeError, printable, type SourceName } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { migrationStatus } from '../db/migrate.ts';
 import { todayIn } from '../pipeline/windows.ts';
@@ -109,7 +109,7 @@ export async function checkSources(options: ProbeOptions): Promise<CheckResult[]
 /** "ok      database: reachable ..." — one line per result. Pure. */
 export function formatChecks(results: CheckResult[]): string {
   const width = Math.max(...results.map((r) => r.outcome.length));
-  return results.map((r) => `${r.outcome.padEnd(width)}  ${r.name}: ${r.detail}`).join('\n') + '\n';
+  return results.map((r) => `${r.outcome.padEnd(width)}  ${r.name}: ${printable(r.detail)}`).join('\n') + '\n';
 }
 
 export function anyFailed(results: CheckResult[]): boolean {

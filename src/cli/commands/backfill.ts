@@ -7,7 +7,7 @@ import { buildStreams } from '../../sources/registry.ts';
 import { runPlan, type RunSummary } from '../../pipeline/run.ts';
 import { planTasks } from '../../pipeline/plan.ts';
 import type { Stream } from '../../pipeline/stream.ts';
-import { UsageError } from '../../errors.ts';
+import { UsageError, printable } from '../../errors.ts';
 import { checkRange, parseDateOption, parseIntOption, parseListOption } from '../arguments.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 import { createProgress } from '../progress.ts';
@@ -103,7 +103,7 @@ export function printSummary(summary: RunSummary): void {
     `run ${summary.runId} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s`,
     `windows: ${w.succeeded} loaded, ${w.failed} failed, ${w.skipped} not started, ${w.alreadyCommitted} already committed (of ${w.total})`,
     `rows: ${r.received} received, ${r.inserted} inserted, ${r.updated} updated, ${r.deleted} marked deleted, ${r.rejected} rejected`,
-    ...summary.failures.slice(0, 10).map((f) => `failed: ${f.stream} ${f.window.start}..${f.window.end}: ${f.error}`),
+    ...summary.failures.slice(0, 10).map((f) => `failed: ${f.stream} ${f.window.start}..${f.window.end}: ${printable(f.error)}`),
   ];
   if (summary.failures.length > 10) lines.push(`… and ${summary.failures.length - 10} more failed windows (see punchcard status)`);
   if (summary.restatements > 0) lines.push(`warning: ${summary.restatements} change(s) to closed pay periods recorded in reporting.restatements`);
