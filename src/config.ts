@@ -9,6 +9,12 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { ConfigError, registerSecrets } from './errors.ts';
 
+/**
+ * The account label every row loaded from the built-in simulators carries. Real credentials may not
+ * use it, so simulator rows can never pass for (or merge with) real data in a shared warehouse.
+ */
+export const DEMO_ACCOUNT = 'demo';
+
 export const TIMECLOCK_PRODUCTION_URL = 'https://live.timeclock365.com/api/v1/json-rpc';
 export const CLOCKODO_PRODUCTION_URL = 'https://my.clockodo.com/api';
 export const DEFAULT_CLOCKODO_GROUPING = ['users_id', 'day', 'customers_id', 'projects_id', 'services_id', 'billable'] as const;
@@ -44,6 +50,10 @@ const url = (fallback?: string) =>
     .transform((value) => value ?? fallback)
     .refine((value) => value === undefined || URL.canParse(value), { message: 'must be a URL' });
 
+const accountLabel = optionalString
+  .transform((value) => value ?? 'default')
+  .refine((value) => value !== DEMO_ACCOUNT, { message: `must not be "${DEMO_ACCOUNT}": that label marks rows loaded from the built-in simulators` });
+
 const envSchema = z.object({
   DATABASE_URL: url().refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
     message: 'must be a postgres:// URL',
@@ -64,7 +74,7 @@ const envSchema = z.object({
 
   TIMECLOCK_API_URL: url(TIMECLOCK_PRODUCTION_URL),
   TIMECLOCK_API_TOKEN: optionalString,
-  TIMECLOCK_ACCOUNT: optionalString.transform((value) => value ?? 'default'),
+  TIMECLOCK_ACCOUNT: accountLabel,
   TIMECLOCK_TIMEZONE: ianaZone('Asia/Jerusalem'),
   TIMECLOCK_WINDOW_DAYS: positiveInt(7, 31),
 
@@ -72,7 +82,7 @@ const envSchema = z.object({
   CLOCKODO_API_USER: optionalString,
   CLOCKODO_API_KEY: optionalString,
   CLOCKODO_EXTERNAL_APPLICATION: optionalString,
-  CLOCKODO_ACCOUNT: optionalString.transform((value) => value ?? 'default'),
+  CLOCKODO_ACCOUNT: accountLabel,
   CLOCKODO_TIMEZONE: ianaZone('Europe/Berlin'),
   CLOCKODO_GROUPING: optionalString,
   CLOCKODO_ROUND_TO_MINUTES: nonNegativeInt(0, 1440),

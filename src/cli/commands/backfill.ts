@@ -4,6 +4,7 @@
  * Ctrl-C lets windows in flight finish or roll back, then prints the summary.
  */
 import { buildStreams } from '../../sources/registry.ts';
+import { requireCredentials } from '../../ops/sync.ts';
 import { runPlan, type RunSummary } from '../../pipeline/run.ts';
 import { planTasks } from '../../pipeline/plan.ts';
 import type { Stream } from '../../pipeline/stream.ts';
@@ -49,10 +50,8 @@ export function parseBackfillFlags(flags: BackfillFlags): BackfillRequest {
 
 export async function backfillCommand(context: CommandContext, flags: BackfillFlags): Promise<RunSummary> {
   const request = parseBackfillFlags(flags);
+  if (request.source === undefined) requireCredentials(context.config);
   const streams = buildStreams(context.config, { source: request.source, streams: request.streams }, { logger: context.logger, signal: context.signal });
-  if (streams.length === 0) {
-    throw new UsageError('no source is configured: set TIMECLOCK_API_TOKEN and/or CLOCKODO_API_USER + CLOCKODO_API_KEY (or run `punchcard demo`)');
-  }
   const db = await openWarehouse(context);
   try {
     const summary = await runBackfill(context, db.pool, streams, request);

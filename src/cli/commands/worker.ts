@@ -6,11 +6,14 @@
  */
 import { JOBS, startSchedule } from '../../../jobs/schedule.ts';
 import { ConfigError } from '../../errors.ts';
+import { requireCredentials } from '../../ops/sync.ts';
 import { startOpsServer, type OpsServer } from '../../ops/metrics.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 
 export async function workerCommand(context: CommandContext): Promise<void> {
   const { config, logger, signal } = context;
+  // The nightly job would fail every night; say so now, before the schedule starts.
+  if (config.databaseUrl !== undefined) requireCredentials(config);
   const db = await openWarehouse(context);
   try {
     const scheduler = startSchedule(JOBS, { config, pool: db.pool, databaseUrl: db.url, logger, signal });
