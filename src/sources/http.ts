@@ -10,6 +10,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SourceError, escapeControls, safeExcerpt, scrubSecrets, type SourceName } from '../errors.ts';
+import { limitDepth } from '../json-depth.ts';
 import type { Logger } from '../logger.ts';
 
 export interface RetryPolicy {
@@ -166,10 +167,13 @@ export function httpStatusError(options: HttpTransportOptions, operation: string
   return new SourceError(`${options.source} ${operation}: request refused (HTTP ${status})${said}`, { ...base, kind: 'client', retryable: false });
 }
 
-/** Parses a body as JSON; a body that is not JSON (truncated, an HTML error page) is a retryable invalid response. */
+/**
+ * Parses a body as JSON, nesting cut at MAX_JSON_DEPTH (json-depth.ts); a body that is not JSON
+ * (truncated, an HTML error page) is a retryable invalid response.
+ */
 export function parseJsonBody(options: HttpTransportOptions, operation: string, answer: HttpAnswer): unknown {
   try {
-    return JSON.parse(answer.body);
+    return limitDepth(JSON.parse(answer.body));
   } catch {
     throw new SourceError(`${options.source} ${operation}: answer is not valid JSON (${answer.body.length} bytes, starts "${safeExcerpt(answer.body.slice(0, 60), options.secrets)}")`, {
       source: options.source,

@@ -25,6 +25,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SourceError, safeExcerpt } from '../../errors.ts';
+import { limitDepth } from '../../json-depth.ts';
 import { httpStatusError, parseJsonBody, sendOnce, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
 
 export const BUDGET_TYPES = ['strict', 'strict-completed', 'strict-incomplete', 'soft', 'soft-completed', 'soft-incomplete', 'without', 'without-strict'] as const;
@@ -234,7 +235,7 @@ export function clockodoErrorMessage(body: unknown): string | undefined {
   let parsed = body;
   if (typeof body === 'string') {
     try {
-      parsed = JSON.parse(body);
+      parsed = limitDepth(JSON.parse(body));
     } catch {
       return undefined;
     }
@@ -342,7 +343,7 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
         const info = body.paging && typeof body.paging === 'object' ? (body.paging as Record<string, unknown>) : undefined;
         return { data: list, paging: info };
       });
-      all.push(...data);
+      for (const user of data) all.push(user); // a spread's width would be the server's to choose
       const countPages = Number(paging?.count_pages);
       if (paging?.count_items !== undefined) countItems = Number(paging.count_items);
       const more = Number.isInteger(countPages) ? page < countPages : data.length >= perPage;

@@ -112,7 +112,7 @@ export function transformExtendedSessions(days: ExtendedDayAnswer[], account: st
         raw: item,
       });
     });
-    rejects.push(...walk.rejects);
+    for (const row of walk.rejects) rejects.push(row); // no spread: the answer decides how many
 
     for (const employee of walk.employees) {
       const parsed = extendedEmployee.safeParse(employee.raw);
