@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
 import { migrate } from '../db/migrate.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { runsInProgress } from '../pipeline/run.ts';
 
 export interface CommandContext {
   config: Config;
@@ -15,7 +16,16 @@ export interface CommandContext {
   interactive: boolean;
 }
 
-export function createContext(env: NodeJS.ProcessEnv = process.env): CommandContext {
+export interface ContextOptions {
+  /**
+   * The first signal only raises the AbortSignal, even when no run is in progress (the worker,
+   * which stops its schedule and server cleanly and exits 0). Otherwise a signal that finds no run
+   * in progress ends the process at once: planning, connecting or waiting has nothing to wind down.
+   */
+  gracefulStop?: boolean;
+}
+
+export function createContext(env: NodeJS.ProcessEnv = process.env, options: ContextOptions = {}): CommandContext {
   const config = loadConfig(env);
   const interactive = Boolean(process.stderr.isTTY) && env.CI !== 'true';
   const logger = createLogger({
@@ -27,6 +37,10 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): CommandCont
   let signals = 0;
   const onSignal = (name: NodeJS.Signals) => {
     signals += 1;
+    if (signals === 1 && !options.gracefulStop && runsInProgress() === 0) {
+      logger.warn({ signal: name }, 'stopping: nothing in progress');
+      process.exit(name === 'SIGINT' ? 130 : 143);
+    }
     if (signals > 1) {
       logger.warn({ signal: name }, 'second signal: exiting now; uncommitted windows roll back');
       process.exit(130);

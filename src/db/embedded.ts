@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { ConfigError } from '../errors.ts';
 
 export interface EmbeddedLogger {
   info(obj: object, msg?: string): void;
@@ -362,21 +363,41 @@ async function postgresOsUser(): Promise<{ uid: number; gid: number }> {
   }
 }
 
+/**
+ * mkdir -p, one level at a time. Node's recursive mkdir never returns for some paths (under /proc
+ * it loops at 100% CPU); here each missing level is created on its own and the first failure is a
+ * one-line error naming the folder.
+ */
 async function mkdirWithMode(dir: string, mode: number): Promise<void> {
-  const first = await fs.mkdir(dir, { recursive: true, mode });
-  // mkdir's mode is filtered by the umask; set it explicitly on what we created.
-  if (first !== undefined) {
-    let d = dir;
-    for (;;) {
-      await fs.chmod(d, mode);
-      if (d === first) break;
-      d = path.dirname(d);
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      const stat = await fs.stat(d);
+      if (!stat.isDirectory()) throw dataDirError(dir, `${d} is not a folder`);
+      break;
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw dataDirError(dir, errorText(err));
+      missing.unshift(d);
     }
+  }
+  for (const d of missing) {
+    try {
+      await fs.mkdir(d, { mode });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw dataDirError(dir, errorText(err));
+    }
+    // mkdir's mode is filtered by the umask; set it explicitly on what we created.
+    await fs.chmod(d, mode);
   }
 }
 
+function dataDirError(dir: string, reason: string): ConfigError {
+  return new ConfigError(`PUNCHCARD_DATA_DIR: cannot create the folder ${dir}: ${reason}`, 'PUNCHCARD_DATA_DIR');
+}
+
 async function prepareEmptyDataDir(dataDir: string): Promise<void> {
-  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdirWithMode(dataDir, 0o700);
   await fs.chmod(dataDir, 0o700);
   const entries = (await fs.readdir(dataDir)).filter((e) => e !== PORT_FILE && e !== CREDENTIALS_FILE);
   if (entries.length > 0) {

@@ -195,6 +195,7 @@ async function syncSource(deps: SyncDeps, request: SyncRequest, sourcePlan: Sour
       logger: runLog, // its window loggers add the source
       plan,
       tasks: sourcePlan.tasks,
+      lockedSyncSources: [source],
       concurrency: request.concurrency,
       signal: deps.signal,
       onStart: (total, done) => progress?.start(total, done),

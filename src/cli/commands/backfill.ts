@@ -8,7 +8,7 @@ import { requireCredentials } from '../../ops/sync.ts';
 import { runPlan, type RunSummary } from '../../pipeline/run.ts';
 import { planTasks } from '../../pipeline/plan.ts';
 import type { Stream } from '../../pipeline/stream.ts';
-import { UsageError, printable } from '../../errors.ts';
+import { printable } from '../../errors.ts';
 import { checkRange, parseDateOption, parseIntOption, parseListOption } from '../arguments.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 import { createProgress } from '../progress.ts';
@@ -33,10 +33,10 @@ export interface BackfillRequest {
   resume: boolean;
 }
 
-export function parseBackfillFlags(flags: BackfillFlags): BackfillRequest {
+export function parseBackfillFlags(flags: BackfillFlags, maxDays?: number): BackfillRequest {
   const from = parseDateOption('--from', flags.from);
   const to = parseDateOption('--to', flags.to);
-  checkRange(from, to);
+  checkRange(from, to, maxDays);
   return {
     from,
     to,
@@ -49,7 +49,7 @@ export function parseBackfillFlags(flags: BackfillFlags): BackfillRequest {
 }
 
 export async function backfillCommand(context: CommandContext, flags: BackfillFlags): Promise<RunSummary> {
-  const request = parseBackfillFlags(flags);
+  const request = parseBackfillFlags(flags, context.config.maxBackfillDays);
   if (request.source === undefined) requireCredentials(context.config);
   const streams = buildStreams(context.config, { source: request.source, streams: request.streams }, { logger: context.logger, signal: context.signal });
   const db = await openWarehouse(context);
