@@ -84,7 +84,7 @@ async function runPlanTracked(options: RunOptions): Promise<RunSummary> {
   let runId: number | undefined;
   let committed = new Set<string>();
   const abandoned = await closeAbandonedRuns(pool, { lockedSyncSources: options.lockedSyncSources });
-  if (abandoned > 0) logger.warn({ runs: abandoned }, 'closed runs left running by a process that ended without finishing them');
+  if (abandoned > 0) logger.info({ runs: abandoned }, 'closed runs left running by a process that ended without finishing them');
   if (options.resume) {
     runId = await findResumableRun(pool, plan);
     if (runId !== undefined) {
