@@ -26,6 +26,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { ConfigError } from '../errors.ts';
+import { processAlive } from '../process-alive.ts';
 
 export interface EmbeddedLogger {
   info(obj: object, msg?: string): void;
@@ -617,7 +618,7 @@ async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => P
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const owner = Number.parseInt(await fs.readFile(lockPath, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(owner) && owner > 0 && !pidAlive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
       await fs.rm(lockPath, { force: true });
       continue;
     }
@@ -625,15 +626,6 @@ async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => P
       throw new Error(`timed out waiting for ${lockPath} (held by pid ${Number.isNaN(owner) ? '?' : owner})`);
     }
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

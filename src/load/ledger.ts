@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import type { Pool } from 'pg';
 import { scrubSecrets } from '../errors.ts';
+import { processAlive } from '../process-alive.ts';
 
 export interface RunPlan {
   kind: 'backfill' | 'sync';
@@ -83,7 +84,7 @@ export async function closeAbandonedRuns(pool: Pool, options: { lockedSyncSource
   const locked = new Set(options.lockedSyncSources ?? []);
   const dead = rows.filter((run) => {
     if (run.host === here && run.pid === process.pid) return false;
-    if (run.host === here && run.pid !== null && !processExists(run.pid)) return true;
+    if (run.host === here && run.pid !== null && !processAlive(run.pid)) return true;
     return run.kind === 'sync' && run.sources.length > 0 && run.sources.every((source) => locked.has(source));
   });
   if (dead.length === 0) return 0;
@@ -95,15 +96,6 @@ export async function closeAbandonedRuns(pool: Pool, options: { lockedSyncSource
     [dead.map((run) => run.id)],
   );
   return rowCount ?? 0;
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export async function finishRun(pool: Pool, runId: number, status: RunStatus, error?: string): Promise<void> {
