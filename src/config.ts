@@ -83,6 +83,9 @@ const envSchema = z.object({
   TIMECLOCK_ACCOUNT: accountLabel,
   TIMECLOCK_TIMEZONE: ianaZone('Asia/Jerusalem'),
   TIMECLOCK_WINDOW_DAYS: positiveInt(7, 31),
+  TIMECLOCK_STAMPS: optionalString
+    .transform((value) => (value ?? 'local').toLowerCase())
+    .refine((value): value is 'local' | 'utc' => value === 'local' || value === 'utc', { message: 'must be local or utc' }),
 
   CLOCKODO_API_URL: url(CLOCKODO_PRODUCTION_URL),
   CLOCKODO_API_USER: optionalString,
@@ -107,8 +110,11 @@ export interface TimeclockConfig {
   url: string;
   token: string;
   account: string;
+  /** Also the zone of a session sent without one (flagged zone_defaulted). */
   timezone: string;
   windowDays: number;
+  /** How stamps are read: local wall-clock time in the session's zone (the document's reading) or UTC. */
+  stamps: 'local' | 'utc';
 }
 
 export interface ClockodoConfig {
@@ -218,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             account: e.TIMECLOCK_ACCOUNT,
             timezone: e.TIMECLOCK_TIMEZONE,
             windowDays: e.TIMECLOCK_WINDOW_DAYS,
+            stamps: e.TIMECLOCK_STAMPS as 'local' | 'utc',
           },
     clockodoUrl,
     clockodo:

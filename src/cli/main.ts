@@ -104,7 +104,7 @@ export function buildProgram(): Command {
   program
     .command('link')
     .description('link a TimeClock employee to a clockodo user by hand (wins over number and e-mail matching)')
-    .option('--timeclock <employeeNumber>', 'TimeClock employee number')
+    .option('--timeclock <employeeNumber>', 'TimeClock employee number as the warehouse shows it (text, e.g. 1265 or A-17)')
     .option('--clockodo <userId>', 'clockodo user id')
     .option('--timeclock-account <name>', 'TimeClock account label (default TIMECLOCK_ACCOUNT)')
     .option('--clockodo-account <name>', 'clockodo account label (default CLOCKODO_ACCOUNT)')

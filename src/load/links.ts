@@ -4,7 +4,7 @@ import { UsageError } from '../errors.ts';
 
 export interface ManualLink {
   timeclockAccount: string;
-  employeeNumber: number;
+  employeeNumber: string;
   clockodoAccount: string;
   clockodoUserId: number;
   createdBy: string;
@@ -30,7 +30,7 @@ export async function setManualLink(pool: Pool, link: ManualLink): Promise<void>
   );
 }
 
-export async function removeManualLink(pool: Pool, timeclockAccount: string, employeeNumber: number): Promise<boolean> {
+export async function removeManualLink(pool: Pool, timeclockAccount: string, employeeNumber: string): Promise<boolean> {
   const result = await pool.query(`DELETE FROM punchcard.employee_link_overrides WHERE timeclock_account = $1 AND employee_number = $2`, [timeclockAccount, employeeNumber]);
   return (result.rowCount ?? 0) > 0;
 }

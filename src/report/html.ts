@@ -5,7 +5,7 @@
  */
 
 export interface ReportPerson {
-  employeeNumber: number | null;
+  employeeNumber: string | null;
   displayName: string;
   attendedSeconds: number;
   bookedSeconds: number;
@@ -14,7 +14,7 @@ export interface ReportPerson {
 }
 
 export interface ReportDay {
-  employeeNumber: number | null;
+  employeeNumber: string | null;
   displayName: string;
   workDate: string;
   attendedSeconds: number;

@@ -10,7 +10,7 @@ export async function loadReportData(pool: Pool, month: string, now: Date): Prom
   const first = `${month}-01`;
   const { rows: tolerance } = await pool.query(`SELECT coalesce((SELECT value::int FROM punchcard.settings WHERE key = 'reconciliation_tolerance_seconds'), 900) AS seconds`);
   const { rows: people } = await pool.query(
-    `SELECT employee_number::int AS "employeeNumber", display_name AS "displayName",
+    `SELECT employee_number AS "employeeNumber", display_name AS "displayName",
             timeclock_net_seconds::int AS "attendedSeconds", clockodo_booked_seconds::int AS "bookedSeconds",
             billable_seconds::int AS "billableSeconds", (days - days_ok)::int AS "daysNotReconciled"
      FROM reporting.reconciliation_monthly WHERE month = $1
@@ -18,7 +18,7 @@ export async function loadReportData(pool: Pool, month: string, now: Date): Prom
     [month],
   );
   const { rows: days } = await pool.query(
-    `SELECT employee_number::int AS "employeeNumber", display_name AS "displayName", work_date::text AS "workDate",
+    `SELECT employee_number AS "employeeNumber", display_name AS "displayName", work_date::text AS "workDate",
             timeclock_net_seconds::int AS "attendedSeconds", clockodo_booked_seconds::int AS "bookedSeconds",
             difference_seconds::int AS "differenceSeconds", status
      FROM reporting.reconciliation_daily
