@@ -167,7 +167,8 @@ export function printable(text: string, options: { keepNewlines?: boolean } = {}
 
 /** Shortens a response body for an error message and strips anything that looks like a credential. */
 export function safeExcerpt(body: string, secrets: ReadonlyArray<string | undefined> = []): string {
-  const text = scrubSecrets(body, secrets).replace(/\s+/g, ' ').trim();
+  // Only the head of a large body can reach the excerpt; scrubbing all of a 60 MB answer would take seconds.
+  const text = scrubSecrets(body.length > 65_536 ? body.slice(0, 65_536) : body, secrets).replace(/\s+/g, ' ').trim();
   return text.length > EXCERPT_LENGTH ? `${text.slice(0, EXCERPT_LENGTH)}…` : text;
 }
 
