@@ -25,7 +25,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { ConfigError } from '../errors.ts';
 import { processAlive } from '../process-alive.ts';
 
 export interface EmbeddedLogger {
@@ -366,35 +365,37 @@ async function postgresOsUser(): Promise<{ uid: number; gid: number }> {
 
 /**
  * mkdir -p, one level at a time. Node's recursive mkdir never returns for some paths (under /proc
- * it loops at 100% CPU); here each missing level is created on its own and the first failure is a
- * one-line error naming the folder.
+ * it loops at 100% CPU); here each missing level is created on its own, and the first failure is a
+ * mkdir error (code, path) that the CLI turns into one line naming PUNCHCARD_DATA_DIR.
  */
 async function mkdirWithMode(dir: string, mode: number): Promise<void> {
   const missing: string[] = [];
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    let stat;
     try {
-      const stat = await fs.stat(d);
-      if (!stat.isDirectory()) throw dataDirError(dir, `${d} is not a folder`);
-      break;
+      stat = await fs.stat(d);
     } catch (err) {
-      if (err instanceof ConfigError) throw err;
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw dataDirError(dir, errorText(err));
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      if (code !== 'ENOENT' || path.dirname(d) === d) throw mkdirError(code, d);
       missing.unshift(d);
+      continue;
     }
+    if (!stat.isDirectory()) throw mkdirError('EEXIST', d);
+    break;
   }
   for (const d of missing) {
     try {
       await fs.mkdir(d, { mode });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw dataDirError(dir, errorText(err));
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     // mkdir's mode is filtered by the umask; set it explicitly on what we created.
     await fs.chmod(d, mode);
   }
 }
 
-function dataDirError(dir: string, reason: string): ConfigError {
-  return new ConfigError(`PUNCHCARD_DATA_DIR: cannot create the folder ${dir}: ${reason}`, 'PUNCHCARD_DATA_DIR');
+function mkdirError(code: string, d: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: cannot create the folder ${d}`), { code, syscall: 'mkdir', path: d });
 }
 
 async function prepareEmptyDataDir(dataDir: string): Promise<void> {

@@ -52,7 +52,7 @@ export async function backfillCommand(context: CommandContext, flags: BackfillFl
   const request = parseBackfillFlags(flags, context.config.maxBackfillDays);
   if (request.source === undefined) requireCredentials(context.config);
   const streams = buildStreams(context.config, { source: request.source, streams: request.streams }, { logger: context.logger, signal: context.signal });
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'write');
   try {
     const summary = await runBackfill(context, db.pool, streams, request);
     printSummary(summary);

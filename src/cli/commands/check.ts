@@ -11,7 +11,7 @@ export async function checkCommand(context: CommandContext): Promise<CheckResult
   const results: CheckResult[] = [];
   let db;
   try {
-    db = await openWarehouse(context, { migrate: false });
+    db = await openWarehouse(context, 'raw');
   } catch (error) {
     results.push({ name: 'database', outcome: 'failed', detail: `unreachable (${where}): ${describeError(error)}` });
     results.push({ name: 'migrations', outcome: 'skipped', detail: 'the database is unreachable' });

@@ -29,7 +29,7 @@ export async function linkCommand(context: CommandContext, flags: LinkFlags): Pr
   const employeeNumber = employeeNumberOf(flags.timeclock);
   const timeclockAccount = flags.timeclockAccount ?? context.config.timeclock?.account ?? 'default';
   if (flags.remove) {
-    const db = await openWarehouse(context);
+    const db = await openWarehouse(context, 'write');
     try {
       const removed = await removeManualLink(db.pool, timeclockAccount, employeeNumber);
       process.stdout.write(removed ? `removed the manual link of TimeClock employee ${employeeNumber}\n` : `TimeClock employee ${employeeNumber} had no manual link\n`);
@@ -40,7 +40,7 @@ export async function linkCommand(context: CommandContext, flags: LinkFlags): Pr
   }
   const clockodoUserId = wholeNumber('--clockodo', flags.clockodo);
   const clockodoAccount = flags.clockodoAccount ?? context.config.clockodo?.account ?? 'default';
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'write');
   try {
     await setManualLink(db.pool, { timeclockAccount, employeeNumber, clockodoAccount, clockodoUserId, createdBy: `${userInfo().username}@${hostname()}` });
     process.stdout.write(`linked TimeClock employee ${employeeNumber} to clockodo user ${clockodoUserId} (manual link; see reporting.employee_links)\n`);

@@ -1,8 +1,8 @@
 /** `punchcard report --month YYYY-MM --out report.html`: the reconciliation report as one HTML file. */
-import { chmod, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Pool } from 'pg';
 import { renderReport, type ReportData } from '../../report/html.ts';
+import { writeFileSafely } from '../../report/write-file.ts';
 import { UsageError } from '../../errors.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 
@@ -29,16 +29,15 @@ export async function loadReportData(pool: Pool, month: string, now: Date): Prom
   return { month, generatedAt: now.toISOString().replace(/\.\d+Z$/, 'Z'), toleranceSeconds: tolerance[0].seconds, people, days };
 }
 
-export async function reportCommand(context: CommandContext, flags: { month?: string; out?: string }): Promise<void> {
+export async function reportCommand(context: CommandContext, flags: { month?: string; out?: string; force?: boolean }): Promise<void> {
   const month = flags.month;
   if (!month || !/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new UsageError(`--month must be YYYY-MM, got ${month ? `"${month}"` : 'nothing'}`);
   const out = resolve(flags.out ?? `reconciliation-${month}.html`);
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'read');
   try {
     const data = await loadReportData(db.pool, month, new Date());
-    // Names and hours are personal data: the file is readable by its owner only.
-    await writeFile(out, renderReport(data), { mode: 0o600 });
-    await chmod(out, 0o600);
+    // Names and hours are personal data: the file is readable by its owner only, from its first byte.
+    await writeFileSafely('--out', out, renderReport(data), { force: flags.force ?? false });
     process.stdout.write(`wrote ${out}: ${data.people.length} people, ${data.days.length} days that do not reconcile\n`);
   } finally {
     await db.close();

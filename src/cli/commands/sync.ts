@@ -38,7 +38,7 @@ export async function syncCommand(context: CommandContext, flags: SyncFlags): Pr
     if (request.source === undefined) requireCredentials(context.config);
     buildStreams(context.config, request, { logger: context.logger });
   }
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'write');
   try {
     const result = await runSync(
       {
