@@ -189,6 +189,21 @@ function refuseControlCharacters(env: NodeJS.ProcessEnv): void {
   }
 }
 
+/**
+ * A secret in a variable named on the command line (`grant-bi --password-env VAR`), under the same
+ * rules as the configured ones: no control characters, scrubbed from every text once read.
+ * Undefined when the variable is unset or empty (own keys only: "__proto__" is not a variable).
+ */
+export function namedSecret(variable: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = Object.hasOwn(env, variable) ? env[variable] : undefined;
+  if (typeof value !== 'string' || value === '') return undefined;
+  if (CONTROL_CHARACTER.test(value)) {
+    throw new ConfigError(`${variable} contains a control character (a line break, carriage return, tab or escape); set it without one`, variable);
+  }
+  registerSecrets([value]);
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   refuseControlCharacters(env);
   const parsed = envSchema.safeParse(env);

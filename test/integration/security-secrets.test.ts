@@ -116,6 +116,14 @@ describe('security #8: secrets are scrubbed by value at every sink', () => {
     }
   });
 
+  it('security #8: a BI password (grant-bi --password-env) holding a control character is refused, exit 2', async () => {
+    const result = await runCli(['grant-bi', '--role', 'pc_bi_never_created', '--password-env', 'BI_PASSWORD'], env({ BI_PASSWORD: 'bi-pass\r\nword' }));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('punchcard: BI_PASSWORD contains a control character (a line break, carriage return, tab or escape); set it without one\n');
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname = 'pc_bi_never_created'`);
+    expect(rows[0].n).toBe(0);
+  });
+
   it('security #8: an API URL with user info is refused without echoing it, exit 2', async () => {
     for (const variable of ['TIMECLOCK_API_URL', 'CLOCKODO_API_URL']) {
       const result = await runCli(['check'], env({ [variable]: 'https://user:Hunter2-Secret@api.example.com/api' }));
