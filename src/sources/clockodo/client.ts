@@ -27,6 +27,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JSONParser } from '@streamparser/json';
 import { SourceError, safeExcerpt } from '../../errors.ts';
+import { limitDepth, MAX_JSON_DEPTH } from '../../json-depth.ts';
 import type { GroupsSink } from '../../pipeline/spool.ts';
 import { httpStatusError, parseJsonBody, sendOnce, sendStreaming, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
 
@@ -288,7 +289,7 @@ export function clockodoErrorMessage(body: unknown): string | undefined {
   let parsed = body;
   if (typeof body === 'string') {
     try {
-      parsed = JSON.parse(body);
+      parsed = limitDepth(JSON.parse(body));
     } catch {
       return undefined;
     }
@@ -433,11 +434,12 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     let root: Record<string, unknown> | undefined;
     let sinkError: { error: unknown } | undefined;
     parser.onValue = ({ value, key, parent, stack }) => {
-      root ??= stack[1]?.value as Record<string, unknown>;
+      root ??= limitDepth(stack[1]?.value) as Record<string, unknown>;
       if (Array.isArray(parent)) parent.length -= 1;
       else if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[key as string];
       try {
-        sink.group(value, key as string | number, root);
+        // Cut where parsing the whole answer would cut it: its members sit two levels down.
+        sink.group(limitDepth(value, MAX_JSON_DEPTH - 2), key as string | number, root);
       } catch (error) {
         sinkError = { error };
         throw error;
@@ -467,8 +469,9 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     if (root === undefined) {
       // No member of `groups` arrived: the answer is small unless it is something else entirely.
       if (small === undefined) throw invalid(operation, 'answer has no "groups" list', `${bytes} bytes without one group`);
-      root = JSON.parse(small) as Record<string, unknown>;
+      root = limitDepth(JSON.parse(small)) as Record<string, unknown>;
     }
+    limitDepth(root); // members after `groups`, in place
     checkEnvelope(operation, 200, root, small ?? '');
     const groups = root.groups;
     if (groups === undefined || groups === null || typeof groups !== 'object') throw invalid(operation, 'answer has no "groups" list', small ?? '');
@@ -488,7 +491,7 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
         const info = body.paging && typeof body.paging === 'object' ? (body.paging as Record<string, unknown>) : undefined;
         return { data: list, paging: info };
       });
-      all.push(...data);
+      for (const user of data) all.push(user); // a spread's width would be the server's to choose
       const countPages = Number(paging?.count_pages);
       if (paging?.count_items !== undefined) countItems = Number(paging.count_items);
       const more = Number.isInteger(countPages) ? page < countPages : data.length >= perPage;
@@ -581,7 +584,8 @@ function countOf(raw: unknown): number | undefined {
  */
 function confirmFailure(operation: string, error: unknown): unknown {
   if (!(error instanceof SourceError)) return error;
-  if (error.kind === 'rate-limit' || error.kind === 'auth') return error;
+  // A redirect was not followed: the change went nowhere else, and the message says where it was sent.
+  if (error.kind === 'rate-limit' || error.kind === 'auth' || error.kind === 'redirect') return error;
   const details = { source: error.source, status: error.status, excerpt: error.excerpt, operation };
   if (error.kind === 'client') {
     const said = error.message.replace(/^clockodo .*?: request refused /, '');

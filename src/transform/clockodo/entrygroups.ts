@@ -410,7 +410,7 @@ function mergeRepeatedZeroGroups(rows: Array<Record<string, unknown> & { _mergea
   const out: Record<string, unknown>[] = [];
   for (const group of byKey.values()) {
     if (group.length === 1 || !group.every((row) => row._mergeable)) {
-      out.push(...group.map(stripMergeable));
+      for (const row of group) out.push(stripMergeable(row)); // no spread: the answer decides how many
       continue;
     }
     out.push(mergeRows(group.map(stripMergeable)));
