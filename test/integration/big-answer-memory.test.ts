@@ -80,7 +80,7 @@ afterAll(async () => {
 });
 
 /** The real CLI's backfill of September, with its peak RSS as the process itself reports it. */
-function backfillSeptember(): Promise<{ code: number | null; peakRssMb: number; stdout: string; stderr: string }> {
+function backfillSeptember(extra: Record<string, string> = {}): Promise<{ code: number | null; peakRssMb: number; stdout: string; stderr: string }> {
   const env = cliEnv({
     DATABASE_URL: db.url,
     CLOCKODO_API_URL: generator.url,
@@ -88,6 +88,7 @@ function backfillSeptember(): Promise<{ code: number | null; peakRssMb: number; 
     CLOCKODO_API_KEY: 'generator-key',
     CLOCKODO_ENTRYGROUPS_PER_MINUTE: '6000',
     HTTP_TIMEOUT_MS: '180000',
+    ...extra,
   });
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', PEAK_RSS_PRELOAD, CLI, 'backfill', '--source', 'clockodo', '--streams', 'entrygroups', '--from', '2026-09-01', '--to', '2026-09-30'], { env });
@@ -119,4 +120,15 @@ describe('a big clockodo answer', () => {
     console.log(`[memory] peak RSS of the backfill: ${JSON.stringify(peaks)} (bound ${PEAK_RSS_BOUND_MB} MB)`);
     for (const [size, peak] of Object.entries(peaks)) expect(peak, size).toBeLessThan(PEAK_RSS_BOUND_MB);
   }, 300_000);
+
+  it('stops reading an answer past PUNCHCARD_MAX_RESPONSE_MB: the window fails at once, nothing of it written', async () => {
+    await db.pool.query('TRUNCATE punchcard.ck_entrygroups, punchcard.raw_answers');
+    generator.answer(5 * 1024 * 1024);
+    const result = await backfillSeptember({ PUNCHCARD_MAX_RESPONSE_MB: '1', HTTP_RETRIES: '3' });
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toMatch(/answer larger than 1 MB after decompression \(PUNCHCARD_MAX_RESPONSE_MB\); stopped reading it/);
+    expect(result.stderr).not.toMatch(/retrying/);
+    const { rows } = await db.pool.query(`SELECT (SELECT count(*)::int FROM punchcard.ck_entrygroups) AS rows, (SELECT count(*)::int FROM punchcard.raw_answers) AS raw`);
+    expect(rows[0]).toEqual({ rows: 0, raw: 0 });
+  }, 120_000);
 });
