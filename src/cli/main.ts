@@ -41,6 +41,7 @@ export function buildProgram(): Command {
     .option('--window-days <n>', 'days per window (default: per source)')
     .option('--concurrency <n>', 'windows fetched at once', '2')
     .option('--resume', 'continue the last unfinished backfill of the same range, skipping committed windows')
+    .option('--no-wait', 'enqueue the run and return; `punchcard worker` processes take it')
     .action(async (flags) => {
       await backfillCommand(createContext(), flags);
     });
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
     .option('--window-days <n>', 'days per window (default: per source)')
     .option('--concurrency <n>', 'windows fetched at once', '2')
     .option('--demo', 'sync the built-in simulators even when credentials are set')
+    .option('--no-wait', 'enqueue the runs and return; `punchcard worker` processes take them')
     .action(async (flags) => {
       await syncCommand(createContext(), flags);
     });

@@ -6,7 +6,7 @@
 import type { Pool } from 'pg';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { loadWindow, recordFailedWindow, type WindowCounts } from '../load/load-window.ts';
+import { loadWindow, recordFailedWindow, type LedgerHooks, type WindowCounts, type WindowIdentity } from '../load/load-window.ts';
 import { detectRestatements } from '../load/pay-periods.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
 import { finalizeBatch } from './batch.ts';
@@ -56,6 +56,21 @@ export interface RunSummary {
 export function windowGroup(task: WindowTask): Group | undefined {
   const max = task.stream.maxConcurrentWindows;
   return max === undefined ? undefined : { key: `${task.stream.source}/${task.stream.account}/${task.stream.name}`, max };
+}
+
+/**
+ * The unit of work, whoever calls it (the in-process runner below, a queue worker): fetch one
+ * (stream, window), transform it, and load it with its ledger row in one transaction. A database
+ * error that rolled the transaction back loads the same batch again.
+ */
+export async function runWindow(pool: Pool, task: WindowTask, identity: WindowIdentity, log: Logger, hooks?: LedgerHooks): Promise<WindowCounts> {
+  const answer = await task.stream.fetch(task.window);
+  const batch = finalizeBatch(task.stream.transform(answer, task.window));
+  return withDatabaseRetries(() => loadWindow(pool, identity, batch, hooks), {
+    attempts: 4,
+    baseDelayMs: 200,
+    onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'database error while loading the window; it rolled back, loading it again'),
+  });
 }
 
 export async function runPlan(options: RunOptions): Promise<RunSummary> {
@@ -110,13 +125,7 @@ export async function runPlan(options: RunOptions): Promise<RunSummary> {
       startedAt: windowStarted,
     };
     try {
-      const answer = await task.stream.fetch(task.window);
-      const batch = finalizeBatch(task.stream.transform(answer, task.window));
-      const counts = await withDatabaseRetries(() => loadWindow(pool, identity, batch), {
-        attempts: 4,
-        baseDelayMs: 200,
-        onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'database error while loading the window; it rolled back, loading it again'),
-      });
+      const counts = await runWindow(pool, task, identity, log);
       summary.windows.succeeded += 1;
       for (const key of Object.keys(counts) as Array<keyof WindowCounts>) summary.rows[key] += counts[key];
       options.onWindow?.({ task, outcome: 'succeeded', counts, durationMs: Date.now() - windowStarted.getTime() });

@@ -1,0 +1,53 @@
+/**
+ * What `backfill`, `sync` and `retry-failed` share: the queue opened next to the warehouse, the
+ * run enqueued, and — unless `--no-wait` — this process working the queue itself until the run is
+ * settled, so one process alone behaves as before and every other worker just adds hands.
+ */
+import type { PgBoss } from 'pg-boss';
+import type { Pool } from 'pg';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { RunPlan } from '../load/ledger.ts';
+import type { RunSummary, WindowEvent, WindowTask } from '../pipeline/run.ts';
+import { openQueue } from './boss.ts';
+import { enqueueRun, fleetStreams, followRun, startWindowWorkers, type QueuedRun } from './runs.ts';
+
+export interface QueueSession {
+  boss: PgBoss;
+  close(): Promise<void>;
+}
+
+export async function openQueueSession(config: Config, databaseUrl: string, logger: Logger, role: string, supervise: boolean): Promise<QueueSession> {
+  const boss = await openQueue(databaseUrl, config.queue, logger, { role, supervise });
+  return { boss, close: () => boss.stop({ graceful: true, timeout: 30_000 }) };
+}
+
+export interface QueuedRunRequest {
+  plan: RunPlan;
+  tasks: WindowTask[];
+  resume?: boolean;
+  /** false: enqueue and return (other workers do the work). */
+  wait: boolean;
+  /** Windows this process runs at once while it waits. */
+  concurrency: number;
+  onStart?: (total: number, alreadyCommitted: number) => void;
+  onWindow?: (event: WindowEvent) => void;
+}
+
+export type QueuedRunResult = { waited: true; summary: RunSummary } | { waited: false; run: QueuedRun };
+
+export async function runOnQueue(
+  deps: { config: Config; pool: Pool; boss: PgBoss; logger: Logger; signal?: AbortSignal },
+  request: QueuedRunRequest,
+): Promise<QueuedRunResult> {
+  const run = await enqueueRun(deps.boss, deps.pool, request.plan, request.tasks, { resume: request.resume, logger: deps.logger });
+  if (!request.wait) return { waited: false, run };
+  const streams = fleetStreams(deps.config, deps.pool, deps.logger, deps.signal);
+  const stop = await startWindowWorkers(deps.boss, deps.config, { pool: deps.pool, logger: deps.logger, streams }, request.concurrency);
+  try {
+    const summary = await followRun({ pool: deps.pool, boss: deps.boss, logger: deps.logger, run, streams, signal: deps.signal, onStart: request.onStart, onWindow: request.onWindow });
+    return { waited: true, summary };
+  } finally {
+    await stop();
+  }
+}
