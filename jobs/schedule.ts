@@ -44,7 +44,7 @@ export function startSchedule(jobs: readonly JobDefinition[], context: Omit<JobC
         .finally(() => inFlight.delete(job.name));
       inFlight.set(job.name, run);
     };
-    const task = cron.schedule(when.cron, (ctx) => tick(ctx.date), {
+    const task = cron.schedule(when.cron, (ctx) => tick(tickInstant(ctx.date, when.cron)), {
       name: job.name,
       timezone: when.timezone,
       logger: cronLogger(logger),
@@ -65,6 +65,16 @@ export function startSchedule(jobs: readonly JobDefinition[], context: Omit<JobC
       return stopping;
     },
   };
+}
+
+/**
+ * The instant a tick is for, the same in every worker: the firing time cut to the expression's
+ * granularity (the minute, or the second for a 6-field expression), since processes fire a few
+ * milliseconds apart. The nightly job's id is derived from it.
+ */
+export function tickInstant(fired: Date, expression: string): Date {
+  const unit = expression.trim().split(/\s+/).length >= 6 ? 1000 : 60_000;
+  return new Date(Math.floor(fired.getTime() / unit) * unit);
 }
 
 /** node-cron's own messages (missed executions and the like) into our logger. */

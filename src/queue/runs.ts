@@ -167,6 +167,7 @@ export async function processWindowJob(deps: WindowWorkerDeps, job: Job<WindowJo
     return undefined;
   }
   const started = Date.now();
+  log.info('window started');
   let left: number | undefined;
   try {
     const counts = await runWindow(deps.pool, { stream, window: { start: data.start, end: data.end } }, identityOf(data), log, {
