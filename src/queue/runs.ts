@@ -11,7 +11,7 @@ import type { Job, JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Pool, PoolClient } from 'pg';
 import type { Config } from '../config.ts';
 import { inTransaction } from '../db/client.ts';
-import { describeError } from '../errors.ts';
+import { describeError, SourceError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { committedWindows, findResumableRun, reopenRun, startRun, windowKey, type RunPlan, type RunStatus } from '../load/ledger.ts';
 import { recordFailedWindow, type WindowCounts, type WindowIdentity } from '../load/load-window.ts';
@@ -79,12 +79,33 @@ export async function enqueueRun(boss: PgBoss, pool: Pool, plan: RunPlan, tasks:
   return { runId, total: tasks.length, alreadyCommitted: tasks.length - open.length, enqueued: again.length };
 }
 
-/** Counts a run's windows down with the ledger row of one outcome; the count left, or undefined for a run that is not queued. */
-async function countDown(client: PoolClient, runId: number): Promise<number | undefined> {
+/** A second commit of a window in one run: it rolled back whole. */
+class AlreadyCommittedError extends Error {
+  constructor() {
+    super('another worker committed this window first');
+    this.name = 'AlreadyCommittedError';
+  }
+}
+
+/**
+ * In the transaction that records one window's outcome (its ledger row already written): counts
+ * the run down and returns what is left (undefined for a run that is not queued). The update locks
+ * the run's row until commit, so outcomes of one run are recorded one after the other, and a
+ * window committed twice in a run (a retried job whose first worker was only slow, a resumed run)
+ * is seen here and rolled back whole: each window is committed exactly once.
+ */
+async function countDown(client: PoolClient, data: WindowJobData): Promise<number | undefined> {
   const { rows } = await client.query<{ left: number }>(
     `UPDATE punchcard.sync_runs SET windows_pending = windows_pending - 1 WHERE id = $1 AND status = 'running' AND windows_pending > 0 RETURNING windows_pending AS left`,
-    [runId],
+    [data.runId],
   );
+  const { rows: earlier } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM punchcard.sync_windows
+     WHERE run_id = $1 AND status = 'succeeded' AND (source, account, stream, window_start, window_end) = ($2, $3, $4, $5::date, $6::date)`,
+    [data.runId, data.source, data.account, data.stream, data.start, data.end],
+  );
+  // Our own row is uncommitted but visible to us: one is us, two is a second commit.
+  if (earlier[0]!.n > 1) throw new AlreadyCommittedError();
   return rows[0]?.left;
 }
 
@@ -153,7 +174,6 @@ async function runState(pool: Pool, data: WindowJobData): Promise<{ running: boo
   return rows[0] ?? { running: false, committed: false };
 }
 
-const isCommittedTwice = (error: unknown) => (error as { code?: string; constraint?: string }).code === '23505' && (error as { constraint?: string }).constraint === 'sync_windows_committed_once';
 
 /** One window job: the per-window unit, then the run settled if this was its last window. */
 export async function processWindowJob(deps: WindowWorkerDeps, job: Job<WindowJobData>): Promise<WindowCounts | undefined> {
@@ -172,14 +192,14 @@ export async function processWindowJob(deps: WindowWorkerDeps, job: Job<WindowJo
   try {
     const counts = await runWindow(deps.pool, { stream, window: { start: data.start, end: data.end } }, identityOf(data), log, {
       beforeCommit: async (client) => {
-        left = await countDown(client, data.runId);
+        left = await countDown(client, data);
       },
     });
     log.info({ ms: Date.now() - started, ...counts }, 'window done');
     if (left === 0) await settleRun(deps.pool, data.runId, log);
     return counts;
   } catch (error) {
-    if (isCommittedTwice(error)) {
+    if (error instanceof AlreadyCommittedError) {
       log.warn('another worker committed this window first; this attempt rolled back whole');
       return undefined;
     }
@@ -200,7 +220,7 @@ export async function processFailedWindowJob(deps: Pick<WindowWorkerDeps, 'pool'
     () =>
       recordFailedWindow(deps.pool, identityOf(data), message, {
         beforeCommit: async (client) => {
-          left = await countDown(client, data.runId);
+          left = await countDown(client, data);
         },
       }),
     { attempts: 4, baseDelayMs: 200 },
@@ -217,9 +237,20 @@ function failureMessage(output: unknown): string {
 /** Starts taking window jobs (and recording dead-lettered ones) in this process; returns a stop function. */
 export async function startWindowWorkers(boss: PgBoss, config: Config, deps: WindowWorkerDeps, concurrency: number): Promise<() => Promise<void>> {
   const groupConcurrency = { default: 1_000, tiers: groupTiers(config) };
-  const windows = await boss.work<WindowJobData>(WINDOW_QUEUE, { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 0.5, groupConcurrency }, async ([job]) => {
-    await processWindowJob(deps, job!);
-  });
+  const windows = await boss.work<WindowJobData>(
+    WINDOW_QUEUE,
+    { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 0.5, groupConcurrency, perJobResults: true as const },
+    async ([job]) => {
+      try {
+        await processWindowJob(deps, job!);
+        return [{ id: job!.id, status: 'completed' as const }];
+      } catch (error) {
+        // Another attempt cannot help (credentials refused, a request the API rejects): a failed window now.
+        if (error instanceof SourceError && !error.retryable) return [{ id: job!.id, status: 'deadletter' as const, output: { message: describeError(error) } }];
+        throw error;
+      }
+    },
+  );
   const failures = await boss.work<WindowJobData>(FAILED_WINDOW_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true as const }, async ([job]) => {
     await processFailedWindowJob(deps, job as JobWithMetadata<WindowJobData>);
   });

@@ -6,7 +6,7 @@
  */
 import type { PgBoss } from 'pg-boss';
 import type { Pool } from 'pg';
-import { QUEUE_SCHEMA, WINDOW_QUEUE } from './boss.ts';
+import { WINDOW_QUEUE } from './boss.ts';
 
 export interface QueueStatus {
   /** Window jobs waiting (created or retry), of which `retrying` wait for a retry. */
@@ -27,7 +27,7 @@ export async function readQueueStatus(boss: PgBoss, pool: Pool): Promise<QueueSt
             count(*) FILTER (WHERE state = 'active')::int AS active,
             count(*) FILTER (WHERE state = 'failed')::int AS failed,
             extract(epoch FROM now() - min(created_on) FILTER (WHERE state IN ('created', 'retry')))::float8 AS oldest
-     FROM ${QUEUE_SCHEMA}.job WHERE name = $1`,
+     FROM pgboss.job WHERE name = $1`,
     [WINDOW_QUEUE],
   );
   const counts = rows[0]!;
@@ -47,7 +47,7 @@ export async function readQueueStatus(boss: PgBoss, pool: Pool): Promise<QueueSt
 
 /** Is the queue installed yet (the first worker or queued run installs it)? */
 export async function queueInstalled(pool: Pool): Promise<boolean> {
-  const { rows } = await pool.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${QUEUE_SCHEMA}.job`]);
+  const { rows } = await pool.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, ['pgboss.job']);
   return rows[0]!.ok;
 }
 

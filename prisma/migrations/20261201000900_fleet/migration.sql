@@ -5,12 +5,6 @@
 -- ledger row. NULL for runs that are not queued.
 ALTER TABLE punchcard.sync_runs ADD COLUMN windows_pending integer;
 
--- A window is committed at most once per run, whatever the queue does (a retried job whose first
--- worker was only slow, a resumed run): the second commit fails on this index and rolls back whole.
-CREATE UNIQUE INDEX sync_windows_committed_once
-  ON punchcard.sync_windows (run_id, source, account, stream, window_start, window_end)
-  WHERE status = 'succeeded';
-
 -- Request starts per rate-limited key (a clockodo API user's entrygroups GETs), shared by every
 -- worker of the fleet: a sliding-window log, pruned as it is read.
 CREATE TABLE punchcard.rate_events (
