@@ -40,6 +40,8 @@ export interface OpenQueueOptions {
   role: string;
   /** Connections for the queue's own pool. */
   maxConnections?: number;
+  /** Record this process in pg-boss's instance registry (default true; a one-shot `status` need not). */
+  register?: boolean;
 }
 
 export async function openQueue(databaseUrl: string, config: QueueConfig, logger: Logger, options: OpenQueueOptions): Promise<PgBoss> {
@@ -50,6 +52,7 @@ export async function openQueue(databaseUrl: string, config: QueueConfig, logger
     application_name: `punchcard queue ${options.role} ${hostname()}:${process.pid}`.slice(0, 63),
     instanceName: `${options.role} ${hostname()}:${process.pid}`,
     supervise: options.supervise ?? false,
+    registerInstance: options.register ?? true,
     superviseIntervalSeconds: config.maintenanceSeconds,
     monitorIntervalSeconds: config.maintenanceSeconds,
     // node-cron in every worker is the schedule (jobs/schedule.ts); pg-boss's own cron stays off.

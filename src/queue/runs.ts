@@ -28,6 +28,13 @@ export interface QueuedRun {
   total: number;
   alreadyCommitted: number;
   enqueued: number;
+  /** The run's last ledger row before this enqueue: following it reports only what comes after. */
+  ledgerMark: string;
+}
+
+async function ledgerMark(pool: Pool, runId: number): Promise<string> {
+  const { rows } = await pool.query<{ mark: string }>('SELECT coalesce(max(id), 0)::text AS mark FROM punchcard.sync_windows WHERE run_id = $1', [runId]);
+  return rows[0]!.mark;
 }
 
 const streamKey = (source: string, account: string, stream: string) => `${source}|${account}|${stream}`;
@@ -62,9 +69,10 @@ export async function enqueueRun(boss: PgBoss, pool: Pool, plan: RunPlan, tasks:
       return id;
     });
     if (tasks.length === 0) await settleRun(pool, runId, options.logger);
-    return { runId, total: tasks.length, alreadyCommitted: 0, enqueued: tasks.length };
+    return { runId, total: tasks.length, alreadyCommitted: 0, enqueued: tasks.length, ledgerMark: '0' };
   }
   const runId = resumable;
+  const mark = await ledgerMark(pool, runId);
   const committed = await committedWindows(pool, runId);
   const live = new Set((await liveJobs(boss, runId)).map((job) => windowKey(job.data.source, job.data.account, job.data.stream, job.data.start, job.data.end)));
   const key = (task: WindowTask) => windowKey(task.stream.source, task.stream.account, task.stream.name, task.window.start, task.window.end);
@@ -76,7 +84,38 @@ export async function enqueueRun(boss: PgBoss, pool: Pool, plan: RunPlan, tasks:
   });
   options.logger.info({ runId, committedWindows: tasks.length - open.length, enqueued: again.length, inFlight: open.length - again.length }, 'resuming run');
   if (open.length === 0) await settleRun(pool, runId, options.logger);
-  return { runId, total: tasks.length, alreadyCommitted: tasks.length - open.length, enqueued: again.length };
+  return { runId, total: tasks.length, alreadyCommitted: tasks.length - open.length, enqueued: again.length, ledgerMark: mark };
+}
+
+/**
+ * `punchcard retry-failed`: the failed windows no later run has loaded again, enqueued once more
+ * in the runs they failed in (each run reopened, counting down just those windows).
+ */
+export async function requeueFailedWindows(boss: PgBoss, pool: Pool, logger: Logger): Promise<QueuedRun[]> {
+  const { rows } = await pool.query<WindowJobData & { runId: string }>(
+    `SELECT DISTINCT run_id::text AS "runId", source, account, stream, window_start::text AS start, window_end::text AS "end"
+     FROM punchcard.outstanding_failed_windows ORDER BY 1, 2, 3, 4, 5`,
+  );
+  const byRun = new Map<number, WindowJobData[]>();
+  for (const row of rows) byRun.set(Number(row.runId), [...(byRun.get(Number(row.runId)) ?? []), { ...row, runId: Number(row.runId) }]);
+  const runs: QueuedRun[] = [];
+  for (const [runId, windows] of byRun) {
+    const mark = await ledgerMark(pool, runId);
+    await inTransaction(pool, async (client) => {
+      await reopenRun(client, runId, windows.length);
+      await boss.insert(
+        WINDOW_QUEUE,
+        windows.map((data) => {
+          const group = groupOf(data.source, data.account, data.stream);
+          return { data, ...(group ? { group } : {}) };
+        }),
+        { db: transactionDb(client) },
+      );
+    });
+    logger.info({ runId, windows: windows.length }, 'failed windows enqueued again');
+    runs.push({ runId, total: windows.length, alreadyCommitted: 0, enqueued: windows.length, ledgerMark: mark });
+  }
+  return runs;
 }
 
 /** A second commit of a window in one run: it rolled back whole. */
@@ -307,7 +346,7 @@ export async function followRun(options: WaitOptions): Promise<RunSummary> {
     durationMs: 0,
   };
   options.onStart?.(run.total, run.alreadyCommitted);
-  let lastId = '0';
+  let lastId = run.ledgerMark;
   const seen = async () => {
     const { rows } = await pool.query<LedgerRow>(
       `SELECT id, source, account, stream, window_start::text AS start, window_end::text AS "end", status,
