@@ -22,7 +22,9 @@ describe('docker-compose.yml', () => {
     expect(worker.command).toEqual(['worker']);
     expect(worker.depends_on.postgres.condition).toBe('service_healthy');
     expect(worker.healthcheck.test.join(' ')).toMatch(/healthz/);
-    expect(worker.ports).toContain(`${worker.environment.PUNCHCARD_METRICS_PORT}:9464`);
+    // A host port range: `docker compose up --scale worker=3` gives each worker its own.
+    expect(worker.ports.some((p: string) => new RegExp(`^(127\\.0\\.0\\.1:)?${worker.environment.PUNCHCARD_METRICS_PORT}-\\d+:9464$`).test(p))).toBe(true);
+    expect(worker.container_name).toBeUndefined();
   });
 
   it('passes the worker only variables the configuration reads, and the ones it needs', () => {
