@@ -55,6 +55,8 @@ export async function openQueue(databaseUrl: string, config: QueueConfig, logger
     registerInstance: options.register ?? true,
     superviseIntervalSeconds: config.maintenanceSeconds,
     monitorIntervalSeconds: config.maintenanceSeconds,
+    // The ready count a worker's burst mode reads comes from this cache.
+    queueCacheIntervalSeconds: Math.min(config.maintenanceSeconds, 10),
     // node-cron in every worker is the schedule (jobs/schedule.ts); pg-boss's own cron stays off.
     schedule: false,
   });

@@ -278,7 +278,9 @@ export async function startWindowWorkers(boss: PgBoss, config: Config, deps: Win
   const groupConcurrency = { default: 1_000, tiers: groupTiers(config) };
   const windows = await boss.work<WindowJobData>(
     WINDOW_QUEUE,
-    { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 0.5, groupConcurrency, perJobResults: true as const },
+    // burstWhenReadyExceeds: while a backlog waits, take the next window at once instead of after the
+    // polling interval (which a window shorter than the interval would otherwise wait out).
+    { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 0.5, burstWhenReadyExceeds: 1, groupConcurrency, perJobResults: true as const },
     async ([job]) => {
       try {
         await processWindowJob(deps, job!);
