@@ -1,7 +1,7 @@
 /**
- * The schedule: every job of JOBS on node-cron, in its zone. A tick that comes while the job's
- * previous run is still going is skipped (logged), so runs never overlap in one process; across
- * processes and hosts the sync's advisory lock does the same. `stop()` ends the schedule and waits
+ * The schedule: every job of JOBS on node-cron, in its zone, in every worker. A job's run is quick
+ * (the nightly one only enqueues the tick's sync, once for the fleet); a tick that comes while the
+ * previous one's run is still going is skipped (logged). `stop()` ends the schedule and waits
  * for a run in flight, which stops starting windows once the context's signal is raised.
  */
 import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';

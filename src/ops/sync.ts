@@ -3,9 +3,11 @@
  * re-read the last `lookbackDays` local days up to today — "today" in that source's zone — and
  * load them window by window through the same pipeline as a backfill (kind 'sync' in the ledger).
  *
- * Each source runs under its own advisory lock (locks.ts): a second sync of the same source,
- * from this or another host, records a 'skipped' run and returns without touching the data.
- * Sources run one after the other; a failing source does not stop the next one.
+ * On the job queue (`punchcard sync`, the worker's nightly job) each source's run is enqueued as
+ * one job per (account, stream, window) and worked by whichever workers are up; overlapping syncs
+ * converge, and the schedule enqueues one per tick (jobs/nightly-sync.ts). In-process (deps
+ * without `queue`: tests, the demo) each source runs under its own advisory lock (locks.ts): a
+ * second sync of the same source records a 'skipped' run. Sources run one after the other.
  *
  * Without credentials for any source (or with `demo`), the simulators are synced instead
  * (demo-sources.ts). `now` is a parameter: nothing here reads the clock to decide the range.
