@@ -8,8 +8,15 @@
 import { readFileSync, statSync } from 'node:fs';
 import { IANAZone } from 'luxon';
 import { parse as parseYaml } from 'yaml';
+import cron from 'node-cron';
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
+import { ConfigError, registerSecrets } from './errors.ts';
+
+/**
+ * The account label every row loaded from the built-in simulators carries. Real credentials may not
+ * use it, so simulator rows can never pass for (or merge with) real data in a shared warehouse.
+ */
+export const DEMO_ACCOUNT = 'demo';
 
 export const TIMECLOCK_PRODUCTION_URL = 'https://live.timeclock365.com/api/v1/json-rpc';
 export const CLOCKODO_PRODUCTION_URL = 'https://my.clockodo.com/api';
@@ -25,32 +32,42 @@ const ianaZone = (fallback: string) =>
     message: 'must be an IANA time zone such as Europe/Berlin',
   });
 
-const positiveInt = (fallback: number, max = 1_000_000) =>
-  optionalString
-    .transform((value) => (value === undefined ? fallback : Number(value)))
-    .refine((value) => Number.isInteger(value) && value > 0 && value <= max, {
-      message: `must be a whole number from 1 to ${max}`,
+/**
+ * Whole numbers in plain decimal digits only: Number() would also take "0x10", "1e3", " 5" and
+ * "5.0", so a typo could become a different value silently. Unset or empty means the default.
+ */
+const wholeNumber = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : /^[0-9]{1,15}$/.test(value) ? Number(value) : Number.NaN))
+    .refine((value) => Number.isInteger(value) && value >= min && value <= max, {
+      message: `must be a whole number from ${min} to ${max}, in decimal digits`,
     });
 
-const nonNegativeInt = (fallback: number, max: number) =>
-  optionalString
-    .transform((value) => (value === undefined ? fallback : Number(value)))
-    .refine((value) => Number.isInteger(value) && value >= 0 && value <= max, {
-      message: `must be a whole number from 0 to ${max}`,
-    });
+const positiveInt = (fallback: number, max = 1_000_000) => wholeNumber(fallback, 1, max);
 
-/** true/false (also 1/0, yes/no, on/off); anything else is refused rather than read as false. */
+const nonNegativeInt = (fallback: number, max: number) => wholeNumber(fallback, 0, max);
+
+/**
+ * On/off settings take only their documented spellings (1/0, true/false, yes/no, on/off, any
+ * case; unset or empty is the default): "maybe" or "ture" is refused rather than read as off.
+ */
 const strictBoolean = (fallback: boolean) =>
   optionalString
     .refine((value) => value === undefined || /^(1|0|true|false|yes|no|on|off)$/i.test(value), { message: 'must be true or false' })
     .transform((value) => (value === undefined ? fallback : /^(1|true|yes|on)$/i.test(value)));
 
-const booleanFlag = optionalString.transform((value) => value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()));
+const booleanFlag = strictBoolean(false);
 
 const url = (fallback?: string) =>
   optionalString
     .transform((value) => value ?? fallback)
     .refine((value) => value === undefined || URL.canParse(value), { message: 'must be a URL' });
+
+const accountLabel = optionalString
+  .transform((value) => value ?? 'default')
+  .refine((value) => value !== DEMO_ACCOUNT, { message: `must not be "${DEMO_ACCOUNT}": that label marks rows loaded from the built-in simulators` });
 
 const envSchema = z.object({
   DATABASE_URL: url().refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
@@ -66,12 +83,18 @@ const envSchema = z.object({
   PUNCHCARD_RECONCILIATION_TOLERANCE_SECONDS: nonNegativeInt(900, 86_400),
   HTTP_TIMEOUT_MS: positiveInt(30_000, 600_000),
   HTTP_RETRIES: nonNegativeInt(5, 20),
+  // MB of 1,000,000 bytes: 512 MB stays below the longest string V8 can build from an answer.
+  PUNCHCARD_MAX_RESPONSE_MB: positiveInt(512, 512),
+  PUNCHCARD_MAX_BACKFILL_YEARS: positiveInt(10, 100),
 
   TIMECLOCK_API_URL: url(TIMECLOCK_PRODUCTION_URL),
   TIMECLOCK_API_TOKEN: optionalString,
-  TIMECLOCK_ACCOUNT: optionalString.transform((value) => value ?? 'default'),
+  TIMECLOCK_ACCOUNT: accountLabel,
   TIMECLOCK_TIMEZONE: ianaZone('Asia/Jerusalem'),
   TIMECLOCK_WINDOW_DAYS: positiveInt(7, 31),
+  TIMECLOCK_STAMPS: optionalString
+    .transform((value) => (value ?? 'local').toLowerCase())
+    .refine((value): value is 'local' | 'utc' => value === 'local' || value === 'utc', { message: 'must be local or utc' }),
 
   CLOCKODO_API_URL: url(CLOCKODO_PRODUCTION_URL),
   CLOCKODO_API_USER: optionalString,
@@ -80,7 +103,7 @@ const envSchema = z.object({
   CLOCKODO_CONTACT: optionalString,
   CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME: strictBoolean(false),
   CLOCKODO_CALC_ALSO_REVENUES_FOR_PROJECTS_WITH_HARD_BUDGET: strictBoolean(false),
-  CLOCKODO_ACCOUNT: optionalString.transform((value) => value ?? 'default'),
+  CLOCKODO_ACCOUNT: accountLabel,
   CLOCKODO_TIMEZONE: ianaZone('Europe/Berlin'),
   CLOCKODO_GROUPING: optionalString,
   CLOCKODO_ROUND_TO_MINUTES: nonNegativeInt(0, 1440),
@@ -96,7 +119,10 @@ const envSchema = z.object({
   PUNCHCARD_JOB_TIMEOUT_SECONDS: positiveInt(3600, 86_400),
   PUNCHCARD_QUEUE_MAINTENANCE_SECONDS: positiveInt(30, 3600),
 
-  PUNCHCARD_CRON: optionalString.transform((value) => value ?? '30 2 * * *'),
+  // Checked here, before any command opens a database or starts a server.
+  PUNCHCARD_CRON: optionalString
+    .transform((value) => value ?? '30 2 * * *')
+    .refine((value) => cron.validate(value), { message: 'is not a valid cron expression (5 fields, or 6 with seconds first)' }),
   PUNCHCARD_TZ: ianaZone('UTC'),
   PUNCHCARD_LOOKBACK_DAYS: positiveInt(14, 3660),
   PUNCHCARD_METRICS_PORT: nonNegativeInt(9464, 65535),
@@ -106,10 +132,13 @@ export interface TimeclockConfig {
   url: string;
   token: string;
   account: string;
+  /** Also the zone of a session sent without one (flagged zone_defaulted). */
   timezone: string;
   windowDays: number;
   /** Windows of this account in flight at once, across every worker of the fleet. */
   maxConcurrency: number;
+  /** How stamps are read: local wall-clock time in the session's zone (the document's reading) or UTC. */
+  stamps: 'local' | 'utc';
 }
 
 export interface ClockodoConfig {
@@ -154,7 +183,10 @@ export interface Config {
   exposePersonalData: boolean;
   /** Booked and attended time within this many seconds of each other reconcile ("ok"). */
   reconciliationToleranceSeconds: number;
-  http: { timeoutMs: number; retries: number };
+  /** maxResponseBytes: the most an answer may hold after decompression; reading stops past it. */
+  http: { timeoutMs: number; retries: number; maxResponseBytes: number };
+  /** The longest range a backfill may cover, in days (PUNCHCARD_MAX_BACKFILL_YEARS × 366). */
+  maxBackfillDays: number;
   /** The first TimeClock account (the only one without PUNCHCARD_ACCOUNTS); undefined: none configured. */
   timeclock: TimeclockConfig | undefined;
   /** Every TimeClock account: from PUNCHCARD_ACCOUNTS, else the one of the TIMECLOCK_* variables. */
@@ -179,7 +211,45 @@ export function configSecrets(config: Config): string[] {
   return [...config.timeclockAccounts.map((a) => a.token), ...config.clockodoAccounts.map((a) => a.apiKey)];
 }
 
+/** Control characters (C0, DEL, C1): no credential has one, and in a header or a message they hide it from scrubbing. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Refuses a secret holding a control character; CLOCKODO_API_USER travels with the key (Basic auth) so it is checked too. */
+function refuseControlCharacters(env: NodeJS.ProcessEnv): void {
+  for (const variable of [...SECRET_VARIABLES, 'CLOCKODO_API_USER']) {
+    const value = env[variable]?.trim();
+    if (value === undefined || value === '') continue;
+    let decoded = '';
+    if (variable === 'DATABASE_URL' && URL.canParse(value)) {
+      try {
+        decoded = decodeURIComponent(new URL(value).password);
+      } catch {
+        throw new ConfigError(`${variable} has a password that is not valid percent-encoding`, variable);
+      }
+    }
+    if (CONTROL_CHARACTER.test(value) || CONTROL_CHARACTER.test(decoded)) {
+      throw new ConfigError(`${variable} contains a control character (a line break, carriage return, tab or escape); set it without one`, variable);
+    }
+  }
+}
+
+/**
+ * A secret in a variable named on the command line (`grant-bi --password-env VAR`), under the same
+ * rules as the configured ones: no control characters, scrubbed from every text once read.
+ * Undefined when the variable is unset or empty (own keys only: "__proto__" is not a variable).
+ */
+export function namedSecret(variable: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = Object.hasOwn(env, variable) ? env[variable] : undefined;
+  if (typeof value !== 'string' || value === '') return undefined;
+  if (CONTROL_CHARACTER.test(value)) {
+    throw new ConfigError(`${variable} contains a control character (a line break, carriage return, tab or escape); set it without one`, variable);
+  }
+  registerSecrets([value]);
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  refuseControlCharacters(env);
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -208,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             timezone: e.TIMECLOCK_TIMEZONE,
             windowDays: e.TIMECLOCK_WINDOW_DAYS,
             maxConcurrency: e.TIMECLOCK_MAX_CONCURRENCY,
+            stamps: e.TIMECLOCK_STAMPS as 'local' | 'utc',
           },
         ];
   const envClockodo: ClockodoConfig[] =
@@ -238,6 +309,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timeclockAccounts = accounts.timeclock;
     clockodoAccounts = accounts.clockodo;
   }
+  registerSecrets([
+    ...timeclockAccounts.map((a) => a.token),
+    ...clockodoAccounts.flatMap((a) => [a.apiKey, `${a.user}:${a.apiKey}`]),
+    ...databasePasswordForms(e.DATABASE_URL),
+  ]);
 
   return {
     databaseUrl: e.DATABASE_URL,
@@ -246,7 +322,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowInsecureHttp,
     exposePersonalData: e.PUNCHCARD_EXPOSE_PERSONAL_DATA,
     reconciliationToleranceSeconds: e.PUNCHCARD_RECONCILIATION_TOLERANCE_SECONDS,
-    http: { timeoutMs: e.HTTP_TIMEOUT_MS, retries: e.HTTP_RETRIES },
+    http: { timeoutMs: e.HTTP_TIMEOUT_MS, retries: e.HTTP_RETRIES, maxResponseBytes: e.PUNCHCARD_MAX_RESPONSE_MB * 1_000_000 },
+    maxBackfillDays: e.PUNCHCARD_MAX_BACKFILL_YEARS * 366,
     timeclockUrl,
     timeclock: timeclockAccounts[0],
     clockodoUrl,
@@ -275,7 +352,7 @@ type EnvValues = z.infer<typeof envSchema>;
 
 /** What an accounts-file entry does not say comes from the single-account variables (or their defaults). */
 function envTimeclockDefaults(e: EnvValues) {
-  return { timezone: e.TIMECLOCK_TIMEZONE, windowDays: e.TIMECLOCK_WINDOW_DAYS, maxConcurrency: e.TIMECLOCK_MAX_CONCURRENCY };
+  return { timezone: e.TIMECLOCK_TIMEZONE, windowDays: e.TIMECLOCK_WINDOW_DAYS, maxConcurrency: e.TIMECLOCK_MAX_CONCURRENCY, stamps: e.TIMECLOCK_STAMPS as 'local' | 'utc' };
 }
 function envClockodoDefaults(e: EnvValues) {
   return {
@@ -324,6 +401,7 @@ const timeclockEntry = z
     timezone: zone.optional(),
     windowDays: whole(1, 31).optional(),
     maxConcurrency: whole(1, 64).optional(),
+    stamps: z.enum(['local', 'utc']).optional(),
   })
   .strict();
 
@@ -347,7 +425,7 @@ const clockodoEntry = z
   .strict();
 
 export interface AccountsFileDefaults {
-  timeclock: { timezone: string; windowDays: number; maxConcurrency: number };
+  timeclock: { timezone: string; windowDays: number; maxConcurrency: number; stamps: 'local' | 'utc' };
   clockodo: {
     timezone: string;
     grouping: string | undefined;
@@ -446,6 +524,7 @@ export function loadAccountsFile(
         timezone: t.timezone ?? d.timezone,
         windowDays: t.windowDays ?? d.windowDays,
         maxConcurrency: t.maxConcurrency ?? d.maxConcurrency,
+        stamps: t.stamps ?? d.stamps,
       });
     } else {
       const c = parsed.data as z.infer<typeof clockodoEntry>;
@@ -550,6 +629,10 @@ export function parseGrouping(value: string | undefined): string[] {
 /** Credentials go over https only; plain http is accepted for loopback (the simulators) or by explicit opt-out. */
 export function requireSafeUrl(variable: string, value: string, allowInsecure: boolean): string {
   const parsed = new URL(value);
+  // A password in the URL would be printed and stored wherever the URL is; credentials have their own variables.
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new ConfigError(`${variable} must not contain a user name or password (user:pass@); put credentials in their own variables`, variable);
+  }
   if (parsed.protocol === 'https:') return value;
   if (parsed.protocol !== 'http:') throw new ConfigError(`${variable} must be an http(s) URL`, variable);
   if (isLoopbackHost(parsed.hostname) || allowInsecure) return value;
@@ -585,6 +668,14 @@ export function clockodoBase(value: string): string {
   if (path === '') path = '/api';
   parsed.pathname = path;
   return parsed.toString().replace(/\/$/, '');
+}
+
+/** The database password as written in the URL and decoded. */
+function databasePasswordForms(url: string | undefined): string[] {
+  if (url === undefined || !URL.canParse(url)) return [];
+  const raw = new URL(url).password;
+  if (raw === '') return [];
+  return [raw, decodeURIComponent(raw)];
 }
 
 export function isLoopbackHost(hostname: string): boolean {

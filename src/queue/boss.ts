@@ -42,6 +42,8 @@ export interface OpenQueueOptions {
   maxConnections?: number;
   /** Record this process in pg-boss's instance registry (default true; a one-shot `status` need not). */
   register?: boolean;
+  /** Read the queue only: neither install nor migrate pg-boss's schema (`status`). */
+  readOnly?: boolean;
 }
 
 export async function openQueue(databaseUrl: string, config: QueueConfig, logger: Logger, options: OpenQueueOptions): Promise<PgBoss> {
@@ -52,7 +54,9 @@ export async function openQueue(databaseUrl: string, config: QueueConfig, logger
     application_name: `punchcard queue ${options.role} ${hostname()}:${process.pid}`.slice(0, 63),
     instanceName: `${options.role} ${hostname()}:${process.pid}`,
     supervise: options.supervise ?? false,
-    registerInstance: options.register ?? true,
+    registerInstance: options.register ?? !options.readOnly,
+    migrate: !options.readOnly,
+    createSchema: !options.readOnly,
     superviseIntervalSeconds: config.maintenanceSeconds,
     monitorIntervalSeconds: config.maintenanceSeconds,
     // The ready count a worker's burst mode reads comes from this cache.
@@ -62,7 +66,7 @@ export async function openQueue(databaseUrl: string, config: QueueConfig, logger
   });
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
   await boss.start();
-  await ensureQueues(boss, config);
+  if (!options.readOnly) await ensureQueues(boss, config);
   return boss;
 }
 

@@ -8,7 +8,7 @@ import type { Pool } from 'pg';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { RunPlan } from '../load/ledger.ts';
-import type { RunSummary, WindowEvent, WindowTask } from '../pipeline/run.ts';
+import { whileRunning, type RunSummary, type WindowEvent, type WindowTask } from '../pipeline/run.ts';
 import { openQueue } from './boss.ts';
 import { enqueueRun, fleetStreams, followRun, startWindowWorkers, type QueuedRun } from './runs.ts';
 
@@ -40,13 +40,23 @@ export async function runOnQueue(
   deps: { config: Config; pool: Pool; boss: PgBoss; logger: Logger; signal?: AbortSignal },
   request: QueuedRunRequest,
 ): Promise<QueuedRunResult> {
-  const run = await enqueueRun(deps.boss, deps.pool, request.plan, request.tasks, { resume: request.resume, logger: deps.logger });
-  if (!request.wait) return { waited: false, run };
+  if (!request.wait) return { waited: false, run: await enqueueRun(deps.boss, deps.pool, request.plan, request.tasks, { resume: request.resume, logger: deps.logger }) };
+  // From its ledger row on, a run this process follows is wound down on Ctrl-C, not cut off.
+  return whileRunning(async () => {
+    const run = await enqueueRun(deps.boss, deps.pool, request.plan, request.tasks, { resume: request.resume, logger: deps.logger });
+    return { waited: true as const, summary: await workAndFollow(deps, request, run) };
+  });
+}
+
+async function workAndFollow(
+  deps: { config: Config; pool: Pool; boss: PgBoss; logger: Logger; signal?: AbortSignal },
+  request: QueuedRunRequest,
+  run: QueuedRun,
+): Promise<RunSummary> {
   const streams = fleetStreams(deps.config, deps.pool, deps.logger, deps.signal);
   const stop = await startWindowWorkers(deps.boss, deps.config, { pool: deps.pool, logger: deps.logger, streams }, request.concurrency);
   try {
-    const summary = await followRun({ pool: deps.pool, boss: deps.boss, logger: deps.logger, run, streams, signal: deps.signal, onStart: request.onStart, onWindow: request.onWindow });
-    return { waited: true, summary };
+    return await followRun({ pool: deps.pool, boss: deps.boss, logger: deps.logger, run, streams, signal: deps.signal, onStart: request.onStart, onWindow: request.onWindow });
   } finally {
     await stop();
   }

@@ -5,7 +5,7 @@
  */
 
 export interface ReportPerson {
-  employeeNumber: number | null;
+  employeeNumber: string | null;
   displayName: string;
   attendedSeconds: number;
   bookedSeconds: number;
@@ -14,7 +14,7 @@ export interface ReportPerson {
 }
 
 export interface ReportDay {
-  employeeNumber: number | null;
+  employeeNumber: string | null;
   displayName: string;
   workDate: string;
   attendedSeconds: number;
@@ -31,8 +31,9 @@ export interface ReportData {
   days: ReportDay[];
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+/** null and undefined render as nothing: a missing name must not take the whole report down. */
+export function escapeHtml(text: string | null | undefined): string {
+  return (text ?? '').replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 }
 
 export function hours(seconds: number): string {
@@ -49,7 +50,7 @@ export function renderChart(people: ReportPerson[]): string {
   const labelWidth = 220;
   const chartWidth = 560;
   const top = 30;
-  const max = Math.max(1, ...people.flatMap((p) => [p.attendedSeconds, p.bookedSeconds]));
+  const max = people.reduce((most, p) => Math.max(most, p.attendedSeconds, p.bookedSeconds), 1);
   const scale = (seconds: number) => Math.round((seconds / max) * chartWidth);
   const height = top + people.length * rowHeight + 10;
   const bars = people

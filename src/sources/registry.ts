@@ -35,7 +35,8 @@ export interface BuildOptions {
 }
 
 export function parseSourceName(value: string): SourceName {
-  if (value in SOURCES) return value as SourceName;
+  // Own keys only: `"__proto__" in SOURCES` is true and would select Object.prototype.
+  if (Object.hasOwn(SOURCES, value)) return value as SourceName;
   throw new UsageError(`unknown source "${value}" (known: ${Object.keys(SOURCES).join(', ')})`);
 }
 
@@ -62,6 +63,7 @@ export function buildStreams(config: Config, selection: StreamSelection, options
   }
   const transport = {
     timeoutMs: config.http.timeoutMs,
+    maxResponseBytes: config.http.maxResponseBytes,
     retry: { ...DEFAULT_RETRY_POLICY, retries: config.http.retries, ...options.retry },
     logger: options.logger,
     signal: options.signal,

@@ -23,6 +23,7 @@ beforeAll(async () => {
   url.username = role;
   url.password = password;
   bi = new pg.Pool({ connectionString: url.href, max: 2 });
+  bi.on('error', () => undefined); // sessions ended by DROP DATABASE ... WITH (FORCE)
 });
 
 afterAll(async () => {

@@ -6,6 +6,7 @@
 import { fleetStreams, followRun, requeueFailedWindows, startWindowWorkers } from '../../queue/runs.ts';
 import { openQueueSession } from '../../queue/session.ts';
 import { parseIntOption } from '../arguments.ts';
+import { whileRunning } from '../../pipeline/run.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 import { createProgress } from '../progress.ts';
 import { printQueued, printSummary } from './backfill.ts';
@@ -13,7 +14,7 @@ import { printQueued, printSummary } from './backfill.ts';
 export async function retryFailedCommand(context: CommandContext, flags: { wait?: boolean; concurrency?: string }): Promise<void> {
   const concurrency = parseIntOption('--concurrency', flags.concurrency, 2, 1, 32);
   const wait = flags.wait ?? true;
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'write');
   try {
     const queue = await openQueueSession(context.config, db.url, context.logger, 'retry-failed', wait);
     try {
@@ -32,7 +33,7 @@ export async function retryFailedCommand(context: CommandContext, flags: { wait?
         for (const run of runs) {
           const progress = createProgress(context.logger, context.interactive);
           try {
-            const summary = await followRun({
+            const summary = await whileRunning(() => followRun({
               pool: db.pool,
               boss: queue.boss,
               logger: context.logger,
@@ -41,7 +42,7 @@ export async function retryFailedCommand(context: CommandContext, flags: { wait?
               signal: context.signal,
               onStart: (total, done) => progress.start(total, done),
               onWindow: (event) => progress.window(event),
-            });
+            }));
             printSummary(summary);
             if (summary.status !== 'succeeded') process.exitCode = summary.status === 'interrupted' ? 130 : 1;
           } finally {

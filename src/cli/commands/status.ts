@@ -14,11 +14,11 @@ export async function statusCommand(context: CommandContext, flags: { json?: boo
   const expected = configuredSources(context.config).flatMap((source) =>
     accounts[source].flatMap(({ account }) => SOURCES[source].map((stream) => ({ source, account, stream }))),
   );
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'read');
   try {
     const report = await readStatus(db.pool, new Date(), expected);
     if (await queueInstalled(db.pool)) {
-      const boss = await openQueue(db.url, context.config.queue, context.logger, { role: 'status', maxConnections: 2, register: false });
+      const boss = await openQueue(db.url, context.config.queue, context.logger, { role: 'status', maxConnections: 2, readOnly: true });
       try {
         report.queue = await readQueueStatus(boss, db.pool);
       } finally {

@@ -9,6 +9,8 @@
  */
 import { JOBS, startSchedule } from '../../../jobs/schedule.ts';
 import { ConfigError } from '../../errors.ts';
+import { requireCredentials } from '../../ops/sync.ts';
+import { applySettings } from '../../ops/settings.ts';
 import { startOpsServer, type OpsServer } from '../../ops/metrics.ts';
 import { DEFAULT_SYNC_CONCURRENCY, runSync } from '../../ops/sync.ts';
 import { NIGHTLY_QUEUE, type NightlyJobData } from '../../queue/boss.ts';
@@ -18,8 +20,12 @@ import { openWarehouse, type CommandContext } from '../context.ts';
 
 export async function workerCommand(context: CommandContext): Promise<void> {
   const { config, logger, signal } = context;
-  const db = await openWarehouse(context);
+  // The nightly job would fail every night; say so now, before the schedule starts.
+  if (config.databaseUrl !== undefined) requireCredentials(config);
+  const db = await openWarehouse(context, 'write');
   try {
+    const changes = await applySettings(db.pool, config);
+    if (changes.length > 0) logger.info({ settings: changes }, 'settings applied from the configuration');
     const queue = await openQueueSession(config, db.url, logger, 'worker', true);
     const { boss } = queue;
     let stopWindows: (() => Promise<void>) | undefined;
