@@ -387,7 +387,10 @@ const secretRef = z.unknown().superRefine((value, ctx) => {
   if (!ok) ctx.addIssue({ code: 'custom', message: 'must be {"env": "VARIABLE_NAME"} or {"file": "/absolute/path"}' });
 }) as z.ZodType<{ env: string } | { file: string }>;
 
-const label = z.string().regex(ACCOUNT_LABEL, { message: 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit' });
+const label = z
+  .string()
+  .regex(ACCOUNT_LABEL, { message: 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+  .refine((value) => value !== DEMO_ACCOUNT, { message: `must not be "${DEMO_ACCOUNT}": that label marks rows loaded from the built-in simulators` });
 const zone = z.string().refine((value) => IANAZone.isValidZone(value), { message: 'must be an IANA time zone such as Europe/Berlin' });
 const whole = (min: number, max: number) => z.number().int().min(min, { message: `must be a whole number from ${min} to ${max}` }).max(max, { message: `must be a whole number from ${min} to ${max}` });
 const urlField = z.string().refine((value) => URL.canParse(value), { message: 'must be a URL' });

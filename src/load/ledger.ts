@@ -76,13 +76,14 @@ export function windowKey(source: string, account: string, stream: string, start
 }
 
 /**
- * Closes runs a killed process left `running`: status 'failed', finished now, with the reason.
+ * Closes in-process runs a killed process left `running`: status 'failed', finished now, with the reason.
  * A run is known dead when it was started on this host by a process that no longer exists, or when
  * it is a sync of sources whose sync lock the caller holds (a live sync would hold it).
  */
 export async function closeAbandonedRuns(pool: Pool, options: { lockedSyncSources?: readonly string[] } = {}): Promise<number> {
   const { rows } = await pool.query<{ id: string; kind: string; sources: string[]; host: string | null; pid: number | null }>(
-    `SELECT id, kind, sources, host, pid FROM punchcard.sync_runs WHERE status = 'running'`,
+    // A queued run (windows_pending set) belongs to no process: the fleet's workers carry it on.
+    `SELECT id, kind, sources, host, pid FROM punchcard.sync_runs WHERE status = 'running' AND windows_pending IS NULL`,
   );
   const here = hostname();
   const locked = new Set(options.lockedSyncSources ?? []);

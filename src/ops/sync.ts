@@ -205,6 +205,9 @@ async function syncSource(deps: SyncDeps, request: SyncRequest, sourcePlan: Sour
     // On the queue, two syncs of a source may overlap: their windows load one at a time per stream
     // (the loader's lock) and converge to the same rows, and the nightly tick is enqueued once.
     const progress = deps.progress?.(source);
+    // Not a guard (queued syncs may overlap): holding it proves no in-process sync of the source
+    // (the demo's) is alive, so runs such a sync left behind can be closed.
+    const attempt = await tryAdvisoryLock(deps.databaseUrl, syncLockName(source), log);
     try {
       log.info({ from, to, windows: sourcePlan.tasks.length }, `syncing ${source}`);
       const result = await runOnQueue(
@@ -214,6 +217,7 @@ async function syncSource(deps: SyncDeps, request: SyncRequest, sourcePlan: Sour
           tasks: sourcePlan.tasks,
           wait: deps.queue.wait,
           concurrency: request.concurrency,
+          lockedSyncSources: attempt.acquired ? [source] : [],
           onStart: (total, done) => progress?.start(total, done),
           onWindow: (event) => progress?.window(event),
         },
@@ -224,6 +228,7 @@ async function syncSource(deps: SyncDeps, request: SyncRequest, sourcePlan: Sour
       return { source, from, to, runId: summary.runId, status: summary.status, summary };
     } finally {
       progress?.stop();
+      if (attempt.acquired) await attempt.lock.release();
     }
   }
   const attempt = await tryAdvisoryLock(deps.databaseUrl, syncLockName(source), log);

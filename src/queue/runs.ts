@@ -13,7 +13,7 @@ import type { Config } from '../config.ts';
 import { inTransaction } from '../db/client.ts';
 import { describeError, SourceError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { committedWindows, findResumableRun, reopenRun, startRun, windowKey, type RunPlan, type RunStatus } from '../load/ledger.ts';
+import { closeAbandonedRuns, committedWindows, findResumableRun, reopenRun, startRun, windowKey, type RunPlan, type RunStatus } from '../load/ledger.ts';
 import { recordFailedWindow, type WindowCounts, type WindowIdentity } from '../load/load-window.ts';
 import { detectRestatements } from '../load/pay-periods.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
@@ -59,7 +59,15 @@ async function liveJobs(boss: PgBoss, runId: number): Promise<Array<Job<WindowJo
  * its committed windows stay, windows a worker still holds or will take are left to it, and the
  * rest are enqueued again.
  */
-export async function enqueueRun(boss: PgBoss, pool: Pool, plan: RunPlan, tasks: WindowTask[], options: { resume?: boolean; logger: Logger }): Promise<QueuedRun> {
+export async function enqueueRun(
+  boss: PgBoss,
+  pool: Pool,
+  plan: RunPlan,
+  tasks: WindowTask[],
+  options: { resume?: boolean; logger: Logger; lockedSyncSources?: readonly string[] },
+): Promise<QueuedRun> {
+  const abandoned = await closeAbandonedRuns(pool, { lockedSyncSources: options.lockedSyncSources });
+  if (abandoned > 0) options.logger.info({ runs: abandoned }, 'closed runs left running by a process that ended without finishing them');
   const resumable = options.resume ? await findResumableRun(pool, plan) : undefined;
   if (options.resume && resumable === undefined) options.logger.info('nothing to resume for this plan: starting a new run');
   if (resumable === undefined) {
@@ -164,15 +172,21 @@ export async function settleRun(pool: Pool, runId: number, logger: Logger): Prom
   );
   const { succeeded, failed, error } = rows[0]!;
   const status: RunStatus = failed === 0 ? 'succeeded' : succeeded === 0 ? 'failed' : 'partial';
-  const claimed = await pool.query(
-    `UPDATE punchcard.sync_runs SET status = $2, finished_at = now(), error = $3 WHERE id = $1 AND status = 'running' AND windows_pending = 0`,
-    [runId, status, failed === 0 ? null : error],
+  // The run's final status and its restatements commit together: whoever sees it settled sees them.
+  const settled = await withDatabaseRetries(
+    () =>
+      inTransaction(pool, async (client) => {
+        const claimed = await client.query(
+          `UPDATE punchcard.sync_runs SET status = $2, finished_at = now(), error = $3 WHERE id = $1 AND status = 'running' AND windows_pending = 0`,
+          [runId, status, failed === 0 ? null : error],
+        );
+        if (claimed.rowCount !== 1) return undefined;
+        return { restatements: succeeded > 0 ? await detectRestatements(client, runId) : 0 };
+      }),
+    { attempts: 4, baseDelayMs: 200 },
   );
-  if (claimed.rowCount !== 1) return undefined;
-  if (succeeded > 0) {
-    const restatements = await withDatabaseRetries(() => detectRestatements(pool, runId), { attempts: 4, baseDelayMs: 200 });
-    if (restatements > 0) logger.warn({ runId, restatements }, 'closed pay periods changed: see reporting.restatements');
-  }
+  if (settled === undefined) return undefined;
+  if (settled.restatements > 0) logger.warn({ runId, restatements: settled.restatements }, 'closed pay periods changed: see reporting.restatements');
   logger.info({ runId, status, windowsSucceeded: succeeded, windowsFailed: failed }, `run ${runId} ${status}`);
   return status;
 }
@@ -401,8 +415,8 @@ export async function followRun(options: WaitOptions): Promise<RunSummary> {
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
   }
   if (summary.status === 'succeeded' || summary.status === 'partial') {
-    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM punchcard.restatements WHERE run_id = $1', [run.runId]).catch(() => ({ rows: [{ n: 0 }] }));
-    summary.restatements = rows[0]?.n ?? 0;
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM punchcard.restatements WHERE run_id = $1', [run.runId]);
+    summary.restatements = rows[0]!.n;
   }
   summary.durationMs = Date.now() - started;
   return summary;

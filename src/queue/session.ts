@@ -30,6 +30,8 @@ export interface QueuedRunRequest {
   wait: boolean;
   /** Windows this process runs at once while it waits. */
   concurrency: number;
+  /** Sources whose in-process sync lock the caller holds (their stale in-process runs can be closed). */
+  lockedSyncSources?: readonly string[];
   onStart?: (total: number, alreadyCommitted: number) => void;
   onWindow?: (event: WindowEvent) => void;
 }
@@ -40,10 +42,10 @@ export async function runOnQueue(
   deps: { config: Config; pool: Pool; boss: PgBoss; logger: Logger; signal?: AbortSignal },
   request: QueuedRunRequest,
 ): Promise<QueuedRunResult> {
-  if (!request.wait) return { waited: false, run: await enqueueRun(deps.boss, deps.pool, request.plan, request.tasks, { resume: request.resume, logger: deps.logger }) };
+  if (!request.wait) return { waited: false, run: await enqueueRun(deps.boss, deps.pool, request.plan, request.tasks, { resume: request.resume, logger: deps.logger, lockedSyncSources: request.lockedSyncSources }) };
   // From its ledger row on, a run this process follows is wound down on Ctrl-C, not cut off.
   return whileRunning(async () => {
-    const run = await enqueueRun(deps.boss, deps.pool, request.plan, request.tasks, { resume: request.resume, logger: deps.logger });
+    const run = await enqueueRun(deps.boss, deps.pool, request.plan, request.tasks, { resume: request.resume, logger: deps.logger, lockedSyncSources: request.lockedSyncSources });
     return { waited: true as const, summary: await workAndFollow(deps, request, run) };
   });
 }

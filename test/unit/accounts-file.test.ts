@@ -63,6 +63,7 @@ describe('PUNCHCARD_ACCOUNTS', () => {
     ['an inline secret', () => ({ PUNCHCARD_ACCOUNTS: file({ accounts: [{ ...acmeTimeclock, token: 'tc-inline-secret-42' }] }) }), /accounts\[0\] \(timeclock "acme"\), field token: an inline secret is not allowed/],
     ['a group-readable key file', () => ({ PUNCHCARD_ACCOUNTS: file({ accounts: [{ ...acmeClockodo, key: { file: file('k', 'open.key', 0o640) } }] }) }), /accounts\[0\] \(clockodo "acme"\), field key: file .*open\.key is readable by group or others \(mode 640\)/],
     ['an unknown field', () => ({ PUNCHCARD_ACCOUNTS: file({ accounts: [{ ...acmeTimeclock, tokn: 1 }] }), ...secrets }), /accounts\[0\] \(timeclock "acme"\), field tokn: unknown field/],
+    ['the label reserved for demo rows', () => ({ PUNCHCARD_ACCOUNTS: file({ accounts: [{ ...acmeTimeclock, account: 'demo' }] }), ...secrets }), /accounts\[0\] \(timeclock "demo"\), field account: must not be "demo"/],
     ['a bad zone', () => ({ PUNCHCARD_ACCOUNTS: file({ accounts: [{ ...acmeTimeclock, timezone: 'Mars/Base' }] }), ...secrets }), /field timezone: must be an IANA time zone/],
     ['plain http to a remote host', () => ({ PUNCHCARD_ACCOUNTS: file({ accounts: [{ ...acmeTimeclock, url: 'http://tc.example.com' }] }), ...secrets }), /field url: must use https/],
     ['both the file and the single-account variables', () => ({ PUNCHCARD_ACCOUNTS: file({ accounts: [acmeTimeclock] }), ...secrets, TIMECLOCK_API_TOKEN: 't' }), /PUNCHCARD_ACCOUNTS and TIMECLOCK_API_TOKEN are both set/],

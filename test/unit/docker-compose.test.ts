@@ -45,7 +45,7 @@ describe('docker-compose.yml', () => {
     expect(postgres.environment.PUNCHCARD_DB_PASSWORD).toMatch(/^\$\{PUNCHCARD_DB_PASSWORD:\?.+\}$/);
     expect(text).not.toMatch(/PASSWORD:-/);
     for (const service of Object.values(compose.services) as Array<{ ports?: string[] }>) {
-      for (const port of service.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+      for (const port of service.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:\d+(-\d+)?:\d+$/);
     }
     // The superuser is postgres (the image's default POSTGRES_USER); the worker logs in as punchcard.
     expect(postgres.environment.POSTGRES_USER).toBeUndefined();
