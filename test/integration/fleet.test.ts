@@ -90,6 +90,11 @@ describe('a fleet of worker processes', () => {
     expect(queued.code).toBe(0);
     expect(queued.stdout).toMatch(/queued: \d+ windows enqueued/);
     const runId = runIdOf(queued.stdout);
+    // Any worker's /metrics shows the queue and every live worker's jobs in hand.
+    const port = (await three[0]!.waitFor((line) => line.msg === 'worker listening')).port as number;
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^punchcard_queue_jobs\{state="waiting"\} \d+$/m);
+    expect(metrics.match(/^punchcard_queue_worker_jobs_in_flight\{worker="worker [^"]+"\} [0-2]$/gm)).toHaveLength(3);
     expect(await waitForRun(db.pool, runId, 240_000)).toBe('succeeded');
 
     // Exactly once: one succeeded ledger row per planned window, no failed rows.
