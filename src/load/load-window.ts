@@ -45,11 +45,18 @@ const rejectColumns = columns({
   run_id: 'bigint',
 });
 
-/**
- * Loads a batch held in memory. `answerSha256` (see answerFingerprint) is kept in the ledger row so
- * that the next sync can tell an unchanged answer (loadUnchangedWindow).
- */
-export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: StreamBatch, answerSha256?: string): Promise<WindowCounts> {
+/** Extra statements that must commit with a window's ledger row (the queue counts its run down). */
+export interface LedgerHooks {
+  beforeCommit?: (client: PoolClient) => Promise<void>;
+}
+
+/** How a load ends: its ledger hooks, and the answer's fingerprint kept in the ledger row (see loadUnchangedWindow). */
+export interface LoadOptions extends LedgerHooks {
+  answerSha256?: string;
+}
+
+/** Loads a batch held in memory. */
+export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: StreamBatch, options: LoadOptions = {}): Promise<WindowCounts> {
   return inTransaction(pool, async (client) => {
     await lockStream(client, identity);
     const counts: WindowCounts = { received: batch.received, inserted: 0, updated: 0, deleted: 0, rejected: batch.rejects.length };
@@ -61,7 +68,7 @@ export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: St
     }
     await replaceRejects(client, identity, batch.rejects);
     if (batch.rawAnswer !== undefined) await keepRawAnswer(client, identity, rawAnswerPieces(batch.rawAnswer));
-    await recordSucceededWindow(client, identity, counts, answerSha256);
+    await recordSucceededWindow(client, identity, counts, options);
     return counts;
   });
 }
@@ -71,7 +78,7 @@ export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: St
  * stage's COPY, finalizeBatch's key checks run on the stage, and the raw answer streams from its
  * file; nothing of the answer is held in memory.
  */
-export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, spooled: SpooledBatch, answerSha256?: string): Promise<WindowCounts> {
+export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, spooled: SpooledBatch, options: LoadOptions = {}): Promise<WindowCounts> {
   const { spec } = spooled;
   return inTransaction(pool, async (client) => {
     await lockStream(client, identity);
@@ -86,7 +93,7 @@ export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, sp
     const result = await mergeStage(client, spec, stage, spooled.rows > 0, scopeOf(identity));
     await keepRawAnswer(client, identity, readSpool(spooled.rawFile));
     const counts: WindowCounts = { received: spooled.received, ...result, rejected: spooled.rejects.length + duplicates };
-    await recordSucceededWindow(client, identity, counts, answerSha256);
+    await recordSucceededWindow(client, identity, counts, options);
     return counts;
   });
 }
@@ -98,7 +105,7 @@ export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, sp
  * window (other bounds, --window-days) loaded some of them since, this answer must be loaded again.
  * Resolves undefined, writing nothing, when the window must be loaded.
  */
-export async function loadUnchangedWindow(pool: Pool, identity: WindowIdentity, answerSha256: string): Promise<WindowCounts | undefined> {
+export async function loadUnchangedWindow(pool: Pool, identity: WindowIdentity, answerSha256: string, hooks: LedgerHooks = {}): Promise<WindowCounts | undefined> {
   return inTransaction(pool, async (client) => {
     await lockStream(client, identity);
     const last = await lastCommittedAnswer(client, identity);
@@ -109,7 +116,7 @@ export async function loadUnchangedWindow(pool: Pool, identity: WindowIdentity, 
     await client.query(`UPDATE punchcard.rejects SET run_id = $6 WHERE ${where} AND run_id IS DISTINCT FROM $6`, [...params, identity.runId]);
     await client.query(`UPDATE punchcard.raw_answers SET fetched_at = now() WHERE ${where}`, params);
     const counts: WindowCounts = { received: last.received, inserted: 0, updated: 0, deleted: 0, rejected: last.rejected };
-    await recordSucceededWindow(client, identity, counts, answerSha256);
+    await recordSucceededWindow(client, identity, counts, { ...hooks, answerSha256 });
     return counts;
   });
 }
@@ -142,7 +149,7 @@ async function lockStream(client: PoolClient, identity: WindowIdentity): Promise
   await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`punchcard:load:${identity.source}:${identity.account}:${identity.stream}`]);
 }
 
-async function recordSucceededWindow(client: PoolClient, identity: WindowIdentity, counts: WindowCounts, answerSha256: string | undefined): Promise<void> {
+async function recordSucceededWindow(client: PoolClient, identity: WindowIdentity, counts: WindowCounts, options: LoadOptions): Promise<void> {
   await client.query(
     `INSERT INTO punchcard.sync_windows
        (run_id, source, account, stream, window_start, window_end, status, started_at,
@@ -161,9 +168,10 @@ async function recordSucceededWindow(client: PoolClient, identity: WindowIdentit
       counts.updated,
       counts.deleted,
       counts.rejected,
-      answerSha256 ?? null,
+      options.answerSha256 ?? null,
     ],
   );
+  await options.beforeCommit?.(client);
 }
 
 async function replaceRejects(client: PoolClient, identity: WindowIdentity, rejects: RejectRow[]): Promise<void> {
@@ -225,10 +233,13 @@ async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, body:
 }
 
 /** Records a window that failed, outside any data transaction. */
-export async function recordFailedWindow(pool: Pool, identity: WindowIdentity, message: string): Promise<void> {
-  await pool.query(
-    `INSERT INTO punchcard.sync_windows (run_id, source, account, stream, window_start, window_end, status, started_at, error)
-     VALUES ($1, $2, $3, $4, $5, $6, 'failed', $7, $8)`,
-    [identity.runId, identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, identity.startedAt, scrubSecrets(message)],
-  );
+export async function recordFailedWindow(pool: Pool, identity: WindowIdentity, message: string, hooks: LedgerHooks = {}): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query(
+      `INSERT INTO punchcard.sync_windows (run_id, source, account, stream, window_start, window_end, status, started_at, error)
+       VALUES ($1, $2, $3, $4, $5, $6, 'failed', $7, $8)`,
+      [identity.runId, identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, identity.startedAt, scrubSecrets(message)],
+    );
+    await hooks.beforeCommit?.(client);
+  });
 }

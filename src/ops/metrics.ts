@@ -9,6 +9,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
+import type { PgBoss } from 'pg-boss';
+import { formatQueueMetrics, readQueueStatus } from '../queue/stats.ts';
 import type { Logger } from '../logger.ts';
 
 export interface LedgerMetrics {
@@ -97,6 +99,8 @@ export interface OpsServerOptions {
   /** Host to listen on. Default all interfaces (the port is scraped from outside a container). */
   host?: string;
   syncInProgress: () => boolean;
+  /** The fleet's queue: its depth, jobs in flight per worker, failed jobs, oldest waiting job. */
+  boss?: PgBoss;
 }
 
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
@@ -119,8 +123,10 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       return;
     }
     if (path === '/metrics') {
-      readLedgerMetrics(pool)
-        .then((metrics) => reply(200, formatMetrics(metrics, { syncInProgress: options.syncInProgress() }), 'text/plain; version=0.0.4; charset=utf-8'))
+      Promise.all([readLedgerMetrics(pool), options.boss ? readQueueStatus(options.boss, pool) : undefined])
+        .then(([metrics, queue]) =>
+          reply(200, formatMetrics(metrics, { syncInProgress: options.syncInProgress() }) + (queue ? formatQueueMetrics(queue) : ''), 'text/plain; version=0.0.4; charset=utf-8'),
+        )
         .catch((error: Error) => {
           logger.warn({ err: error }, 'metrics: reading the runs ledger failed');
           reply(503, 'runs ledger unreadable\n');

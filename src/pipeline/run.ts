@@ -11,10 +11,10 @@
 import type { Pool } from 'pg';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { recordFailedWindow, type WindowCounts } from '../load/load-window.ts';
+import { recordFailedWindow, type LedgerHooks, type WindowCounts, type WindowIdentity } from '../load/load-window.ts';
 import { detectRestatements } from '../load/pay-periods.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
-import { commitWindow, disposeWindow, prepareWindow, type PreparedWindow } from './window.ts';
+import { commitWindow, disposeWindow, prepareWindow, syncWindow, type PreparedWindow } from './window.ts';
 import { forEachBounded, type Group } from './slots.ts';
 import { closeAbandonedRuns, committedWindows, findResumableRun, finishRun, reopenRun, startRun, windowKey, type RunPlan, type RunStatus } from '../load/ledger.ts';
 import type { DateWindow, Stream } from './stream.ts';
@@ -66,6 +66,16 @@ export function windowGroup(task: WindowTask): Group | undefined {
 }
 
 /**
+ * The unit of work, whoever calls it (a queue worker; the in-process runner below runs its two
+ * halves itself to overlap windows): fetch one (stream, window), transform it, and load it with its
+ * ledger row in one transaction (see window.ts). A database error that rolled the transaction back
+ * loads the same batch again.
+ */
+export async function runWindow(pool: Pool, task: WindowTask, identity: WindowIdentity, log: Logger, hooks?: LedgerHooks): Promise<WindowCounts> {
+  return syncWindow(pool, identity, task, log, hooks);
+}
+
+/**
  * Runs of this process between their ledger row and its final status. The CLI's signal handler
  * reads it: with none active, nothing needs winding down and the first Ctrl-C/SIGTERM exits at once.
  */
@@ -74,13 +84,18 @@ export function runsInProgress(): number {
   return activeRuns;
 }
 
-export async function runPlan(options: RunOptions): Promise<RunSummary> {
+/** Counts `work` as a run in progress (an in-process run, or a queued run this process follows). */
+export async function whileRunning<T>(work: () => Promise<T>): Promise<T> {
   activeRuns += 1;
   try {
-    return await runPlanTracked(options);
+    return await work();
   } finally {
     activeRuns -= 1;
   }
+}
+
+export async function runPlan(options: RunOptions): Promise<RunSummary> {
+  return whileRunning(() => runPlanTracked(options));
 }
 
 async function runPlanTracked(options: RunOptions): Promise<RunSummary> {

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Logger } from '../logger.ts';
 import { jsonPieces } from '../load/copy-format.ts';
-import { lastCommittedAnswer, loadSpooledWindow, loadUnchangedWindow, loadWindow, type WindowCounts, type WindowIdentity } from '../load/load-window.ts';
+import { lastCommittedAnswer, loadSpooledWindow, loadUnchangedWindow, loadWindow, type LedgerHooks, type WindowCounts, type WindowIdentity } from '../load/load-window.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
 import { finalizeBatch } from './batch.ts';
 import type { SpooledBatch } from './spool.ts';
@@ -62,15 +62,19 @@ export async function prepareWindow(pool: Pool, identity: WindowIdentity, task: 
   return { kind: 'batch', fingerprint, answer, batch: finalizeBatch(stream.transform(answer, window)) };
 }
 
-/** Loads a prepared window in one transaction with its ledger row (retried on database errors). */
-export async function commitWindow(pool: Pool, identity: WindowIdentity, task: WindowTaskLike, prepared: PreparedWindow, log: Logger): Promise<WindowCounts> {
+/**
+ * Loads a prepared window in one transaction with its ledger row (retried on database errors);
+ * `hooks` run in that transaction after the ledger row (the queue counts its run down there).
+ */
+export async function commitWindow(pool: Pool, identity: WindowIdentity, task: WindowTaskLike, prepared: PreparedWindow, log: Logger, hooks: LedgerHooks = {}): Promise<WindowCounts> {
+  const options = { ...hooks, answerSha256: prepared.fingerprint };
   return withDatabaseRetries(
     async () => {
-      const unchanged = await loadUnchangedWindow(pool, identity, prepared.fingerprint);
+      const unchanged = await loadUnchangedWindow(pool, identity, prepared.fingerprint, hooks);
       if (unchanged) return unchanged;
-      if (prepared.kind === 'spooled') return loadSpooledWindow(pool, identity, prepared.spooled, prepared.fingerprint);
+      if (prepared.kind === 'spooled') return loadSpooledWindow(pool, identity, prepared.spooled, options);
       prepared.batch ??= finalizeBatch(task.stream.transform(prepared.answer, task.window));
-      return loadWindow(pool, identity, prepared.batch, prepared.fingerprint);
+      return loadWindow(pool, identity, prepared.batch, options);
     },
     {
       attempts: 4,
@@ -86,10 +90,10 @@ export async function disposeWindow(prepared: PreparedWindow | undefined): Promi
 }
 
 /** The whole unit for one window. */
-export async function syncWindow(pool: Pool, identity: WindowIdentity, task: WindowTaskLike, log: Logger): Promise<WindowCounts> {
+export async function syncWindow(pool: Pool, identity: WindowIdentity, task: WindowTaskLike, log: Logger, hooks?: LedgerHooks): Promise<WindowCounts> {
   const prepared = await prepareWindow(pool, identity, task);
   try {
-    return await commitWindow(pool, identity, task, prepared, log);
+    return await commitWindow(pool, identity, task, prepared, log, hooks);
   } finally {
     await disposeWindow(prepared);
   }
