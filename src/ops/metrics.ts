@@ -1,20 +1,23 @@
 /**
  * The worker's HTTP endpoints: `/healthz` (200 when the database answers, else 503) and `/metrics`
- * in the Prometheus text format.
+ * in the Prometheus text format, written by prom-client.
  *
- * The counters are read from the runs ledger on every scrape, not counted in this process: they
- * survive restarts, agree across hosts syncing one warehouse, and include backfills and manual
- * syncs. Only `punchcard_sync_in_progress` is this process's own.
+ * The ledger counters are read from the runs ledger on every scrape, not counted in this process:
+ * they survive restarts, agree across hosts syncing one warehouse, and include backfills and
+ * manual syncs. `punchcard_sync_in_progress` and prom-client's default process metrics (RSS, heap,
+ * event-loop lag, GC) are this process's own. docs/prometheus-alerts.yml alerts on these names.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from '../logger.ts';
 
 export interface LedgerMetrics {
   lastSuccess: Array<{ source: string; stream: string; seconds: number }>;
   rowsLoaded: Array<{ source: string; stream: string; kind: string; rows: number }>;
   windowErrors: Array<{ source: string; stream: string; count: number }>;
+  failedOutstanding: Array<{ source: string; stream: string; count: number }>;
   runs: Array<{ status: string; count: number }>;
 }
 
@@ -22,12 +25,16 @@ export const ROW_KINDS = ['inserted', 'updated', 'deleted', 'rejected'] as const
 
 export async function readLedgerMetrics(pool: Pool): Promise<LedgerMetrics> {
   const { rows: streams } = await pool.query(
-    `SELECT source, stream,
-            extract(epoch FROM max(finished_at) FILTER (WHERE status = 'succeeded'))::float8 AS last_success,
-            sum(rows_inserted)::float8 AS inserted, sum(rows_updated)::float8 AS updated,
-            sum(rows_deleted)::float8 AS deleted, sum(rows_rejected)::float8 AS rejected,
-            count(*) FILTER (WHERE status = 'failed')::float8 AS failed
-     FROM punchcard.sync_windows GROUP BY source, stream ORDER BY source, stream`,
+    `SELECT w.source, w.stream,
+            extract(epoch FROM max(w.finished_at) FILTER (WHERE w.status = 'succeeded'))::float8 AS last_success,
+            sum(w.rows_inserted)::float8 AS inserted, sum(w.rows_updated)::float8 AS updated,
+            sum(w.rows_deleted)::float8 AS deleted, sum(w.rows_rejected)::float8 AS rejected,
+            count(*) FILTER (WHERE w.status = 'failed')::float8 AS failed,
+            coalesce(max(o.outstanding), 0)::float8 AS outstanding
+     FROM punchcard.sync_windows w
+     LEFT JOIN (SELECT source, stream, count(*) AS outstanding FROM punchcard.outstanding_failed_windows GROUP BY source, stream) o
+       ON o.source = w.source AND o.stream = w.stream
+     GROUP BY w.source, w.stream ORDER BY w.source, w.stream`,
   );
   const { rows: runs } = await pool.query(
     `SELECT status, count(*)::float8 AS count FROM punchcard.sync_runs WHERE status <> 'running' GROUP BY status ORDER BY status`,
@@ -36,53 +43,64 @@ export async function readLedgerMetrics(pool: Pool): Promise<LedgerMetrics> {
     lastSuccess: streams.filter((r) => r.last_success !== null).map((r) => ({ source: r.source, stream: r.stream, seconds: r.last_success })),
     rowsLoaded: streams.flatMap((r) => ROW_KINDS.map((kind) => ({ source: r.source, stream: r.stream, kind, rows: r[kind] }))),
     windowErrors: streams.map((r) => ({ source: r.source, stream: r.stream, count: r.failed })),
+    failedOutstanding: streams.map((r) => ({ source: r.source, stream: r.stream, count: r.outstanding })),
     runs: runs.map((r) => ({ status: r.status, count: r.count })),
   };
 }
 
-/** Prometheus text exposition format 0.0.4. Pure. */
-export function formatMetrics(metrics: LedgerMetrics, local: { syncInProgress: boolean }): string {
-  const out: string[] = [];
-  const family = (name: string, type: string, help: string, samples: Array<[Record<string, string>, number]>) => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, value] of samples) out.push(`${name}${formatLabels(labels)} ${formatValue(value)}`);
-  };
-  family(
-    'punchcard_last_success_timestamp_seconds',
-    'gauge',
-    'When a window of the stream last loaded successfully (Unix time, from the runs ledger).',
-    metrics.lastSuccess.map((m) => [{ source: m.source, stream: m.stream }, m.seconds]),
+/**
+ * The ledger's figures as prom-client metrics in a registry of their own, built per scrape: the
+ * values are absolute readings of the ledger, and a fresh registry keeps two concurrent scrapes
+ * from resetting each other's series.
+ */
+export function ledgerRegistry(metrics: LedgerMetrics, local: { syncInProgress: boolean }): Registry {
+  const registers = [new Registry()];
+  const lastSuccess = new Gauge({
+    name: 'punchcard_last_success_timestamp_seconds',
+    help: 'When a window of the stream last loaded successfully (Unix time, from the runs ledger).',
+    labelNames: ['source', 'stream'],
+    registers,
+  });
+  for (const m of metrics.lastSuccess) lastSuccess.set({ source: m.source, stream: m.stream }, m.seconds);
+  const rows = new Counter({
+    name: 'punchcard_rows_loaded_total',
+    help: 'Rows written by committed windows, by kind (inserted, updated, deleted = marked deleted, rejected), from the runs ledger.',
+    labelNames: ['source', 'stream', 'kind'],
+    registers,
+  });
+  for (const m of metrics.rowsLoaded) rows.inc({ source: m.source, stream: m.stream, kind: m.kind }, m.rows);
+  const errors = new Counter({
+    name: 'punchcard_window_errors_total',
+    help: 'Windows that failed (fetch, transform or load), from the runs ledger.',
+    labelNames: ['source', 'stream'],
+    registers,
+  });
+  for (const m of metrics.windowErrors) errors.inc({ source: m.source, stream: m.stream }, m.count);
+  const outstanding = new Gauge({
+    name: 'punchcard_failed_windows_outstanding',
+    help: 'Failed windows with a day no later window has loaded again (punchcard.outstanding_failed_windows).',
+    labelNames: ['source', 'stream'],
+    registers,
+  });
+  for (const m of metrics.failedOutstanding) outstanding.set({ source: m.source, stream: m.stream }, m.count);
+  const runs = new Counter({
+    name: 'punchcard_runs_total',
+    help: 'Finished runs (sync and backfill) by status, from the runs ledger.',
+    labelNames: ['status'],
+    registers,
+  });
+  for (const m of metrics.runs) runs.inc({ status: m.status }, m.count);
+  new Gauge({ name: 'punchcard_sync_in_progress', help: 'Whether this worker process is running a sync now.', registers }).set(
+    local.syncInProgress ? 1 : 0,
   );
-  family(
-    'punchcard_rows_loaded_total',
-    'counter',
-    'Rows written by committed windows, by kind (inserted, updated, deleted = marked deleted, rejected), from the runs ledger.',
-    metrics.rowsLoaded.map((m) => [{ source: m.source, stream: m.stream, kind: m.kind }, m.rows]),
-  );
-  family(
-    'punchcard_window_errors_total',
-    'counter',
-    'Windows that failed (fetch, transform or load), from the runs ledger.',
-    metrics.windowErrors.map((m) => [{ source: m.source, stream: m.stream }, m.count]),
-  );
-  family(
-    'punchcard_runs_total',
-    'counter',
-    'Finished runs (sync and backfill) by status, from the runs ledger.',
-    metrics.runs.map((m) => [{ status: m.status }, m.count]),
-  );
-  family('punchcard_sync_in_progress', 'gauge', 'Whether this worker process is running a sync now.', [[{}, local.syncInProgress ? 1 : 0]]);
-  return `${out.join('\n')}\n`;
+  return registers[0]!;
 }
 
-function formatLabels(labels: Record<string, string>): string {
-  const entries = Object.entries(labels);
-  if (entries.length === 0) return '';
-  return `{${entries.map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`).join(',')}}`;
-}
-
-function formatValue(value: number): string {
-  return Number.isFinite(value) ? String(value) : 'NaN';
+/** prom-client's default metrics of this process (process_*, nodejs_*), sampled from now on. */
+export function processRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
 }
 
 export interface OpsServer {
@@ -94,13 +112,14 @@ export interface OpsServerOptions {
   pool: Pool;
   port: number;
   logger: Logger;
-  /** Host to listen on. Default all interfaces (the port is scraped from outside a container). */
-  host?: string;
+  /** Address to listen on (PUNCHCARD_METRICS_HOST): 127.0.0.1 unless widened on purpose. */
+  host: string;
   syncInProgress: () => boolean;
 }
 
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const { pool, logger } = options;
+  const processMetrics = processRegistry();
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const reply = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
@@ -120,7 +139,8 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     }
     if (path === '/metrics') {
       readLedgerMetrics(pool)
-        .then((metrics) => reply(200, formatMetrics(metrics, { syncInProgress: options.syncInProgress() }), 'text/plain; version=0.0.4; charset=utf-8'))
+        .then((metrics) => Registry.merge([ledgerRegistry(metrics, { syncInProgress: options.syncInProgress() }), processMetrics]).metrics())
+        .then((text) => reply(200, text, processMetrics.contentType))
         .catch((error: Error) => {
           logger.warn({ err: error }, 'metrics: reading the runs ledger failed');
           reply(503, 'runs ledger unreadable\n');

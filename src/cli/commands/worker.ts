@@ -16,15 +16,26 @@ export async function workerCommand(context: CommandContext): Promise<void> {
     const scheduler = startSchedule(JOBS, { config, pool: db.pool, databaseUrl: db.url, logger, signal });
     let server: OpsServer;
     try {
-      server = await startOpsServer({ pool: db.pool, port: config.schedule.metricsPort, logger, syncInProgress: () => scheduler.busy() });
+      server = await startOpsServer({
+        pool: db.pool,
+        port: config.schedule.metricsPort,
+        host: config.schedule.metricsHost,
+        logger,
+        syncInProgress: () => scheduler.busy(),
+      });
     } catch (error) {
       await scheduler.stop();
       if ((error as { code?: string }).code === 'EADDRINUSE') {
         throw new ConfigError(`PUNCHCARD_METRICS_PORT ${config.schedule.metricsPort} is already in use (0 picks a free port)`, 'PUNCHCARD_METRICS_PORT');
       }
+      if ((error as { code?: string }).code === 'EADDRNOTAVAIL') {
+        throw new ConfigError(`PUNCHCARD_METRICS_HOST ${config.schedule.metricsHost} is not an address of this machine`, 'PUNCHCARD_METRICS_HOST');
+      }
       throw error;
     }
-    logger.info({ port: server.port, healthz: `http://localhost:${server.port}/healthz`, metrics: `http://localhost:${server.port}/metrics` }, 'worker listening');
+    const { metricsHost: host } = config.schedule;
+    const base = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
+    logger.info({ host, port: server.port, healthz: `${base}/healthz`, metrics: `${base}/metrics` }, 'worker listening');
 
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
