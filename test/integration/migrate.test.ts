@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { openDatabase } from '../../src/db/connection.ts';
 import { startEmbedded } from '../../src/db/embedded.ts';
 import {
+  assertSupportedServer,
   MigrationError,
   migrate,
   migrationStatus,
@@ -254,5 +255,24 @@ describe('embedded server', () => {
     } finally {
       await fs.rm(tmp, { recursive: true, force: true });
     }
+  });
+});
+
+describe('PostgreSQL versions', () => {
+  test('refuses a server older than 14 in one line naming its version, before any statement that writes', async () => {
+    const sent: string[] = [];
+    const fake = (num: string, version: string) => ({
+      query: async (sql: string) => {
+        sent.push(sql);
+        return { rows: [{ num, version }] };
+      },
+    });
+    await expect(assertSupportedServer(fake('130016', '13.16') as never)).rejects.toThrow(
+      /^PostgreSQL 13\.16 is older than 14, the oldest punchcard runs on \(tested: 14 to 18\); upgrade the server$/,
+    );
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatch(/^SELECT current_setting/);
+    await expect(assertSupportedServer(fake('140023', '14.23') as never)).resolves.toBeUndefined();
+    await expect(assertSupportedServer(fake('180004', '18.4') as never)).resolves.toBeUndefined();
   });
 });
