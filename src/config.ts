@@ -38,6 +38,12 @@ const nonNegativeInt = (fallback: number, max: number) =>
       message: `must be a whole number from 0 to ${max}`,
     });
 
+/** true/false (also 1/0, yes/no, on/off); anything else is refused rather than read as false. */
+const strictBoolean = (fallback: boolean) =>
+  optionalString
+    .refine((value) => value === undefined || /^(1|0|true|false|yes|no|on|off)$/i.test(value), { message: 'must be true or false' })
+    .transform((value) => (value === undefined ? fallback : /^(1|true|yes|on)$/i.test(value)));
+
 const booleanFlag = optionalString.transform((value) => value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()));
 
 const url = (fallback?: string) =>
@@ -70,6 +76,9 @@ const envSchema = z.object({
   CLOCKODO_API_USER: optionalString,
   CLOCKODO_API_KEY: optionalString,
   CLOCKODO_EXTERNAL_APPLICATION: optionalString,
+  CLOCKODO_CONTACT: optionalString,
+  CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME: strictBoolean(false),
+  CLOCKODO_CALC_ALSO_REVENUES_FOR_PROJECTS_WITH_HARD_BUDGET: strictBoolean(false),
   CLOCKODO_ACCOUNT: optionalString.transform((value) => value ?? 'default'),
   CLOCKODO_TIMEZONE: ianaZone('Europe/Berlin'),
   CLOCKODO_GROUPING: optionalString,
@@ -106,6 +115,10 @@ export interface ClockodoConfig {
   timezone: string;
   grouping: string[];
   roundToMinutes: number;
+  /** Sent as `prepend_customer_to_project_name` (clockodo's default: true). */
+  prependCustomerToProjectName: boolean;
+  /** Sent as `calc_also_revenues_for_projects_with_hard_budget` (clockodo's default: false). */
+  calcAlsoRevenuesForProjectsWithHardBudget: boolean;
   entrygroupsPerMinute: number;
 }
 
@@ -175,11 +188,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             url: clockodoUrl,
             user: e.CLOCKODO_API_USER,
             apiKey: e.CLOCKODO_API_KEY,
-            externalApplication: e.CLOCKODO_EXTERNAL_APPLICATION ?? `punchcard;${e.CLOCKODO_API_USER}`,
+            externalApplication: externalApplication(e.CLOCKODO_EXTERNAL_APPLICATION, e.CLOCKODO_CONTACT, e.CLOCKODO_API_USER),
             account: e.CLOCKODO_ACCOUNT,
             timezone: e.CLOCKODO_TIMEZONE,
             grouping: parseGrouping(e.CLOCKODO_GROUPING),
             roundToMinutes: e.CLOCKODO_ROUND_TO_MINUTES,
+            prependCustomerToProjectName: e.CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME,
+            calcAlsoRevenuesForProjectsWithHardBudget: e.CLOCKODO_CALC_ALSO_REVENUES_FOR_PROJECTS_WITH_HARD_BUDGET,
             entrygroupsPerMinute: e.CLOCKODO_ENTRYGROUPS_PER_MINUTE,
           },
     schedule: {
@@ -190,6 +205,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsHost: e.PUNCHCARD_METRICS_HOST,
     },
   };
+}
+
+/** clockodo refuses a longer X-Clockodo-External-Application (its SDK enforces the same limit). */
+export const EXTERNAL_APPLICATION_MAX_LENGTH = 50;
+const APPLICATION_NAME = 'punchcard';
+
+/**
+ * The X-Clockodo-External-Application header, "<application>;<contact e-mail>":
+ * CLOCKODO_EXTERNAL_APPLICATION as given (checked), else "punchcard;" + CLOCKODO_CONTACT (checked),
+ * else "punchcard;" + the API user's address. An API user address too long for the limit is not
+ * cut (a cut address reaches nobody): its domain is sent instead, which still names the company,
+ * and CLOCKODO_CONTACT gives clockodo a reachable address.
+ */
+export function externalApplication(configured: string | undefined, contact: string | undefined, apiUser: string): string {
+  const max = EXTERNAL_APPLICATION_MAX_LENGTH;
+  if (configured !== undefined) {
+    const [name, address, ...rest] = configured.split(';').map((part) => part.trim());
+    if (!name || !address || rest.length > 0) {
+      throw new ConfigError('CLOCKODO_EXTERNAL_APPLICATION must look like "<application name>;<contact e-mail>"', 'CLOCKODO_EXTERNAL_APPLICATION');
+    }
+    if (configured.length > max) {
+      throw new ConfigError(`CLOCKODO_EXTERNAL_APPLICATION is ${configured.length} characters; clockodo accepts at most ${max}`, 'CLOCKODO_EXTERNAL_APPLICATION');
+    }
+    return configured;
+  }
+  if (contact !== undefined) {
+    const header = `${APPLICATION_NAME};${contact}`;
+    if (!/^[^\s@;]+@[^\s@;]+$/.test(contact)) throw new ConfigError('CLOCKODO_CONTACT must be one e-mail address', 'CLOCKODO_CONTACT');
+    if (header.length > max) {
+      throw new ConfigError(
+        `CLOCKODO_CONTACT is ${contact.length} characters; "${APPLICATION_NAME};<contact>" must fit clockodo's ${max} (at most ${max - APPLICATION_NAME.length - 1})`,
+        'CLOCKODO_CONTACT',
+      );
+    }
+    return header;
+  }
+  const header = `${APPLICATION_NAME};${apiUser}`;
+  if (header.length <= max) return header;
+  const room = max - APPLICATION_NAME.length - 1;
+  let domain = apiUser.slice(apiUser.lastIndexOf('@') + 1);
+  // Whole labels from the right ("mail.corp.example.com" → "corp.example.com"), never a cut label.
+  while (domain.length > room && domain.includes('.')) domain = domain.slice(domain.indexOf('.') + 1);
+  return `${APPLICATION_NAME};${domain.slice(-room)}`;
 }
 
 export const CLOCKODO_GROUPING_LEVELS = [

@@ -10,7 +10,9 @@ import type { Config } from '../config.ts';
 import { describeError, type SourceName } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { migrationStatus } from '../db/migrate.ts';
-import { todayIn } from '../pipeline/windows.ts';
+import { addDays, todayIn } from '../pipeline/windows.ts';
+import { utcBoundsOfLocalDays } from '../transform/clockodo/time.ts';
+import { parseDayGroup } from '../transform/clockodo/entrygroups.ts';
 import { configuredSources, SOURCES } from '../sources/registry.ts';
 import { DEFAULT_RETRY_POLICY, type HttpTransportOptions } from '../sources/http.ts';
 import { createClientFromConfig } from '../sources/clockodo/index.ts';
@@ -42,12 +44,31 @@ export const SOURCE_PROBES: Record<SourceName, Probe> = {
     const result = await client.call('sessions', { startDate: day, endDate: day });
     return `credentials accepted (sessions ${day}: ${result.length} employee record(s)) at ${new URL(tc.url).host}`;
   },
-  clockodo: async ({ config }, transport) => {
+  clockodo: async ({ config, now }, transport) => {
     const co = config.clockodo!;
-    const users = await createClientFromConfig(co, transport).ping();
-    return `credentials accepted${users === undefined ? '' : ` (${users} user(s))`} at ${new URL(co.url).host}`;
+    const client = createClientFromConfig(co, transport);
+    const users = await client.ping();
+    const day = await probeDayGroup(client, addDays(todayIn(co.timezone, now), -1), co.timezone);
+    return `credentials accepted${users === undefined ? '' : ` (${users} user(s))`} at ${new URL(co.url).host}; ${day}`;
   },
 };
+
+/**
+ * No public source shows how clockodo writes a `day` group, so one day grouped by `day` is asked
+ * for and its group printed exactly as sent, with how punchcard reads it: an operator sees the
+ * format of a real account without reading raw answers.
+ */
+async function probeDayGroup(client: ReturnType<typeof createClientFromConfig>, day: string, zone: string): Promise<string> {
+  const answer = await client.entrygroups({ ...utcBoundsOfLocalDays({ start: day, end: day }, zone), grouping: ['day'] });
+  const groups = answer.groups;
+  const first = Array.isArray(groups) ? groups[0] : groups && typeof groups === 'object' ? Object.values(groups)[0] : undefined;
+  if (!first || typeof first !== 'object') return `day group of ${day}: no time entries that day, so no day value to show`;
+  const sent = (first as { group?: unknown }).group;
+  const read = parseDayGroup(sent);
+  // A format punchcard cannot read would reject every entrygroups row: that is a failed check.
+  if (!read.ok) throw new Error(`credentials accepted, but the day group of ${day} was sent as ${JSON.stringify(sent)}, which punchcard cannot read (${read.reason})`);
+  return `day group of ${day} sent as ${JSON.stringify(sent)} (read as ${read.value})`;
+}
 
 /** Database checks: reachable (given a pool that connected) and migrations applied. */
 export async function checkDatabase(pool: Pool, where: string): Promise<CheckResult[]> {

@@ -43,6 +43,21 @@ describe('punchcard check', () => {
     const lines = result.stdout.trim().split('\n');
     expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(['ok', 'ok', 'ok', 'ok']);
     expect(lines.map((l) => /^\S+\s+(\w+):/.exec(l)?.[1])).toEqual(['database', 'migrations', 'timeclock', 'clockodo']);
+    // No public source shows the day group's format: check prints it as a one-day probe received it.
+    expect(lines[3]).toMatch(/; day group of (\d{4}-\d\d-\d\d) sent as "\1" \(read as \1\)$/);
+  });
+
+  it('prints the day group as sent, in the form this account uses', async () => {
+    const compact = await startClockodoSimulator({ attendance: timeclock.dataset, dayFormat: 'compact' });
+    try {
+      const result = await runCli(['check'], cliEnv({ DATABASE_URL: migrated.url, CLOCKODO_API_URL: compact.url, CLOCKODO_API_USER: user.email, CLOCKODO_API_KEY: user.apiKey }));
+      expect(result.code).toBe(0);
+      // YYYYMMDD as sent, and the same date as punchcard reads it.
+      expect(result.stdout).toMatch(/^ok\s+clockodo: credentials accepted .*; day group of (\d{4})-(\d\d)-(\d\d) sent as "\1\2\3" \(read as \1-\2-\3\)$/m);
+      expect(compact.requests.filter((r) => r.path === '/api/v2/entrygroups').map((r) => new URLSearchParams(r.query).getAll('grouping[]'))).toEqual([['day']]);
+    } finally {
+      await compact.close();
+    }
   });
 
   it('fails on pending migrations and a refused key, and says which', async () => {

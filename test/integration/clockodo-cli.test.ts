@@ -8,7 +8,8 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClockodoSimulator, type ClockodoSimulator } from '../../src/simulators/clockodo/index.ts';
 import { TimeclockDataset } from '../../src/simulators/timeclock/index.ts';
-import { clockodoChangeCommand, type ClockodoChangeFlags, type ClockodoIO } from '../../src/cli/commands/clockodo.ts';
+import { clockodoChangeCommand, parseChangeFlags, type ClockodoChangeFlags, type ClockodoIO } from '../../src/cli/commands/clockodo.ts';
+import { editBody } from '../../src/sources/clockodo/client.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { AbortedError, UsageError } from '../../src/errors.ts';
@@ -69,8 +70,17 @@ describe('punchcard clockodo edit|delete', () => {
       ['delete', { ...day, since: '2026-09-11' }, /^--since 2026-09-11 is after --until 2026-09-10$/],
       ['delete', { since: '2026-09-10T12:00:00Z', until: '2026-09-10T11:59:59Z' }, /is after --until/],
       ['delete', { ...day, billable: '3' }, /^--billable must be 0 \(not billable\), 1 \(billable\) or 2 \(billed\), got "3"$/],
-      ['delete', { ...day, budgetType: 'hard' }, /^--budget-type must be one of strict, strict-completed, .*without-strict, got "hard"$/],
-      ['delete', { ...day, usersId: '5O1' }, /^--users-id must be a whole number ≥ 0 \(0 = none\), got "5O1"$/],
+      ['delete', { ...day, budgetType: 'hard' }, /^--budget-type must be one of strict, strict-completed, .*without-strict \(or the API's rep_filter_budget_… value\), got "hard"$/],
+      ['delete', { ...day, budgetType: 'rep_filter_budget_hard' }, /^--budget-type must be one of /],
+      ['delete', { ...day, usersId: '5O1' }, /^--users-id must be a whole number ≥ 1, got "5O1"$/],
+      // Issue 16: every id filter has a minimum of 1; 0 ("without project" in the UI) would be ignored and widen the selection.
+      ...(['usersId', 'customersId', 'projectsId', 'subprojectsId', 'servicesId', 'lumpsumServicesId', 'teamsId', 'textsId'] as const).map(
+        (flag): ['edit' | 'delete', ClockodoChangeFlags, RegExp] => [
+          'delete',
+          { ...day, [flag]: '0' },
+          new RegExp(`^--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} 0 is not a valid filter: clockodo's filter ids start at 1 `),
+        ],
+      ),
       ['delete', { ...day, textsId: '1.5' }, /^--texts-id must be a whole number/],
       ['delete', { ...day, text: 'x', textsId: '4001' }, /^give either --text or --texts-id, not both$/],
       ['delete', { ...day, since: '10.09.2026' }, /^--since must be a day YYYY-MM-DD \(local, Europe\/Berlin\) or an instant YYYY-MM-DDTHH:MM:SSZ \(or with an offset\), got "10.09.2026"$/],
@@ -87,7 +97,6 @@ describe('punchcard clockodo edit|delete', () => {
       ['edit', { ...day, setUsersId: '0' }, /^--set-users-id must be a whole number ≥ 1, got "0"$/],
       ['edit', { ...day, setBillable: 'yes' }, /^--set-billable must be 0/],
       ['edit', { ...day, setHourlyRate: '12,50' }, /^--set-hourly-rate must be a number ≥ 0 such as 85 or 92.50, got "12,50"$/],
-      ['edit', { ...day, setText: 'a', setTextsId: '4001' }, /^give either --set-text or --set-texts-id, not both$/],
     ];
     for (const [kind, flags, message] of cases) {
       const error = await clockodoChangeCommand(context, kind, flags).catch((e: unknown) => e);
@@ -98,11 +107,20 @@ describe('punchcard clockodo edit|delete', () => {
     const spawned = await Promise.all([
       runCli(['clockodo', 'delete', '--since', '2026-09-10', '--until', '2026-09-09', '--yes'], env),
       runCli(['clockodo', 'edit', '--since', '2026-09-10', '--until', '2026-09-10', '--set-billable', '3', '--yes'], env),
+      runCli(['clockodo', 'delete', '--since', '2026-09-10', '--until', '2026-09-10', '--projects-id', '0', '--yes'], env),
+      // texts_id is no new value clockodo's PUT takes: the option is gone.
+      runCli(['clockodo', 'edit', '--since', '2026-09-10', '--until', '2026-09-10', '--set-texts-id', '4001', '--yes'], env),
     ]);
-    expect(spawned.map((r) => [r.code, r.stdout, r.stderr])).toEqual([
-      [2, '', 'punchcard: --since 2026-09-10 is after --until 2026-09-09\n'],
-      [2, '', 'punchcard: --set-billable must be 0 (not billable), 1 (billable) or 2 (billed), got "3"\n'],
+    expect(spawned.map((r) => [r.code, r.stdout])).toEqual([
+      [2, ''],
+      [2, ''],
+      [2, ''],
+      [2, ''],
     ]);
+    expect(spawned[0]!.stderr).toBe('punchcard: --since 2026-09-10 is after --until 2026-09-09\n');
+    expect(spawned[1]!.stderr).toBe('punchcard: --set-billable must be 0 (not billable), 1 (billable) or 2 (billed), got "3"\n');
+    expect(spawned[2]!.stderr).toMatch(/^punchcard: --projects-id 0 is not a valid filter: clockodo's filter ids start at 1 /);
+    expect(spawned[3]!.stderr).toMatch(/unknown option '--set-texts-id'/);
     expect(sim.requests.length).toBe(before);
   });
 
@@ -187,5 +205,49 @@ describe('punchcard clockodo edit|delete', () => {
     expect(yes.output()).toContain(`${entries.length} time ${entries.length === 1 ? 'entry' : 'entries'} deleted.`);
     expect(sim.dataset.entriesBetween(`2026-09-21T22:00:00Z`, `${day}T21:59:59Z`, { users_id: usersId })).toEqual([]);
     expect(await viewRows(usersId, day)).toEqual([]);
+  });
+
+  it('sends --budget-type as the API value (short names mapped), and counts only those projects', async () => {
+    const day = '2026-09-09';
+    const mark = sim.requests.length;
+    const result = await runCli(['clockodo', 'delete', '--since', day, '--until', day, '--budget-type', 'strict', '--dry-run'], env);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const sent = changeRequests(mark);
+    expect(sent.map((r) => new URLSearchParams(r.query).get('filter[budget_type]'))).toEqual(['rep_filter_budget_strict']);
+    const strict = sim.dataset
+      .entriesBetween('2026-09-08T22:00:00Z', `${day}T21:59:59Z`)
+      .filter((e) => e.projects_id !== null && sim.dataset.projects.get(e.projects_id)?.budgetType === 'strict');
+    const all = sim.dataset.entriesBetween('2026-09-08T22:00:00Z', `${day}T21:59:59Z`);
+    expect(strict.length).toBeGreaterThan(0);
+    expect(strict.length).toBeLessThan(all.length);
+    expect(result.stdout).toContain(`${strict.length} time ${strict.length === 1 ? 'entry' : 'entries'} will be deleted.`);
+    // The API's own spelling is accepted as input too.
+    const parsed = parseChangeFlags('delete', { since: day, until: day, budgetType: 'rep_filter_budget_soft_completed' }, 'Europe/Berlin');
+    expect(parsed.change.filter.budget_type).toBe('rep_filter_budget_soft_completed');
+  });
+
+  it('puts exactly the new values clockodo takes: --set-subprojects-id, never texts_id', () => {
+    const parsed = parseChangeFlags('edit', { since: '2026-09-10', until: '2026-09-10', projectsId: '2001', setSubprojectsId: '3001', setText: 'Review' }, 'Europe/Berlin');
+    expect(editBody(parsed.change)).toEqual({
+      time_since: '2026-09-09T22:00:00Z',
+      time_until: '2026-09-10T21:59:59Z',
+      filter: { projects_id: 2001 },
+      subprojects_id: 3001,
+      text: 'Review',
+    });
+  });
+
+  it('reports "0 time entries" and changes nothing when a first call matching nothing comes without a confirm key', async () => {
+    const bare = await startClockodoSimulator({ attendance: new TimeclockDataset({ seed: 7, employees: 8, today: '2026-10-15' }), seed: 11, omitConfirmKeyWhenEmpty: true });
+    try {
+      const result = await runCli(['clockodo', 'delete', '--since', '2026-09-10', '--until', '2026-09-10', '--users-id', '999999', '--yes'], { ...env, CLOCKODO_API_URL: bare.url });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/\n0 time entries match: nothing was changed\.\n$/);
+      expect(bare.requests.map((r) => [r.httpMethod, r.status, r.query.includes('confirm_key')])).toEqual([['DELETE', 200, false]]);
+    } finally {
+      await bare.close();
+    }
   });
 });

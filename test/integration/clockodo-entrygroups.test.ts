@@ -78,10 +78,12 @@ describe('clockodo backfill', () => {
 
     // Whole local days of Europe/Berlin, DST-correct, with the grouping written as grouping[]=...
     const groupingQuery = 'grouping[]=users_id&grouping[]=day&grouping[]=customers_id&grouping[]=projects_id&grouping[]=services_id&grouping[]=billable';
+    // Both GET options always sent (issue 16): project names without the customer, clockodo's revenue rule.
+    const options = 'prepend_customer_to_project_name=false&calc_also_revenues_for_projects_with_hard_budget=false';
     expect(sim.requests.filter((r) => r.path === '/api/v2/entrygroups').map((r) => r.query)).toEqual(
       expect.arrayContaining([
-        `time_since=2026-09-20T22:00:00Z&time_until=2026-09-30T21:59:59Z&${groupingQuery}`,
-        `time_since=2026-09-30T22:00:00Z&time_until=2026-10-27T22:59:59Z&${groupingQuery}`,
+        `time_since=2026-09-20T22:00:00Z&time_until=2026-09-30T21:59:59Z&${groupingQuery}&${options}`,
+        `time_since=2026-09-30T22:00:00Z&time_until=2026-10-27T22:59:59Z&${groupingQuery}&${options}`,
       ]),
     );
 
@@ -97,6 +99,17 @@ describe('clockodo backfill', () => {
     expect(revenue[0]).toMatchObject({ missing: 0 });
     expect(revenue[0].keys).toBe(revenue[0].n);
 
+    // The rate flag arrives as hourly_rate_is_equal_and_has_no_lumpsums (the simulator's default, as the OpenAPI): stored on every row.
+    const { rows: flags } = await db.pool.query(
+      `SELECT count(*) FILTER (WHERE hourly_rate_is_equal_and_has_no_lump_sums IS NULL)::int AS missing, count(*) FILTER (WHERE hourly_rate_is_equal_and_has_no_lump_sums)::int AS equal FROM punchcard.ck_entrygroups`,
+    );
+    expect(flags[0].missing).toBe(0);
+    expect(flags[0].equal).toBeGreaterThan(0);
+    const { rows: projects } = await db.pool.query(`SELECT DISTINCT project_name FROM punchcard.ck_entrygroups WHERE projects_id > 0`);
+    const catalogNames = new Set([...sim.dataset.projects.values()].map((p) => p.name));
+    expect(projects.length).toBeGreaterThan(0);
+    for (const { project_name: name } of projects) expect(catalogNames.has(name), name).toBe(true);
+
     const { rows: listed } = await db.pool.query(`SELECT count(*)::int AS n FROM punchcard.ck_users WHERE deleted_at IS NULL`);
     expect(listed[0].n).toBe(sim.dataset.users.length);
     const { rows: raw } = await db.pool.query(`SELECT stream, window_start::text AS start FROM punchcard.raw_answers WHERE source = 'clockodo' ORDER BY 1, 2`);
@@ -106,7 +119,7 @@ describe('clockodo backfill', () => {
       { stream: 'users', start: FROM },
     ]);
     // The kept answer is the answer, exactly (it is streamed into jsonb in pieces).
-    const answer = await fetch(`${sim.url}/v2/entrygroups?time_since=2026-09-20T22:00:00Z&time_until=2026-09-30T21:59:59Z&${groupingQuery}`, {
+    const answer = await fetch(`${sim.url}/v2/entrygroups?time_since=2026-09-20T22:00:00Z&time_until=2026-09-30T21:59:59Z&${groupingQuery}&${options}`, {
       headers: { 'X-ClockodoApiUser': 'api-admin@punchcard.test', 'X-ClockodoApiKey': 'clockodo-admin-key', 'X-Clockodo-External-Application': 'punchcard;test@example.com' },
     });
     const { rows: kept } = await db.pool.query(`SELECT body FROM punchcard.raw_answers WHERE stream = 'entrygroups' AND window_start = '2026-09-21'`);

@@ -33,13 +33,13 @@ describe('query encoding', () => {
         timeSince: SINCE,
         timeUntil: UNTIL,
         grouping: ['users_id', 'day'],
-        filter: { budget_type: 'strict-completed', text: 'Review & fix [draft]=1', users_id: 501, projects_id: 0, billable: 2 },
+        filter: { budget_type: 'rep_filter_budget_strict_completed', text: 'Review & fix [draft]=1', users_id: 501, projects_id: 7, billable: 2 },
         roundToMinutes: 15,
       }),
     ).toBe(
       'time_since=2026-08-31T22:00:00Z&time_until=2026-09-30T21:59:59Z&grouping[]=users_id&grouping[]=day' +
-        '&filter[users_id]=501&filter[projects_id]=0&filter[billable]=2&filter[text]=Review%20%26%20fix%20%5Bdraft%5D%3D1' +
-        '&filter[budget_type]=strict-completed&round_to_minutes=15',
+        '&filter[users_id]=501&filter[projects_id]=7&filter[billable]=2&filter[text]=Review%20%26%20fix%20%5Bdraft%5D%3D1' +
+        '&filter[budget_type]=rep_filter_budget_strict_completed&round_to_minutes=15',
     );
   });
 
@@ -167,15 +167,15 @@ describe('client against the simulator', () => {
       expect(asked.affectedEntries).toBeGreaterThan(0);
       expect(sim.dataset.entriesBetween(change.timeSince, change.timeUntil)).toEqual(before);
 
-      expect(await client.confirmChange('edit', change, asked.confirmKey)).toBe(before.length);
+      expect(await client.confirmChange('edit', change, asked.confirmKey!)).toBe(before.length);
       expect(sim.dataset.entriesBetween(change.timeSince, change.timeUntil).every((e) => e.billable === 2)).toBe(true);
 
-      await expect(client.confirmChange('edit', change, asked.confirmKey)).rejects.toThrow(
+      await expect(client.confirmChange('edit', change, asked.confirmKey!)).rejects.toThrow(
         /the confirm key was refused \(HTTP 400\): confirm_key has already been used.*Nothing was changed by this call; run the command again/,
       );
       await expect(client.confirmChange('delete', day('2026-09-09'), 'made-up-key')).rejects.toThrow(/the confirm key was refused \(HTTP 400\): confirm_key is unknown/);
       const other = await client.requestChange('delete', day('2026-09-09'));
-      await expect(client.confirmChange('delete', day('2026-09-10'), other.confirmKey)).rejects.toThrow(/confirm key was refused .*issued for a different request/);
+      await expect(client.confirmChange('delete', day('2026-09-10'), other.confirmKey!)).rejects.toThrow(/confirm key was refused .*issued for a different request/);
       expect(sim.dataset.entriesBetween('2026-09-09T00:00:00Z', '2026-09-10T23:59:59Z').length).toBeGreaterThan(0);
     });
 
@@ -189,7 +189,7 @@ describe('client against the simulator', () => {
 
       sim.faults.add({ kind: 'timeout', count: 1, match: { httpMethod: 'DELETE' } });
       mark = sim.requests.length;
-      await expect(client.confirmChange('delete', change, asked.confirmKey)).rejects.toThrow(
+      await expect(client.confirmChange('delete', change, asked.confirmKey!)).rejects.toThrow(
         /no answer within 300 ms\. The outcome is unknown: clockodo may or may not have applied the change, and a confirmed change is not sent twice/,
       );
       expect(since(sim.requests, mark)).toHaveLength(1);
@@ -198,21 +198,22 @@ describe('client against the simulator', () => {
       const again = await client.requestChange('delete', change);
       sim.faults.add({ kind: 'rate-limit', retryAfterSeconds: 0, count: 1, match: { httpMethod: 'DELETE' } });
       mark = sim.requests.length;
-      expect(await client.confirmChange('delete', change, again.confirmKey)).toBe(again.affectedEntries);
+      expect(await client.confirmChange('delete', change, again.confirmKey!)).toBe(again.affectedEntries);
       expect(since(sim.requests, mark).map((r) => r.status)).toEqual([429, 200]);
       expect(sim.dataset.entriesBetween(change.timeSince, change.timeUntil)).toEqual([]);
     });
 
     it('accepts the delete count as deleted_entries or edited_entries, and reports an expired key', async () => {
-      const variant = await startClockodoSimulator({ attendance, seed: 3, deleteCountKey: 'edited_entries', confirmKeyTtlMs: 300 });
+      // The default simulator answers edited_entries (OpenAPI); this one the German page's deleted_entries.
+      const variant = await startClockodoSimulator({ attendance, seed: 3, deleteCountKey: 'deleted_entries', confirmKeyTtlMs: 300 });
       try {
         const client = createClockodoClient(options({ url: variant.url }));
         const asked = await client.requestChange('delete', day('2026-09-14'));
         expect(asked.affectedEntries).toBeGreaterThan(0);
-        expect(await client.confirmChange('delete', day('2026-09-14'), asked.confirmKey)).toBe(asked.affectedEntries);
+        expect(await client.confirmChange('delete', day('2026-09-14'), asked.confirmKey!)).toBe(asked.affectedEntries);
         const late = await client.requestChange('delete', day('2026-09-15'));
         await new Promise((resolve) => setTimeout(resolve, 350));
-        await expect(client.confirmChange('delete', day('2026-09-15'), late.confirmKey)).rejects.toThrow(/the confirm key was refused \(HTTP 400\): confirm_key has expired/);
+        await expect(client.confirmChange('delete', day('2026-09-15'), late.confirmKey!)).rejects.toThrow(/the confirm key was refused \(HTTP 400\): confirm_key has expired/);
         expect(variant.dataset.entriesBetween('2026-09-15T00:00:00Z', '2026-09-15T23:59:59Z')).toHaveLength(late.affectedEntries);
       } finally {
         await variant.close();

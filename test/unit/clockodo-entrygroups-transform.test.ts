@@ -26,7 +26,7 @@ const leaf = (by: string, group: unknown, extra: Record<string, unknown> = {}) =
   has_non_budget_revenues_billed: false,
   has_non_budget_revenues_not_billed: true,
   hourly_rate: 95.5,
-  hourly_rate_is_equal_and_has_no_lump_sums: true,
+  hourly_rate_is_equal_and_has_no_lumpsums: true,
   ...extra,
 });
 const node = (by: string, group: unknown, sub: unknown, extra: Record<string, unknown> = {}) => ({ groupedBy: by, group, name: `${by} ${String(group)}`, restrictions: {}, duration: 0, sub_groups: sub, ...extra });
@@ -90,7 +90,7 @@ describe('entrygroups transform', () => {
 
   it('leaves optional revenue and budget fields NULL when absent (no rights), never 0', () => {
     const noRights = JSON.parse(JSON.stringify(tree()), (key, value) =>
-      ['revenue', 'budget_used', 'hourly_rate', 'hourly_rate_is_equal_and_has_no_lump_sums', 'has_budget_revenues_billed', 'has_budget_revenues_not_billed', 'has_non_budget_revenues_billed', 'has_non_budget_revenues_not_billed'].includes(key) ? undefined : value,
+      ['revenue', 'budget_used', 'hourly_rate', 'hourly_rate_is_equal_and_has_no_lumpsums', 'has_budget_revenues_billed', 'has_budget_revenues_not_billed', 'has_non_budget_revenues_billed', 'has_non_budget_revenues_not_billed'].includes(key) ? undefined : value,
     );
     const [row] = rowsOf(noRights).tables[0]!.rows;
     expect(row).toMatchObject({ duration_seconds: 3600, revenue: null, hourly_rate: null, budget_used: null, has_non_budget_revenues_not_billed: null });
@@ -102,6 +102,29 @@ describe('entrygroups transform', () => {
     const batch = rowsOf(tree('2026-09-01', { duration: 3600, duration_without_rounding: 3300, revenue_without_rounding: 87.54, rounding_success: true }), { ...context, roundToMinutes: 15 });
     expect(batch.tables[0]!.rows[0]).toMatchObject({ grouping: `${DEFAULT.join(',')};round=15`, duration_seconds: 3600, duration_without_rounding: 3300, revenue_without_rounding: 87.54, rounding_success: true });
     expect(groupingSignature(['day'], 0)).toBe('day');
+  });
+
+  it('reads the rate flag under its real name (..._lumpsums), and the German page\'s ..._lump_sums as a variant', () => {
+    const real = rowsOf(tree('2026-09-01', { hourly_rate_is_equal_and_has_no_lumpsums: false }));
+    expect(real.rejects).toEqual([]);
+    expect(real.tables[0]!.rows[0]).toMatchObject({ hourly_rate_is_equal_and_has_no_lump_sums: false });
+    const { hourly_rate_is_equal_and_has_no_lumpsums: _real, ...withoutReal } = leaf('billable', 1);
+    const old = rowsOf({ groups: [node('users_id', '501', [node('day', '2026-09-01', [node('customers_id', '3', [node('projects_id', '12', [node('services_id', 7, [{ ...withoutReal, hourly_rate_is_equal_and_has_no_lump_sums: true }])])])])])] });
+    expect(old.rejects).toEqual([]);
+    expect(old.tables[0]!.rows[0]).toMatchObject({ hourly_rate_is_equal_and_has_no_lump_sums: true });
+    const bad = rowsOf(tree('2026-09-01', { hourly_rate_is_equal_and_has_no_lumpsums: 'maybe' }));
+    expect(bad.rejects.map((r) => r.reason)).toEqual(['hourly_rate_is_equal_and_has_no_lumpsums "maybe" is not true or false']);
+  });
+
+  it('keeps month groups as sent ("YYYYMM") above the day', () => {
+    const answer = {
+      groups: [
+        { grouped_by: 'month', group: '202609', name: 'September 2026', restrictions: null, duration: 3600, sub_groups: [{ grouped_by: 'day', group: '2026-09-30', name: '30.09.2026', restrictions: {}, duration: 3600, sub_groups: null }] },
+      ],
+    };
+    const batch = rowsOf(answer, { ...context, grouping: ['month', 'day'] });
+    expect(batch.rejects).toEqual([]);
+    expect(batch.tables[0]!.rows.map((r) => [r.path_key, r.day, r.duration_seconds])).toEqual([['month=202609/day=2026-09-30', '2026-09-30', 3600]]);
   });
 
   it('accepts grouped_by, numeric or string groups, restrictions {} [] null, and sub_groups as null, absent, [] or an object', () => {

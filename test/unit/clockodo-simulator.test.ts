@@ -39,8 +39,11 @@ const REVENUE_KEYS = [
   'has_non_budget_revenues_billed',
   'has_non_budget_revenues_not_billed',
   'hourly_rate',
-  'hourly_rate_is_equal_and_has_no_lump_sums',
+  'hourly_rate_is_equal_and_has_no_lumpsums',
 ];
+
+/** EntryGroupRestrictionV2 of clockodo's OpenAPI: ten keys, every one present (nullable). */
+const RESTRICTION_KEYS = ['users_id', 'teams_id', 'customers_id', 'projects_id', 'subprojects_id', 'services_id', 'lumpsum_services_id', 'billable', 'entriesTexts_id', 'budget_type'];
 
 interface Group {
   groupedBy?: string;
@@ -125,9 +128,39 @@ describe('clockodo simulator', () => {
     }
     expect(leaves).toBeGreaterThan(100);
     // "No project" is the number 0, once per customer.
-    const projects = flatten(byDayUserProject).filter((g) => g.groupedBy === 'projects_id');
+    const projects = flatten(byDayUserProject).filter((g) => g.grouped_by === 'projects_id');
     expect(projects.some((g) => g.group === 0)).toBe(true);
     expect(projects.filter((g) => g.group !== 0).every((g) => typeof g.group === 'string')).toBe(true);
+  });
+
+  it('answers in the OpenAPI\'s shapes by default: grouped_by, the _lumpsums flag, restrictions with the ten keys', async () => {
+    const team = sim.dataset.users.find((u) => u.teams_id !== null)!.teams_id;
+    const tree = flatten(await groups(`${WINDOW}&grouping[]=users_id&grouping[]=projects_id&grouping[]=billable&filter[teams_id]=${team}`));
+    expect(tree.length).toBeGreaterThan(0);
+    for (const g of tree) {
+      expect(Object.keys(g)).toContain('grouped_by');
+      expect(Object.keys(g)).not.toContain('groupedBy');
+      expect(typeof g.hourly_rate_is_equal_and_has_no_lumpsums).toBe('boolean');
+      expect(Object.keys(g)).not.toContain('hourly_rate_is_equal_and_has_no_lump_sums');
+      expect(Object.keys(g.restrictions as object).sort()).toEqual([...RESTRICTION_KEYS].sort());
+    }
+    // The levels above a group (and the filter) are its restrictions; its own level is not.
+    const leaf = tree.find((g) => g.grouped_by === 'billable')!;
+    const restrictions = leaf.restrictions as Record<string, unknown>;
+    expect(typeof restrictions.users_id).toBe('number');
+    expect(restrictions.billable).toBeNull();
+    expect(restrictions.teams_id).toBe(team);
+    const top = tree.find((g) => g.grouped_by === 'users_id')!;
+    expect((top.restrictions as Record<string, unknown>).users_id).toBeNull();
+  });
+
+  it('refuses id filters below 1 and budget types the OpenAPI does not list', async () => {
+    for (const query of [`${WINDOW}&grouping[]=users_id&filter[projects_id]=0`, `${WINDOW}&grouping[]=users_id&filter[budget_type]=strict`]) {
+      const { status, body } = await call(`/v2/entrygroups?${query}`);
+      expect(status, query).toBe(400);
+      expect(body.error.fields, query).toHaveLength(1);
+    }
+    expect((await call(`/v2/entrygroups?${WINDOW}&grouping[]=users_id&filter[budget_type]=rep_filter_budget_strict`)).status).toBe(200);
   });
 
   it('answers bad requests with 400 and the v2 error body', async () => {
@@ -155,7 +188,7 @@ describe('clockodo simulator', () => {
     for (const g of withRights) for (const key of REVENUE_KEYS) expect(g, key).toHaveProperty(key);
     for (const g of without) for (const key of REVENUE_KEYS) expect(Object.keys(g)).not.toContain(key);
     expect(withRights.some((g) => typeof g.revenue === 'number' && g.revenue > 0)).toBe(true);
-    const customers = withRights.filter((g) => g.groupedBy === 'customers_id');
+    const customers = withRights.filter((g) => g.grouped_by === 'customers_id');
     expect(customers.map((g) => g.name)).toContain('Müller & Söhne GmbH');
     expect(customers.every((g) => 'number' in g && 'note' in g)).toBe(true);
   });
@@ -226,7 +259,7 @@ describe('clockodo simulator', () => {
     const otherUser = await call(`/v2/entrygroups?${WINDOW}&filter[users_id]=${usersId + 1}&confirm_key=${first.body.confirm_key}`, { method: 'DELETE' });
     expect(otherUser.status).toBe(400);
     const done = await call(`/v2/entrygroups?${query}&confirm_key=${first.body.confirm_key}`, { method: 'DELETE' });
-    expect(done.body).toEqual({ success: true, deleted_entries: count });
+    expect(done.body).toEqual({ success: true, edited_entries: count });
     expect(await groups(`${query}&grouping[]=users_id`)).toEqual([]);
     expect((await call(`/v2/entrygroups?${query}&confirm_key=${first.body.confirm_key}`, { method: 'DELETE' })).status).toBe(400);
 
@@ -285,9 +318,11 @@ describe('clockodo simulator options and faults', () => {
   beforeAll(async () => {
     other = await startClockodoSimulator({
       attendance: fakeAttendance(5),
-      levelKey: 'grouped_by',
+      levelKey: 'groupedBy',
       dayFormat: 'compact',
-      deleteCountKey: 'edited_entries',
+      deleteCountKey: 'deleted_entries',
+      rateFlagKey: 'hourly_rate_is_equal_and_has_no_lump_sums',
+      restrictions: 'mixed',
       confirmKeyTtlMs: 300,
       entrygroupsPerMinute: 2,
     });
@@ -302,7 +337,11 @@ describe('clockodo simulator options and faults', () => {
 
   it('honours the spelling options, expires confirm keys, and rate-limits entrygroups', async () => {
     const first = await otherCall(`/v2/entrygroups?${WINDOW}&grouping[]=day`);
-    expect(first.body.groups[0]).toHaveProperty('grouped_by', 'day');
+    expect(first.body.groups[0]).toHaveProperty('groupedBy', 'day');
+    expect(first.body.groups[0]).not.toHaveProperty('grouped_by');
+    expect(first.body.groups[0]).toHaveProperty('hourly_rate_is_equal_and_has_no_lump_sums');
+    expect(first.body.groups[0]).not.toHaveProperty('hourly_rate_is_equal_and_has_no_lumpsums');
+    expect(first.body.groups.map((g: Group) => JSON.stringify(g.restrictions)).every((r: string) => ['[]', '{}', 'null'].includes(r))).toBe(true);
     expect(first.body.groups[0].group).toMatch(/^202609\d\d$/);
     const year = await otherCall(`/v2/entrygroups?${WINDOW}&grouping[]=year`);
     expect(year.body.groups[0].group).toBe(2026);
@@ -317,7 +356,7 @@ describe('clockodo simulator options and faults', () => {
     expect(late.body.error.message).toMatch(/expired/);
     const again = await otherCall(`/v2/entrygroups?${WINDOW}`, { method: 'DELETE' });
     const done = await otherCall(`/v2/entrygroups?${WINDOW}&confirm_key=${again.body.confirm_key}`, { method: 'DELETE' });
-    expect(done.body).toEqual({ success: true, edited_entries: again.body.affected_entries });
+    expect(done.body).toEqual({ success: true, deleted_entries: again.body.affected_entries });
   });
 
   it('injects API error variants, and a timeout fault does not keep close() waiting', async () => {

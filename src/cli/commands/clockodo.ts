@@ -24,7 +24,7 @@ import { AbortedError, SourceError, UsageError } from '../../errors.ts';
 import { planTasks } from '../../pipeline/plan.ts';
 import { runPlan, type RunSummary } from '../../pipeline/run.ts';
 import { isCalendarDate } from '../../pipeline/windows.ts';
-import { BUDGET_TYPES, type BudgetType, type ChangeKind, type ClockodoClient, type EntryFilter, type EntrygroupsChange, type NewValues } from '../../sources/clockodo/client.ts';
+import { BUDGET_TYPE_SHORT_NAMES, BUDGET_TYPES, type BudgetType, type ChangeKind, type ClockodoClient, type EntryFilter, type EntrygroupsChange, type NewValues } from '../../sources/clockodo/client.ts';
 import { createClientFromConfig } from '../../sources/clockodo/index.ts';
 import { entrygroupsStream } from '../../sources/clockodo/streams/entrygroups.ts';
 import { DEFAULT_RETRY_POLICY } from '../../sources/http.ts';
@@ -40,7 +40,9 @@ export interface ClockodoChangeFlags {
   usersId?: string;
   customersId?: string;
   projectsId?: string;
+  subprojectsId?: string;
   servicesId?: string;
+  teamsId?: string;
   lumpsumServicesId?: string;
   billable?: string;
   text?: string;
@@ -49,11 +51,11 @@ export interface ClockodoChangeFlags {
   setUsersId?: string;
   setCustomersId?: string;
   setProjectsId?: string;
+  setSubprojectsId?: string;
   setServicesId?: string;
   setLumpsumServicesId?: string;
   setBillable?: string;
   setText?: string;
-  setTextsId?: string;
   setHourlyRate?: string;
   yes?: boolean;
   dryRun?: boolean;
@@ -78,13 +80,25 @@ export interface ClockodoIO {
 const MAX_ID = 2 ** 53 - 1;
 const BILLABLE_NAMES = ['not billable', 'billable', 'billed'];
 
-function parseId(option: string, value: string | undefined, min: number): number | undefined {
+/** clockodo ids start at 1, for filters (OpenAPI minimum 1) and new values alike. */
+function parseId(option: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > MAX_ID) {
-    throw new UsageError(`${option} must be a whole number${min > 0 ? ' ≥ 1' : ' ≥ 0 (0 = none)'}, got "${value}"`);
+  if (/^0+$/.test(value) && !option.startsWith('--set-')) {
+    throw new UsageError(
+      `${option} 0 is not a valid filter: clockodo's filter ids start at 1 (0 is "without" in clockodo's UI, not in its API, and a filter clockodo ignores would widen the selection)`,
+    );
   }
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_ID) throw new UsageError(`${option} must be a whole number ≥ 1, got "${value}"`);
   return n;
+}
+
+/** A short name (strict, soft-completed, ...) or the API's own value (rep_filter_budget_...) → the API's value. */
+function parseBudgetType(value: string | undefined): BudgetType | undefined {
+  if (value === undefined) return undefined;
+  const mapped = BUDGET_TYPE_SHORT_NAMES[value] ?? ((BUDGET_TYPES as readonly string[]).includes(value) ? (value as BudgetType) : undefined);
+  if (mapped === undefined) throw new UsageError(`--budget-type must be one of ${Object.keys(BUDGET_TYPE_SHORT_NAMES).join(', ')} (or the API's rep_filter_budget_… value), got "${value}"`);
+  return mapped;
 }
 
 function parseBillable(option: string, value: string | undefined): number | undefined {
@@ -119,42 +133,40 @@ export function parseChangeFlags(kind: ChangeKind, flags: ClockodoChangeFlags, z
   if (epochOfStamp(timeSince) > epochOfStamp(timeUntil)) throw new UsageError(`${sinceOption} ${since} is after ${untilOption} ${until}`);
 
   if (flags.text !== undefined && flags.textsId !== undefined) throw new UsageError('give either --text or --texts-id, not both');
-  if (flags.budgetType !== undefined && !(BUDGET_TYPES as readonly string[]).includes(flags.budgetType)) {
-    throw new UsageError(`--budget-type must be one of ${BUDGET_TYPES.join(', ')}, got "${flags.budgetType}"`);
-  }
   const filter: EntryFilter = {
-    users_id: parseId('--users-id', flags.usersId, 0),
-    customers_id: parseId('--customers-id', flags.customersId, 0),
-    projects_id: parseId('--projects-id', flags.projectsId, 0),
-    services_id: parseId('--services-id', flags.servicesId, 0),
-    lumpsum_services_id: parseId('--lumpsum-services-id', flags.lumpsumServicesId, 0),
+    users_id: parseId('--users-id', flags.usersId),
+    customers_id: parseId('--customers-id', flags.customersId),
+    projects_id: parseId('--projects-id', flags.projectsId),
+    subprojects_id: parseId('--subprojects-id', flags.subprojectsId),
+    services_id: parseId('--services-id', flags.servicesId),
+    lumpsum_services_id: parseId('--lumpsum-services-id', flags.lumpsumServicesId),
+    teams_id: parseId('--teams-id', flags.teamsId),
     billable: parseBillable('--billable', flags.billable),
     text: flags.text,
-    texts_id: parseId('--texts-id', flags.textsId, 0),
-    budget_type: flags.budgetType as BudgetType | undefined,
+    texts_id: parseId('--texts-id', flags.textsId),
+    budget_type: parseBudgetType(flags.budgetType),
   };
   const change: EntrygroupsChange = { timeSince, timeUntil, filter: withoutUndefined(filter) };
 
   if (kind === 'edit') {
-    if (flags.setText !== undefined && flags.setTextsId !== undefined) throw new UsageError('give either --set-text or --set-texts-id, not both');
     let hourlyRate: number | undefined;
     if (flags.setHourlyRate !== undefined) {
       if (!/^\d+(\.\d+)?$/.test(flags.setHourlyRate)) throw new UsageError(`--set-hourly-rate must be a number ≥ 0 such as 85 or 92.50, got "${flags.setHourlyRate}"`);
       hourlyRate = Number(flags.setHourlyRate);
     }
     const values: NewValues = withoutUndefined({
-      users_id: parseId('--set-users-id', flags.setUsersId, 1),
-      customers_id: parseId('--set-customers-id', flags.setCustomersId, 1),
-      projects_id: parseId('--set-projects-id', flags.setProjectsId, 1),
-      services_id: parseId('--set-services-id', flags.setServicesId, 1),
-      lumpsum_services_id: parseId('--set-lumpsum-services-id', flags.setLumpsumServicesId, 1),
+      users_id: parseId('--set-users-id', flags.setUsersId),
+      customers_id: parseId('--set-customers-id', flags.setCustomersId),
+      projects_id: parseId('--set-projects-id', flags.setProjectsId),
+      subprojects_id: parseId('--set-subprojects-id', flags.setSubprojectsId),
+      services_id: parseId('--set-services-id', flags.setServicesId),
+      lumpsum_services_id: parseId('--set-lumpsum-services-id', flags.setLumpsumServicesId),
       billable: parseBillable('--set-billable', flags.setBillable),
       text: flags.setText,
-      texts_id: parseId('--set-texts-id', flags.setTextsId, 1),
       hourly_rate: hourlyRate,
     });
     if (Object.keys(values).length === 0) {
-      throw new UsageError('edit needs at least one new value (--set-users-id, --set-customers-id, --set-projects-id, --set-services-id, --set-lumpsum-services-id, --set-billable, --set-text, --set-texts-id, --set-hourly-rate)');
+      throw new UsageError('edit needs at least one new value (--set-users-id, --set-customers-id, --set-projects-id, --set-subprojects-id, --set-services-id, --set-lumpsum-services-id, --set-billable, --set-text, --set-hourly-rate)');
     }
     change.values = values;
   }
@@ -221,8 +233,8 @@ export async function clockodoChangeCommand(
 
   const { confirmKey, affectedEntries } = await api.requestChange(kind, request.change);
   print(`Selection: ${describeSelection(request, zone)}`);
-  if (affectedEntries === 0) {
-    print('No time entries match: nothing to change.');
+  if (affectedEntries === 0 || confirmKey === undefined) {
+    print(`${entries(0)} match: nothing was changed.`);
     return { affected: 0 };
   }
   print(kind === 'delete' ? `${entries(affectedEntries)} will be deleted.` : `${entries(affectedEntries)} will be edited: ${describeValues(request.change.values!)}.`);
@@ -301,7 +313,7 @@ async function resync(
   return { plan: { from, to }, run };
 }
 
-const FILTER_HELP = 'ids are whole numbers; 0 selects entries without one (e.g. --projects-id 0)';
+const FILTER_HELP = 'ids are whole numbers ≥ 1 (clockodo has no filter for "without project" and the like)';
 
 function addSelectionOptions(command: Command): Command {
   return command
@@ -311,13 +323,15 @@ function addSelectionOptions(command: Command): Command {
     .option('--time-until <when>', 'the same as --until (the API\'s name time_until)')
     .option('--users-id <id>', 'only entries of this user')
     .option('--customers-id <id>', 'only entries of this customer')
-    .option('--projects-id <id>', 'only entries of this project (0: without project)')
+    .option('--projects-id <id>', 'only entries of this project')
+    .option('--subprojects-id <id>', 'only entries of this subproject')
     .option('--services-id <id>', 'only entries of this service')
     .option('--lumpsum-services-id <id>', 'only entries of this lump-sum service')
+    .option('--teams-id <id>', 'only entries of users in this team')
     .option('--billable <0|1|2>', 'only entries that are 0 not billable, 1 billable, 2 billed')
     .option('--text <text>', 'only entries with exactly this description')
     .option('--texts-id <id>', 'only entries with this description id')
-    .option('--budget-type <type>', `only entries of projects with this budget type: ${BUDGET_TYPES.join(', ')}`)
+    .option('--budget-type <type>', `only entries of projects with this budget type: ${Object.keys(BUDGET_TYPE_SHORT_NAMES).join(', ')} (sent as rep_filter_budget_…)`)
     .option('--yes', 'do not ask: confirm the change (needed when stdin is not a terminal)')
     .option('--dry-run', 'only show what would change and how many entries')
     .option('--no-resync', 'do not re-load the affected months of entrygroups into the warehouse afterwards');
@@ -334,11 +348,11 @@ export function registerClockodoCommands(program: Command, makeContext: () => Co
     .option('--set-users-id <id>', 'new user')
     .option('--set-customers-id <id>', 'new customer')
     .option('--set-projects-id <id>', 'new project')
+    .option('--set-subprojects-id <id>', 'new subproject')
     .option('--set-services-id <id>', 'new service')
     .option('--set-lumpsum-services-id <id>', 'new lump-sum service')
     .option('--set-billable <0|1|2>', 'new billable state: 0 not billable, 1 billable, 2 billed')
     .option('--set-text <text>', 'new description')
-    .option('--set-texts-id <id>', 'new description by id')
     .option('--set-hourly-rate <rate>', 'new hourly rate, e.g. 92.50')
     .addHelpText('after', `\nExample:\n  punchcard clockodo edit --since 2026-09-01 --until 2026-09-30 --users-id 501 --billable 1 --set-billable 2`)
     .action(async (flags: ClockodoChangeFlags) => {

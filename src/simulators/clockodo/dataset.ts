@@ -99,19 +99,24 @@ export interface EntryRecord {
   readonly hourlyRate: number;
 }
 
+/**
+ * `filter[budget_type]` as clockodo's OpenAPI (BudgetOption) spells it. Written out here rather
+ * than imported from the client: the simulator stands for the API, so a misspelling in the
+ * client must meet a 400 here, not the same misspelling.
+ */
 export const BUDGET_TYPES = [
-  'strict',
-  'strict-completed',
-  'strict-incomplete',
-  'soft',
-  'soft-completed',
-  'soft-incomplete',
-  'without',
-  'without-strict',
+  'rep_filter_budget_strict',
+  'rep_filter_budget_strict_completed',
+  'rep_filter_budget_strict_incomplete',
+  'rep_filter_budget_soft',
+  'rep_filter_budget_soft_completed',
+  'rep_filter_budget_soft_incomplete',
+  'rep_filter_budget_without',
+  'rep_filter_budget_without_strict',
 ] as const;
 export type BudgetTypeFilter = (typeof BUDGET_TYPES)[number];
 
-/** Entry filter, as in `filter[...]`. Id filters use 0 for "none" (e.g. no project). */
+/** Entry filter, as in `filter[...]` (the API refuses id filters below 1). */
 export interface EntryFilter {
   users_id?: number;
   customers_id?: number;
@@ -421,14 +426,14 @@ export class ClockodoDataset {
       const type = project?.budgetType ?? null;
       const completed = project?.completed ?? false;
       switch (filter.budget_type) {
-        case 'strict': return type === 'strict';
-        case 'strict-completed': return type === 'strict' && completed;
-        case 'strict-incomplete': return type === 'strict' && !completed;
-        case 'soft': return type === 'soft';
-        case 'soft-completed': return type === 'soft' && completed;
-        case 'soft-incomplete': return type === 'soft' && !completed;
-        case 'without': return type === null;
-        case 'without-strict': return type !== 'strict';
+        case 'rep_filter_budget_strict': return type === 'strict';
+        case 'rep_filter_budget_strict_completed': return type === 'strict' && completed;
+        case 'rep_filter_budget_strict_incomplete': return type === 'strict' && !completed;
+        case 'rep_filter_budget_soft': return type === 'soft';
+        case 'rep_filter_budget_soft_completed': return type === 'soft' && completed;
+        case 'rep_filter_budget_soft_incomplete': return type === 'soft' && !completed;
+        case 'rep_filter_budget_without': return type === null;
+        case 'rep_filter_budget_without_strict': return type !== 'strict';
       }
     }
     return true;

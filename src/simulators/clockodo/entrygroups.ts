@@ -41,7 +41,25 @@ export interface GroupFormat {
   levelKey: 'groupedBy' | 'grouped_by';
   dayFormat: 'iso' | 'compact';
   revenueRights: boolean;
+  /** Name of the rate flag: OpenAPI `..._lumpsums` (real) or the German page's `..._lump_sums`. */
+  rateFlagKey: 'hourly_rate_is_equal_and_has_no_lumpsums' | 'hourly_rate_is_equal_and_has_no_lump_sums';
+  /** 'object': the OpenAPI's ten keys on every group; 'mixed': [], {} or null (shapes seen in the wild). */
+  restrictions: 'object' | 'mixed';
 }
+
+/** The ten keys of the OpenAPI's EntryGroupRestrictionV2, and the grouping level each one mirrors. */
+const RESTRICTION_KEYS = {
+  users_id: 'users_id',
+  teams_id: undefined,
+  customers_id: 'customers_id',
+  projects_id: 'projects_id',
+  subprojects_id: 'subprojects_id',
+  services_id: 'services_id',
+  lumpsum_services_id: 'lumpsum_services_id',
+  billable: 'billable',
+  entriesTexts_id: 'texts_id',
+  budget_type: undefined,
+} as const satisfies Record<string, Grouping | undefined>;
 
 const GET_SCALARS = ['time_since', 'time_until', 'round_to_minutes', 'prepend_customer_to_project_name', 'calc_also_revenues_for_projects_with_hard_budget'];
 
@@ -237,7 +255,18 @@ export function entrygroups(dataset: ClockodoDataset, query: EntrygroupsQuery, f
     }
   };
 
-  const render = (level: Map<string, Node>, depth: number): unknown[] => {
+  /** What applies to a group besides its own level and the time range: the filter and the levels above. */
+  const restrictionsOf = (above: ReadonlyMap<Grouping, string | number>): Record<string, unknown> => {
+    const filter = query.filter as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [key, level] of Object.entries(RESTRICTION_KEYS)) {
+      const fromLevel = level === undefined ? undefined : above.get(level);
+      out[key] = fromLevel !== undefined ? Number(fromLevel) : (filter[level ?? key] ?? null);
+    }
+    return out;
+  };
+
+  const render = (level: Map<string, Node>, depth: number, above: ReadonlyMap<Grouping, string | number> = new Map()): unknown[] => {
     const by = query.grouping[depth] as Grouping;
     const leaf = depth === query.grouping.length - 1;
     const sorted = [...level.entries()].sort(([ka, a], [kb, b]) => b.duration - a.duration || (ka < kb ? -1 : ka > kb ? 1 : 0));
@@ -247,7 +276,7 @@ export function entrygroups(dataset: ClockodoDataset, query: EntrygroupsQuery, f
       const group: Record<string, unknown> = { [format.levelKey]: by, group: described.group, name: described.name };
       if ('number' in described) group.number = described.number;
       if ('note' in described) group.note = described.note;
-      group.restrictions = [[], {}, null][h % 3];
+      group.restrictions = format.restrictions === 'object' ? restrictionsOf(above) : [[], {}, null][h % 3];
       group.duration = node.duration;
       if (step > 0) group.duration_without_rounding = node.durationRaw;
       if (format.revenueRights) {
@@ -260,11 +289,11 @@ export function entrygroups(dataset: ClockodoDataset, query: EntrygroupsQuery, f
         group.has_non_budget_revenues_not_billed = node.nonBudgetNotBilled;
         group.hourly_rate =
           node.durationRaw === 0 ? null : typeof node.rate === 'number' ? node.rate : round2((node.revenueRaw * 3600) / node.durationRaw);
-        group.hourly_rate_is_equal_and_has_no_lump_sums = node.rate !== null;
+        group[format.rateFlagKey] = node.rate !== null;
         if (step > 0) group.revenue_without_rounding = round2(node.revenueRaw);
         if (step > 0 && leaf) group.rounding_success = node.rate !== null;
       }
-      if (node.children) group.sub_groups = render(node.children, depth + 1);
+      if (node.children) group.sub_groups = render(node.children, depth + 1, new Map([...above, [by, described.group]]));
       else if ((h >> 2) % 2 === 0) group.sub_groups = null;
       return group;
     });
@@ -283,7 +312,8 @@ export interface EditRequest {
   confirmKey: string | undefined;
 }
 
-const NEW_VALUE_KEYS = ['users_id', 'customers_id', 'projects_id', 'services_id', 'lumpsum_services_id', 'billable', 'texts_id', 'text', 'hourly_rate'] as const;
+/** The OpenAPI's PUT new values: no texts_id (answered 400 as an unknown parameter). */
+const NEW_VALUE_KEYS = ['users_id', 'customers_id', 'projects_id', 'subprojects_id', 'services_id', 'lumpsum_services_id', 'billable', 'text', 'hourly_rate'] as const;
 
 /** Parses the PUT body: JSON (or form-encoded with `filter[...]` keys). */
 export function parseEditBody(rawBody: string, contentType: string | undefined): EditRequest {
@@ -342,7 +372,6 @@ export function parseEditBody(rawBody: string, contentType: string | undefined):
         values[key] = parseIntValue(raw, key, 1);
     }
   }
-  if (values.text !== undefined && values.texts_id !== undefined) throw badRequest('Give either texts_id or text, not both', ['texts_id', 'text'], 'invalid_value');
   if (Object.keys(values).length === 0) throw badRequest('No new values given', [...NEW_VALUE_KEYS], 'missing_parameter');
   const confirmKey = object.confirm_key;
   if (confirmKey !== undefined && typeof confirmKey !== 'string') throw badRequest('confirm_key must be a string', ['confirm_key'], 'invalid_value');
@@ -408,6 +437,8 @@ export function editOrDelete(
   apiUser: string,
   request: EditRequest,
   deleteCountKey: 'deleted_entries' | 'edited_entries',
+  /** Answer an empty selection without a confirm key (`{affected_entries: 0}`), as clockodo may. */
+  omitKeyWhenEmpty = false,
 ): Record<string, unknown> {
   const selected = dataset.select(request.sinceMs, request.untilMs, request.filter);
   const id = canonical(method, apiUser, request);
@@ -422,6 +453,7 @@ export function editOrDelete(
   };
   if (request.confirmKey === undefined) {
     if (method === 'PUT') patched(); // refuse impossible new values before handing out a key
+    if (omitKeyWhenEmpty && selected.length === 0) return { affected_entries: 0 };
     return { confirm_key: keys.issue(id), affected_entries: selected.length };
   }
   keys.check(request.confirmKey, id);

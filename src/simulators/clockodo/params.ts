@@ -136,7 +136,7 @@ export function parseFilter(raw: Iterable<[string, unknown]>, prefix = 'filter')
       case 'lumpsum_services_id':
       case 'teams_id':
       case 'texts_id':
-        filter[key as Exclude<FilterKey, 'billable' | 'text' | 'budget_type'>] = parseIntValue(value, field);
+        filter[key as Exclude<FilterKey, 'billable' | 'text' | 'budget_type'>] = parseIntValue(value, field, 1);
         break;
       default:
         throw badRequest(`Unknown parameter: ${field}`, [field], 'unknown_parameter');

@@ -27,12 +27,19 @@ export interface ClockodoSimulatorOptions {
   apiUsers?: Array<{ email: string; apiKey: string; revenueRights: boolean }>;
   /** Default Europe/Berlin. */
   accountTimezone?: string;
-  /** Spelling of the level key in entrygroups: German page `groupedBy` (default), reference `grouped_by`. */
+  // Defaults are the real API's shapes (clockodo's OpenAPI 2026-03-12); the variants are switches.
+  /** Spelling of the level key in entrygroups: OpenAPI `grouped_by` (default), German page `groupedBy`. */
   levelKey?: 'groupedBy' | 'grouped_by';
   /** `group` of the `day` grouping: 'iso' = YYYY-MM-DD (default), 'compact' = YYYYMMDD. */
   dayFormat?: 'iso' | 'compact';
-  /** Count key of a confirmed DELETE (German page vs. reference). Default 'deleted_entries'. */
+  /** Name of the rate flag: OpenAPI `..._lumpsums` (default), German page `..._lump_sums`. */
+  rateFlagKey?: 'hourly_rate_is_equal_and_has_no_lumpsums' | 'hourly_rate_is_equal_and_has_no_lump_sums';
+  /** `restrictions`: 'object' = the OpenAPI's ten keys (default); 'mixed' = [], {} or null. */
+  restrictions?: 'object' | 'mixed';
+  /** Count key of a confirmed DELETE: OpenAPI 'edited_entries' (default), German page 'deleted_entries'. */
   deleteCountKey?: 'deleted_entries' | 'edited_entries';
+  /** Answer a first PUT/DELETE that matches nothing without a confirm key. Default false. */
+  omitConfirmKeyWhenEmpty?: boolean;
   /** Lifetime of a confirm key. Default 10 minutes. */
   confirmKeyTtlMs?: number;
   /** Delay before every API answer. Default 0. */
@@ -130,8 +137,10 @@ export async function startClockodoSimulator(options: ClockodoSimulatorOptions):
     const application = header(headers, 'x-clockodo-external-application');
     if (!application) throw badRequest('Missing header X-Clockodo-External-Application (format: <application name>;<contact email>)', ['X-Clockodo-External-Application']);
     const [name, contact] = application.split(';').map((s) => s.trim());
-    if (!name || !contact?.includes('@'))
+    if (!name || !contact)
       throw badRequest('Header X-Clockodo-External-Application must look like "<application name>;<contact email>"', ['X-Clockodo-External-Application'], 'invalid_value');
+    if (application.length > 50)
+      throw badRequest('Header X-Clockodo-External-Application must not be longer than 50 characters', ['X-Clockodo-External-Application'], 'invalid_value');
     return user;
   };
 
@@ -199,10 +208,22 @@ export async function startClockodoSimulator(options: ClockodoSimulatorOptions):
             const limited = rateLimited(user);
             if (limited) return limited;
             const query = parseEntrygroupsQuery(url.searchParams);
-            return json(200, entrygroups(dataset, query, { levelKey: options.levelKey ?? 'groupedBy', dayFormat: options.dayFormat ?? 'iso', revenueRights: user.revenueRights }));
+            return json(
+              200,
+              entrygroups(dataset, query, {
+                levelKey: options.levelKey ?? 'grouped_by',
+                dayFormat: options.dayFormat ?? 'iso',
+                revenueRights: user.revenueRights,
+                rateFlagKey: options.rateFlagKey ?? 'hourly_rate_is_equal_and_has_no_lumpsums',
+                restrictions: options.restrictions ?? 'object',
+              }),
+            );
           }
           const request = method === 'PUT' ? parseEditBody(rawBody, header(headers, 'content-type')) : parseDeleteQuery(url.searchParams);
-          return json(200, editOrDelete(dataset, keys, method as 'PUT' | 'DELETE', user.email, request, options.deleteCountKey ?? 'deleted_entries'));
+          return json(
+            200,
+            editOrDelete(dataset, keys, method as 'PUT' | 'DELETE', user.email, request, options.deleteCountKey ?? 'edited_entries', options.omitConfirmKeyWhenEmpty ?? false),
+          );
         }
         case '/api/v2/entries':
           only('GET');

@@ -27,10 +27,31 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SourceError, safeExcerpt } from '../../errors.ts';
 import { httpStatusError, parseJsonBody, sendOnce, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
 
-export const BUDGET_TYPES = ['strict', 'strict-completed', 'strict-incomplete', 'soft', 'soft-completed', 'soft-incomplete', 'without', 'without-strict'] as const;
+/**
+ * `filter[budget_type]` values exactly as clockodo's OpenAPI (BudgetOption) lists them. A value
+ * clockodo does not know may be ignored, which WIDENS an edit or delete: only these are sent.
+ */
+export const BUDGET_TYPES = [
+  'rep_filter_budget_strict',
+  'rep_filter_budget_strict_completed',
+  'rep_filter_budget_strict_incomplete',
+  'rep_filter_budget_soft',
+  'rep_filter_budget_soft_completed',
+  'rep_filter_budget_soft_incomplete',
+  'rep_filter_budget_without',
+  'rep_filter_budget_without_strict',
+] as const;
 export type BudgetType = (typeof BUDGET_TYPES)[number];
 
-/** `filter[...]` of entrygroups (ids use 0 for "none", e.g. entries without a project). */
+/** The CLI's short names (the German page's spelling) → the API value. */
+export const BUDGET_TYPE_SHORT_NAMES: Readonly<Record<string, BudgetType>> = Object.fromEntries(
+  BUDGET_TYPES.map((value) => [value.slice('rep_filter_budget_'.length).replaceAll('_', '-'), value]),
+);
+
+/** Every id filter has a minimum of 1 (OpenAPI): 0 ("without project" in clockodo's UI) is not a filter. */
+export const ID_FILTER_KEYS = ['users_id', 'customers_id', 'projects_id', 'subprojects_id', 'services_id', 'lumpsum_services_id', 'teams_id', 'texts_id'] as const;
+
+/** `filter[...]` of entrygroups, with the keys clockodo's OpenAPI lists for GET, PUT and DELETE. */
 export interface EntryFilter {
   users_id?: number;
   customers_id?: number;
@@ -60,15 +81,15 @@ export const FILTER_KEYS = [
   'budget_type',
 ] as const satisfies ReadonlyArray<keyof EntryFilter>;
 
-/** New values of PUT entrygroups. */
+/** New values of PUT entrygroups: exactly the OpenAPI's list (no texts_id: entrygroups answers 400 to it). */
 export interface NewValues {
   users_id?: number;
   customers_id?: number;
   projects_id?: number;
+  subprojects_id?: number;
   services_id?: number;
   lumpsum_services_id?: number;
   billable?: number;
-  texts_id?: number;
   text?: string;
   hourly_rate?: number;
 }
@@ -77,10 +98,10 @@ export const NEW_VALUE_KEYS = [
   'users_id',
   'customers_id',
   'projects_id',
+  'subprojects_id',
   'services_id',
   'lumpsum_services_id',
   'billable',
-  'texts_id',
   'text',
   'hourly_rate',
 ] as const satisfies ReadonlyArray<keyof NewValues>;
@@ -91,6 +112,9 @@ export interface EntrygroupsQuery {
   grouping: readonly string[];
   filter?: EntryFilter;
   roundToMinutes?: number;
+  /** Sent whenever given; clockodo's defaults are true and false. */
+  prependCustomerToProjectName?: boolean;
+  calcAlsoRevenuesForProjectsWithHardBudget?: boolean;
 }
 
 /** Which entries a PUT/DELETE applies to, and (PUT) what to set. */
@@ -105,7 +129,8 @@ export interface EntrygroupsChange {
 export type ChangeKind = 'edit' | 'delete';
 
 export interface ConfirmRequest {
-  confirmKey: string;
+  /** Absent when nothing matched: clockodo may then send no key (there is nothing to confirm). */
+  confirmKey: string | undefined;
   affectedEntries: number;
 }
 
@@ -184,13 +209,30 @@ export function encodeQuery(params: readonly Param[]): string {
   return params.map(([key, value]) => `${encodeKey(key)}=${encodeValue(value)}`).join('&');
 }
 
-function filterParams(filter: EntryFilter | undefined): Param[] {
-  const params: Param[] = [];
+/**
+ * The filter's entries in FILTER_KEYS order, checked against what clockodo accepts: a filter it
+ * would ignore (0 ids, unknown budget types) must never widen a PUT or DELETE, so it is refused
+ * here as a last guard (the CLI refuses the same input with a friendlier line first).
+ */
+export function filterEntries(filter: EntryFilter | undefined): Array<[string, string | number]> {
+  const out: Array<[string, string | number]> = [];
   for (const key of FILTER_KEYS) {
     const value = filter?.[key];
-    if (value !== undefined) params.push([`filter[${key}]`, value]);
+    if (value === undefined) continue;
+    if ((ID_FILTER_KEYS as readonly string[]).includes(key) && !(typeof value === 'number' && Number.isSafeInteger(value) && value >= 1)) {
+      throw new RangeError(`filter ${key} must be a whole number ≥ 1 (clockodo's minimum), got ${JSON.stringify(value)}`);
+    }
+    if (key === 'budget_type' && !(BUDGET_TYPES as readonly unknown[]).includes(value)) {
+      throw new RangeError(`filter budget_type must be one of ${BUDGET_TYPES.join(', ')}, got ${JSON.stringify(value)}`);
+    }
+    if (key === 'billable' && value !== 0 && value !== 1 && value !== 2) throw new RangeError(`filter billable must be 0, 1 or 2, got ${JSON.stringify(value)}`);
+    out.push([key, value]);
   }
-  return params;
+  return out;
+}
+
+function filterParams(filter: EntryFilter | undefined): Param[] {
+  return filterEntries(filter).map(([key, value]): Param => [`filter[${key}]`, value]);
 }
 
 /** The query string of GET /v2/entrygroups. */
@@ -202,6 +244,10 @@ export function entrygroupsQueryString(query: EntrygroupsQuery): string {
     ...filterParams(query.filter),
   ];
   if (query.roundToMinutes !== undefined && query.roundToMinutes > 0) params.push(['round_to_minutes', query.roundToMinutes]);
+  if (query.prependCustomerToProjectName !== undefined) params.push(['prepend_customer_to_project_name', String(query.prependCustomerToProjectName)]);
+  if (query.calcAlsoRevenuesForProjectsWithHardBudget !== undefined) {
+    params.push(['calc_also_revenues_for_projects_with_hard_budget', String(query.calcAlsoRevenuesForProjectsWithHardBudget)]);
+  }
   return encodeQuery(params);
 }
 
@@ -215,8 +261,7 @@ export function deleteQueryString(change: EntrygroupsChange, confirmKey?: string
 /** The JSON body of PUT /v2/entrygroups: stamps, a `filter` object, top-level new values, confirm_key. */
 export function editBody(change: EntrygroupsChange, confirmKey?: string): Record<string, unknown> {
   const body: Record<string, unknown> = { time_since: change.timeSince, time_until: change.timeUntil };
-  const filter: Record<string, unknown> = {};
-  for (const key of FILTER_KEYS) if (change.filter[key] !== undefined) filter[key] = change.filter[key];
+  const filter = Object.fromEntries(filterEntries(change.filter));
   if (Object.keys(filter).length > 0) body.filter = filter;
   for (const key of NEW_VALUE_KEYS) if (change.values?.[key] !== undefined) body[key] = change.values[key];
   if (confirmKey !== undefined) body.confirm_key = confirmKey;
@@ -387,10 +432,11 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     return withRetries(transport, operation, async () => {
       const { answer, json } = await send(operation, method, '/v2/entrygroups', query, body);
       const { confirm_key: key, affected_entries: affected } = json as { confirm_key?: unknown; affected_entries?: unknown };
-      const count = typeof affected === 'string' && /^\d+$/.test(affected) ? Number(affected) : affected;
-      if (typeof key !== 'string' || key === '' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
-        throw invalid(operation, 'answer lacks "confirm_key" and "affected_entries"', answer.body);
-      }
+      const count = countOf(affected);
+      if (count === undefined) throw invalid(operation, 'answer lacks "affected_entries"', answer.body);
+      // Nothing matched: clockodo may leave out the key, since there is nothing to confirm.
+      if (count === 0 && (key === undefined || key === null || key === '')) return { confirmKey: undefined, affectedEntries: 0 };
+      if (typeof key !== 'string' || key === '') throw invalid(operation, `answer counts ${count} entries but lacks "confirm_key"`, answer.body);
       return { confirmKey: key, affectedEntries: count };
     });
   }
@@ -409,10 +455,9 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
       const answerBody = json as { success?: unknown; edited_entries?: unknown; deleted_entries?: unknown };
       const preferred = kind === 'edit' ? answerBody.edited_entries : answerBody.deleted_entries;
       // The German page names the delete count `deleted_entries`, the reference `edited_entries`.
-      const raw = preferred ?? answerBody.edited_entries ?? answerBody.deleted_entries;
-      const count = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+      const count = countOf(preferred ?? answerBody.edited_entries ?? answerBody.deleted_entries);
       if (answerBody.success === false) throw invalid(operation, 'clockodo answered "success": false; check the entries in clockodo', answer.body);
-      if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+      if (count === undefined) {
         throw invalid(operation, `answer lacks "${kind === 'edit' ? 'edited_entries' : 'deleted_entries'}"; the change may have been applied: check clockodo`, answer.body);
       }
       return count;
@@ -420,6 +465,12 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
   }
 
   return { entrygroups, users, ping, requestChange, confirmChange };
+}
+
+/** A count sent as a JSON number or a digit string; undefined when it is neither. */
+function countOf(raw: unknown): number | undefined {
+  const count = typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : raw;
+  return typeof count === 'number' && Number.isSafeInteger(count) && count >= 0 ? count : undefined;
 }
 
 /**

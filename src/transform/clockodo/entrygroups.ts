@@ -20,6 +20,9 @@
  * - day `group` as YYYY-MM-DD or YYYYMMDD (string or number). Anything else rejects that group
  *   and everything below it, with the raw value in the reason: a day is never guessed.
  * - optional revenue/budget/rounding fields: absent or null → NULL, never 0.
+ * - the flag `hourly_rate_is_equal_and_has_no_lumpsums` (OpenAPI's spelling) is stored in the
+ *   column `hourly_rate_is_equal_and_has_no_lump_sums`; the German page's `_lump_sums` is read
+ *   when the real name is absent.
  * - `group` 0 ("without project/text/...") may appear more than once at one level (once per
  *   customer when projects_id is above customers_id). Positions are not stable (clockodo sorts by
  *   duration), so such groups are MERGED: leaves under them with the same path are summed
@@ -153,6 +156,17 @@ const BOOLEAN_FIELDS = [
 ] as const;
 const NUMBER_FIELDS = ['revenue', 'revenue_without_rounding', 'hourly_rate'] as const;
 
+/** Where a Measures field is read from when the answer spells it differently. */
+const FIELD_SOURCES: Partial<Record<keyof Measures, readonly string[]>> = {
+  hourly_rate_is_equal_and_has_no_lump_sums: ['hourly_rate_is_equal_and_has_no_lumpsums', 'hourly_rate_is_equal_and_has_no_lump_sums'],
+};
+
+/** The first spelling of `field` the node carries (null counts as carried). */
+function fieldOf(node: Record<string, unknown>, field: keyof Measures): { name: string; value: unknown } {
+  for (const name of FIELD_SOURCES[field] ?? [field]) if (node[name] !== undefined) return { name, value: node[name] };
+  return { name: field, value: undefined };
+}
+
 /** The leaf's numbers and flags; absent or null optional fields are NULL, never 0. */
 export function parseMeasures(node: Record<string, unknown>): Outcome<Measures> {
   const duration = integerOf(node.duration);
@@ -174,11 +188,11 @@ export function parseMeasures(node: Record<string, unknown>): Outcome<Measures> 
     out[field] = n;
   }
   for (const field of BOOLEAN_FIELDS) {
-    const value = node[field];
+    const { name, value } = fieldOf(node, field);
     if (value === undefined || value === null) out[field] = null;
     else if (typeof value === 'boolean') out[field] = value;
     else if (value === 0 || value === 1 || value === '0' || value === '1') out[field] = value === 1 || value === '1';
-    else return { ok: false, reason: `${field} ${describeValue(value)} is not true or false` };
+    else return { ok: false, reason: `${name} ${describeValue(value)} is not true or false` };
   }
   return { ok: true, value: out as Measures };
 }

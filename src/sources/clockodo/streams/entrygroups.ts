@@ -10,7 +10,10 @@ import { transformEntrygroups } from '../../../transform/clockodo/entrygroups.ts
 import { utcBoundsOfLocalDays } from '../../../transform/clockodo/time.ts';
 import type { ClockodoClient } from '../client.ts';
 
-export type EntrygroupsSettings = Pick<ClockodoConfig, 'account' | 'timezone' | 'grouping' | 'roundToMinutes'>;
+export type EntrygroupsSettings = Pick<
+  ClockodoConfig,
+  'account' | 'timezone' | 'grouping' | 'roundToMinutes' | 'prependCustomerToProjectName' | 'calcAlsoRevenuesForProjectsWithHardBudget'
+>;
 
 /** Rows are owned by their day: a grouping without `day` could not be kept in sync. */
 export function checkGrouping(grouping: readonly string[]): void {
@@ -35,7 +38,14 @@ export function entrygroupsStream(client: ClockodoClient, settings: EntrygroupsS
     // one at a time keeps a backfill's memory to one month.
     maxConcurrentWindows: 1,
     fetch: (window: DateWindow) =>
-      client.entrygroups({ ...utcBoundsOfLocalDays(window, settings.timezone), grouping: settings.grouping, roundToMinutes: settings.roundToMinutes }),
+      client.entrygroups({
+        ...utcBoundsOfLocalDays(window, settings.timezone),
+        grouping: settings.grouping,
+        roundToMinutes: settings.roundToMinutes,
+        // Always sent, so what lands does not hang on clockodo's defaults (see config.ts).
+        prependCustomerToProjectName: settings.prependCustomerToProjectName,
+        calcAlsoRevenuesForProjectsWithHardBudget: settings.calcAlsoRevenuesForProjectsWithHardBudget,
+      }),
     transform: (answer, window) =>
       transformEntrygroups(answer, { account: settings.account, grouping: settings.grouping, roundToMinutes: settings.roundToMinutes, window }),
   };
