@@ -54,46 +54,56 @@ export async function readLedgerMetrics(pool: Pool): Promise<LedgerMetrics> {
  * from resetting each other's series.
  */
 export function ledgerRegistry(metrics: LedgerMetrics, local: { syncInProgress: boolean }): Registry {
-  const registers = [new Registry()];
-  const lastSuccess = new Gauge({
-    name: 'punchcard_last_success_timestamp_seconds',
-    help: 'When a window of the stream last loaded successfully (Unix time, from the runs ledger).',
-    labelNames: ['source', 'stream'],
-    registers,
-  });
-  for (const m of metrics.lastSuccess) lastSuccess.set({ source: m.source, stream: m.stream }, m.seconds);
-  const rows = new Counter({
-    name: 'punchcard_rows_loaded_total',
-    help: 'Rows written by committed windows, by kind (inserted, updated, deleted = marked deleted, rejected), from the runs ledger.',
-    labelNames: ['source', 'stream', 'kind'],
-    registers,
-  });
-  for (const m of metrics.rowsLoaded) rows.inc({ source: m.source, stream: m.stream, kind: m.kind }, m.rows);
-  const errors = new Counter({
-    name: 'punchcard_window_errors_total',
-    help: 'Windows that failed (fetch, transform or load), from the runs ledger.',
-    labelNames: ['source', 'stream'],
-    registers,
-  });
-  for (const m of metrics.windowErrors) errors.inc({ source: m.source, stream: m.stream }, m.count);
-  const outstanding = new Gauge({
-    name: 'punchcard_failed_windows_outstanding',
-    help: 'Failed windows with a day no later window has loaded again (punchcard.outstanding_failed_windows).',
-    labelNames: ['source', 'stream'],
-    registers,
-  });
-  for (const m of metrics.failedOutstanding) outstanding.set({ source: m.source, stream: m.stream }, m.count);
-  const runs = new Counter({
-    name: 'punchcard_runs_total',
-    help: 'Finished runs (sync and backfill) by status, from the runs ledger.',
-    labelNames: ['status'],
-    registers,
-  });
-  for (const m of metrics.runs) runs.inc({ status: m.status }, m.count);
-  new Gauge({ name: 'punchcard_sync_in_progress', help: 'Whether this worker process is running a sync now.', registers }).set(
-    local.syncInProgress ? 1 : 0,
+  const registry = new Registry();
+  const family = (type: 'gauge' | 'counter', name: string, help: string, labelNames: string[], samples: Array<[Record<string, string>, number]>) => {
+    const registers = [registry];
+    if (type === 'gauge') {
+      const gauge = new Gauge({ name, help, labelNames, registers });
+      for (const [labels, value] of samples) gauge.set(labels, value);
+    } else {
+      // A counter's value here is the ledger's total, not an increment of this process.
+      const counter = new Counter({ name, help, labelNames, registers });
+      for (const [labels, value] of samples) counter.inc(labels, value);
+    }
+  };
+  const perStream = ['source', 'stream'];
+  family(
+    'gauge',
+    'punchcard_last_success_timestamp_seconds',
+    'When a window of the stream last loaded successfully (Unix time, from the runs ledger).',
+    perStream,
+    metrics.lastSuccess.map((m) => [{ source: m.source, stream: m.stream }, m.seconds]),
   );
-  return registers[0]!;
+  family(
+    'counter',
+    'punchcard_rows_loaded_total',
+    'Rows written by committed windows, by kind (inserted, updated, deleted = marked deleted, rejected), from the runs ledger.',
+    [...perStream, 'kind'],
+    metrics.rowsLoaded.map((m) => [{ source: m.source, stream: m.stream, kind: m.kind }, m.rows]),
+  );
+  family(
+    'counter',
+    'punchcard_window_errors_total',
+    'Windows that failed (fetch, transform or load), from the runs ledger.',
+    perStream,
+    metrics.windowErrors.map((m) => [{ source: m.source, stream: m.stream }, m.count]),
+  );
+  family(
+    'gauge',
+    'punchcard_failed_windows_outstanding',
+    'Failed windows with a day no later window has loaded again (punchcard.outstanding_failed_windows).',
+    perStream,
+    metrics.failedOutstanding.map((m) => [{ source: m.source, stream: m.stream }, m.count]),
+  );
+  family(
+    'counter',
+    'punchcard_runs_total',
+    'Finished runs (sync and backfill) by status, from the runs ledger.',
+    ['status'],
+    metrics.runs.map((m) => [{ status: m.status }, m.count]),
+  );
+  family('gauge', 'punchcard_sync_in_progress', 'Whether this worker process is running a sync now.', [], [[{}, local.syncInProgress ? 1 : 0]]);
+  return registry;
 }
 
 /** prom-client's default metrics of this process (process_*, nodejs_*), sampled from now on. */
