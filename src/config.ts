@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { IANAZone } from 'luxon';
+import cron from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
@@ -24,27 +25,33 @@ const ianaZone = (fallback: string) =>
     message: 'must be an IANA time zone such as Europe/Berlin',
   });
 
-const positiveInt = (fallback: number, max = 1_000_000) =>
-  optionalString
-    .transform((value) => (value === undefined ? fallback : Number(value)))
-    .refine((value) => Number.isInteger(value) && value > 0 && value <= max, {
-      message: `must be a whole number from 1 to ${max}`,
+/**
+ * Whole numbers in plain decimal digits only: Number() would also take "0x10", "1e3", " 5" and
+ * "5.0", so a typo could become a different value silently. Unset or empty means the default.
+ */
+const wholeNumber = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : /^[0-9]{1,15}$/.test(value) ? Number(value) : Number.NaN))
+    .refine((value) => Number.isInteger(value) && value >= min && value <= max, {
+      message: `must be a whole number from ${min} to ${max}, in decimal digits`,
     });
 
-const nonNegativeInt = (fallback: number, max: number) =>
-  optionalString
-    .transform((value) => (value === undefined ? fallback : Number(value)))
-    .refine((value) => Number.isInteger(value) && value >= 0 && value <= max, {
-      message: `must be a whole number from 0 to ${max}`,
-    });
+const positiveInt = (fallback: number, max = 1_000_000) => wholeNumber(fallback, 1, max);
 
-/** true/false (also 1/0, yes/no, on/off); anything else is refused rather than read as false. */
+const nonNegativeInt = (fallback: number, max: number) => wholeNumber(fallback, 0, max);
+
+/**
+ * On/off settings take only their documented spellings (1/0, true/false, yes/no, on/off, any
+ * case; unset or empty is the default): "maybe" or "ture" is refused rather than read as off.
+ */
 const strictBoolean = (fallback: boolean) =>
   optionalString
     .refine((value) => value === undefined || /^(1|0|true|false|yes|no|on|off)$/i.test(value), { message: 'must be true or false' })
     .transform((value) => (value === undefined ? fallback : /^(1|true|yes|on)$/i.test(value)));
 
-const booleanFlag = optionalString.transform((value) => value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()));
+const booleanFlag = strictBoolean(false);
 
 const url = (fallback?: string) =>
   optionalString
@@ -71,6 +78,9 @@ const envSchema = z.object({
   TIMECLOCK_ACCOUNT: optionalString.transform((value) => value ?? 'default'),
   TIMECLOCK_TIMEZONE: ianaZone('Asia/Jerusalem'),
   TIMECLOCK_WINDOW_DAYS: positiveInt(7, 31),
+  TIMECLOCK_STAMPS: optionalString
+    .transform((value) => (value ?? 'local').toLowerCase())
+    .refine((value): value is 'local' | 'utc' => value === 'local' || value === 'utc', { message: 'must be local or utc' }),
 
   CLOCKODO_API_URL: url(CLOCKODO_PRODUCTION_URL),
   CLOCKODO_API_USER: optionalString,
@@ -85,7 +95,10 @@ const envSchema = z.object({
   CLOCKODO_ROUND_TO_MINUTES: nonNegativeInt(0, 1440),
   CLOCKODO_ENTRYGROUPS_PER_MINUTE: positiveInt(10, 10_000),
 
-  PUNCHCARD_CRON: optionalString.transform((value) => value ?? '30 2 * * *'),
+  // Checked here, before any command opens a database or starts a server.
+  PUNCHCARD_CRON: optionalString
+    .transform((value) => value ?? '30 2 * * *')
+    .refine((value) => cron.validate(value), { message: 'is not a valid cron expression (5 fields, or 6 with seconds first)' }),
   PUNCHCARD_TZ: ianaZone('UTC'),
   PUNCHCARD_LOOKBACK_DAYS: positiveInt(14, 3660),
   PUNCHCARD_METRICS_PORT: nonNegativeInt(9464, 65535),
@@ -102,8 +115,11 @@ export interface TimeclockConfig {
   url: string;
   token: string;
   account: string;
+  /** Also the zone of a session sent without one (flagged zone_defaulted). */
   timezone: string;
   windowDays: number;
+  /** How stamps are read: local wall-clock time in the session's zone (the document's reading) or UTC. */
+  stamps: 'local' | 'utc';
 }
 
 export interface ClockodoConfig {
@@ -179,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             account: e.TIMECLOCK_ACCOUNT,
             timezone: e.TIMECLOCK_TIMEZONE,
             windowDays: e.TIMECLOCK_WINDOW_DAYS,
+            stamps: e.TIMECLOCK_STAMPS as 'local' | 'utc',
           },
     clockodoUrl,
     clockodo:

@@ -1,11 +1,13 @@
 /**
  * What every command starts from: validated configuration, a logger that knows the secrets to
- * hide, the database (migrated on request), and an AbortSignal raised by Ctrl-C / SIGTERM.
+ * hide, the database (migrated or checked, see WarehouseAccess), and an AbortSignal raised by
+ * Ctrl-C / SIGTERM.
  */
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
-import { migrate } from '../db/migrate.ts';
+import { migrate, pendingMigrations } from '../db/migrate.ts';
+import { ConfigError, UsageError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 
 export interface CommandContext {
@@ -39,28 +41,47 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): CommandCont
   return { config, logger, signal: controller.signal, interactive };
 }
 
-export async function openWarehouse(context: CommandContext, options: { migrate?: boolean } = {}): Promise<Database> {
+/**
+ * How a command uses the warehouse. `write` migrates first (commands that load or change data);
+ * `read` neither migrates nor writes anything and refuses an unmigrated database with one line
+ * (status, report); `raw` only connects (migrate, check, grant-bi decide for themselves).
+ * Settings are never written here: only `migrate`, the worker and `settings apply` change them,
+ * so a read-only command run with another environment cannot change what BI users see.
+ */
+export type WarehouseAccess = 'write' | 'read' | 'raw';
+
+export async function openWarehouse(context: CommandContext, access: WarehouseAccess): Promise<Database> {
   const db = await openDatabase({
     databaseUrl: context.config.databaseUrl,
     dataDir: join(context.config.dataDir, 'pgdata'),
     logger: context.logger,
+  }).catch((error: unknown) => {
+    throw dataDirError(context.config.dataDir, error) ?? error;
   });
-  if (options.migrate ?? true) {
-    try {
-      await migrate(db.pool, { logger: context.logger });
-      // The views read these settings (personal data reaches reporting only when configured so).
-      await db.pool.query(
-        `INSERT INTO punchcard.settings (key, value)
-         VALUES ('expose_personal_data', $1), ('reconciliation_tolerance_seconds', $2)
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value WHERE punchcard.settings.value IS DISTINCT FROM EXCLUDED.value`,
-        [String(context.config.exposePersonalData), String(context.config.reconciliationToleranceSeconds)],
-      );
-    } catch (error) {
-      await db.close();
-      throw error;
+  try {
+    if (access === 'write') await migrate(db.pool, { logger: context.logger });
+    if (access === 'read') {
+      const pending = await pendingMigrations(db.pool);
+      if (pending.length > 0) {
+        throw new UsageError(`the warehouse lacks ${pending.length} migration(s) (${pending.join(', ')}): run \`punchcard migrate\` first`);
+      }
     }
+  } catch (error) {
+    await db.close();
+    throw error;
   }
   return db;
+}
+
+/** The embedded server's folder cannot be made: a user mistake, named by its variable. */
+function dataDirError(dataDir: string, error: unknown): ConfigError | undefined {
+  const e = error as NodeJS.ErrnoException;
+  if (e?.syscall !== 'mkdir') return undefined;
+  const where = `PUNCHCARD_DATA_DIR ${JSON.stringify(dataDir)}`;
+  if (e.code === 'EEXIST') return new ConfigError(`${where}: ${e.path ?? dataDir} is a file, not a folder`, 'PUNCHCARD_DATA_DIR');
+  if (e.code === 'ENOTDIR') return new ConfigError(`${where}: a part of ${e.path ?? dataDir} is a file, not a folder`, 'PUNCHCARD_DATA_DIR');
+  if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS') return new ConfigError(`${where}: cannot create ${e.path ?? dataDir} (${e.code})`, 'PUNCHCARD_DATA_DIR');
+  return undefined;
 }
 
 function passwordOf(url: string | undefined): string | undefined {

@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { PunchcardError, describeError } from '../errors.ts';
 import { createContext } from './context.ts';
-import { migrateCommand } from './commands/migrate.ts';
+import { migrateCommand, settingsApplyCommand } from './commands/migrate.ts';
 import { backfillCommand } from './commands/backfill.ts';
 import { simulateCommand } from './commands/simulate.ts';
 import { demoCommand } from './commands/demo.ts';
@@ -104,7 +104,7 @@ export function buildProgram(): Command {
   program
     .command('link')
     .description('link a TimeClock employee to a clockodo user by hand (wins over number and e-mail matching)')
-    .option('--timeclock <employeeNumber>', 'TimeClock employee number')
+    .option('--timeclock <employeeNumber>', 'TimeClock employee number as the warehouse shows it (text, e.g. 1265 or A-17)')
     .option('--clockodo <userId>', 'clockodo user id')
     .option('--timeclock-account <name>', 'TimeClock account label (default TIMECLOCK_ACCOUNT)')
     .option('--clockodo-account <name>', 'clockodo account label (default CLOCKODO_ACCOUNT)')
@@ -115,8 +115,16 @@ export function buildProgram(): Command {
     .command('report')
     .description('write the reconciliation report of a month as a self-contained HTML file')
     .option('--month <YYYY-MM>', 'the month')
-    .option('--out <file>', 'output file (default reconciliation-<month>.html)')
+    .option('--out <file>', 'output file (default reconciliation-<month>.html); never overwritten unless --force')
+    .option('--force', 'replace an existing --out file (a symlink there is replaced, not followed)')
     .action(async (flags) => reportCommand(createContext(), flags));
+
+  program
+    .command('settings')
+    .description('settings the reporting views read')
+    .command('apply')
+    .description('write PUNCHCARD_EXPOSE_PERSONAL_DATA and PUNCHCARD_RECONCILIATION_TOLERANCE_SECONDS to the warehouse (migrate and the worker do this too; other commands never do)')
+    .action(async () => settingsApplyCommand(createContext()));
 
   const period = program.command('period').description('pay periods');
   period

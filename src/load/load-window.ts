@@ -36,7 +36,7 @@ const rejectColumns = columns({
   stream: 'text',
   window_start: 'date',
   window_end: 'date',
-  employee_number: 'bigint',
+  employee_number: 'text',
   work_date: 'date',
   reason: 'text',
   raw: 'jsonb',

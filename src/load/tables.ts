@@ -31,7 +31,7 @@ const byWorkDate =
 export const tcEmployeesBasic: TableSpec = {
   table: 'punchcard.tc_employees',
   key: ['account', 'employee_number'],
-  columns: columns({ account: 'text', employee_number: 'bigint', email: 'text' }),
+  columns: columns({ account: 'text', employee_number: 'text', email: 'text' }),
 };
 
 /** The full employee record from extended-sessions. */
@@ -40,7 +40,7 @@ export const tcEmployeesExtended: TableSpec = {
   key: ['account', 'employee_number'],
   columns: columns({
     account: 'text',
-    employee_number: 'bigint',
+    employee_number: 'text',
     email: 'text',
     external_id: 'bigint',
     passport: 'text',
@@ -49,13 +49,15 @@ export const tcEmployeesExtended: TableSpec = {
     birthday: 'text',
     work_started_at: 'text',
     work_ended_at: 'text',
+    flags: 'text[]',
+    raw: 'jsonb',
   }),
 };
 
 const sessionColumns = columns({
   account: 'text',
   method: 'text',
-  employee_number: 'bigint',
+  employee_number: 'text',
   ...interval,
   location_type: 'text',
   start_source_type: 'text',
@@ -85,7 +87,7 @@ export function tcLunches(method: 'lunches' | 'timesheet'): TableSpec {
     columns: columns({
       account: 'text',
       method: 'text',
-      employee_number: 'bigint',
+      employee_number: 'text',
       ...interval,
       start_source_type: 'text',
       end_source_type: 'text',
@@ -110,7 +112,7 @@ export const tcWorkLogs: TableSpec = {
   key: ['account', 'employee_number', 'start_local', 'task_key'],
   columns: columns({
     account: 'text',
-    employee_number: 'bigint',
+    employee_number: 'text',
     start_local: 'timestamp',
     task_key: 'text',
     session_start_local: 'timestamp',
@@ -135,7 +137,7 @@ export const tcAbsences: TableSpec = {
   key: ['account', 'employee_number', 'start_local'],
   columns: columns({
     account: 'text',
-    employee_number: 'bigint',
+    employee_number: 'text',
     ...interval,
     absence_name: 'text',
     absence_note: 'text',
@@ -154,12 +156,14 @@ export const tcPeriodTotals: TableSpec = {
   key: ['account', 'employee_number', 'period_start', 'period_end'],
   columns: columns({
     account: 'text',
-    employee_number: 'bigint',
+    employee_number: 'text',
     period_start: 'date',
     period_end: 'date',
     total_worked_seconds: 'bigint',
     total_leave_seconds: 'bigint',
     expected_seconds: 'bigint',
+    flags: 'text[]',
+    raw: 'jsonb',
   }),
   scope: (window) => ({
     sql: 't.account = $1 AND t.period_start >= $2::date AND t.period_end <= $3::date',

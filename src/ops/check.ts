@@ -11,6 +11,8 @@ import { describeError, type SourceName } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { migrationStatus } from '../db/migrate.ts';
 import { addDays, todayIn } from '../pipeline/windows.ts';
+import { transformSessions } from '../transform/timeclock/sessions.ts';
+import { timeclockReading } from '../sources/timeclock/index.ts';
 import { utcBoundsOfLocalDays } from '../transform/clockodo/time.ts';
 import { parseDayGroup } from '../transform/clockodo/entrygroups.ts';
 import { configuredSources, SOURCES } from '../sources/registry.ts';
@@ -101,16 +103,20 @@ export async function checkDatabase(pool: Pool, where: string): Promise<CheckRes
   return results;
 }
 
-/** One result per known source: probed when configured, else "not configured". */
-export async function checkSources(options: ProbeOptions): Promise<CheckResult[]> {
-  const configured = configuredSources(options.config);
-  const transport = {
+function checkTransport(options: ProbeOptions) {
+  return {
     timeoutMs: Math.min(options.config.http.timeoutMs, 15_000),
     // A check answers quickly or says why: one retry for a transient hiccup, short waits.
     retry: { ...DEFAULT_RETRY_POLICY, retries: 1, minTimeoutMs: 200, maxTimeoutMs: 1_000, maxRetryAfterMs: 2_000 },
     logger: options.logger,
     signal: options.signal,
   };
+}
+
+/** One result per known source: probed when configured, else "not configured". */
+export async function checkSources(options: ProbeOptions): Promise<CheckResult[]> {
+  const configured = configuredSources(options.config);
+  const transport = checkTransport(options);
   const results: CheckResult[] = [];
   for (const source of Object.keys(SOURCES) as SourceName[]) {
     if (!configured.includes(source)) {
@@ -124,6 +130,49 @@ export async function checkSources(options: ProbeOptions): Promise<CheckResult[]
     }
   }
   return results;
+}
+
+/**
+ * The latest TimeClock session of the last window of days, as sent (stamp and zone) and as
+ * punchcard stores it under TIMECLOCK_STAMPS (local stamp, zone, UTC), plus the UTC the warehouse
+ * holds for it when it was loaded: an operator compares this line with the TimeClock web app to
+ * confirm how the account's stamps are meant. Undefined when TimeClock is not configured.
+ */
+export async function checkTimeclockStamps(options: ProbeOptions, pool?: Pool): Promise<CheckResult | undefined> {
+  const tc = options.config.timeclock;
+  if (!tc) return undefined;
+  const name = 'timeclock stamps';
+  try {
+    const window = { start: addDays(todayIn(tc.timezone, options.now), 1 - tc.windowDays), end: todayIn(tc.timezone, options.now) };
+    const client = createTimeclockClient({ ...checkTransport(options), logger: options.logger.child({ source: 'timeclock' }), url: tc.url, token: tc.token });
+    const answer = await client.call('sessions', { startDate: window.start, endDate: window.end });
+    const rows = transformSessions(answer, tc.account, window, timeclockReading(tc)).tables.find((t) => t.spec.table === 'punchcard.tc_sessions')!.rows;
+    const latest = rows.reduce<Record<string, unknown> | undefined>((best, row) => (best === undefined || String(row.start_utc) > String(best.start_utc) ? row : best), undefined);
+    if (latest === undefined) return { name, outcome: 'skipped', detail: `no session from ${window.start} to ${window.end} to show` };
+    const sent = latest.raw as { startDate?: unknown; timezone?: unknown };
+    const zoneNote = (latest.flags as string[]).includes('zone_defaulted') ? ' (none sent: TIMECLOCK_TIMEZONE)' : '';
+    let warehouse = 'not in the warehouse yet';
+    if (pool) {
+      // An unmigrated warehouse is the migrations line's problem, not this one's.
+      const stored = await pool
+        .query<{ utc: string }>(
+          `SELECT to_char(start_utc AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS utc FROM punchcard.sessions WHERE account = $1 AND employee_number = $2 AND start_local = $3::timestamp`,
+          [tc.account, latest.employee_number, latest.start_local],
+        )
+        .then((r) => r.rows[0], () => undefined);
+      if (stored) warehouse = `warehouse ${stored.utc}`;
+    }
+    return {
+      name,
+      outcome: 'ok',
+      detail:
+        `employee ${String(latest.employee_number)}: sent startDate ${JSON.stringify(sent.startDate)} timezone ${JSON.stringify(sent.timezone ?? null)}; ` +
+        `stored local ${String(latest.start_local).replace('T', ' ')} ${String(latest.timezone)}${zoneNote} = UTC ${String(latest.start_utc)} ` +
+        `(TIMECLOCK_STAMPS=${tc.stamps}; ${warehouse}): compare with the TimeClock web app`,
+    };
+  } catch (error) {
+    return { name, outcome: 'failed', detail: describeError(error) };
+  }
 }
 
 /** "ok      database: reachable ..." — one line per result. Pure. */

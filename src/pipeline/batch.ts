@@ -56,7 +56,7 @@ function rejectOf(row: Record<string, unknown>, reason: string): RejectRow {
   return {
     reason,
     raw: row.raw ?? row,
-    employee_number: typeof row.employee_number === 'number' ? row.employee_number : null,
+    employee_number: typeof row.employee_number === 'string' ? row.employee_number : null,
     work_date: typeof row.work_date === 'string' ? row.work_date : null,
   };
 }

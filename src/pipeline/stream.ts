@@ -15,7 +15,7 @@ export interface DateWindow {
 }
 
 export interface RejectRow {
-  employee_number?: number | null;
+  employee_number?: string | null;
   work_date?: string | null;
   reason: string;
   raw: unknown;

@@ -5,7 +5,7 @@
  */
 
 export interface ReportPerson {
-  employeeNumber: number | null;
+  employeeNumber: string | null;
   displayName: string;
   attendedSeconds: number;
   bookedSeconds: number;
@@ -14,7 +14,7 @@ export interface ReportPerson {
 }
 
 export interface ReportDay {
-  employeeNumber: number | null;
+  employeeNumber: string | null;
   displayName: string;
   workDate: string;
   attendedSeconds: number;
@@ -31,8 +31,9 @@ export interface ReportData {
   days: ReportDay[];
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+/** null and undefined render as nothing: a missing name must not take the whole report down. */
+export function escapeHtml(text: string | null | undefined): string {
+  return (text ?? '').replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 }
 
 export function hours(seconds: number): string {

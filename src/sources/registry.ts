@@ -29,7 +29,8 @@ export interface BuildOptions {
 }
 
 export function parseSourceName(value: string): SourceName {
-  if (value in SOURCES) return value as SourceName;
+  // Own keys only: `"__proto__" in SOURCES` is true and would select Object.prototype.
+  if (Object.hasOwn(SOURCES, value)) return value as SourceName;
   throw new UsageError(`unknown source "${value}" (known: ${Object.keys(SOURCES).join(', ')})`);
 }
 

@@ -11,6 +11,8 @@
  *   Flag `<field>_in_dst_overlap`.
  * - Anything else that is not a real local time (bad format, 24:00:00, 2025-02-30, offsets,
  *   milliseconds, unknown or non-IANA zones) is not guessed: the record is rejected with a reason.
+ * - With the `utc` reading (TIMECLOCK_STAMPS=utc) the stamp is the instant itself: no gap or
+ *   overlap exists, and the local time and date are those of that instant in the zone.
  */
 import { DateTime, IANAZone } from 'luxon';
 import { cachedZone } from './cached-zone.ts';
@@ -19,12 +21,21 @@ const STAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
 export type Resolution = 'exact' | 'gap' | 'overlap';
 
+/**
+ * How a stamp is read (TIMECLOCK_STAMPS): `local` = wall-clock time in the session's zone (the
+ * document's reading), `utc` = the stamp is the UTC instant and the zone only says which local
+ * time and day it was for the employee.
+ */
+export type StampReading = 'local' | 'utc';
+
 export interface ResolvedInstant {
   /** The instant, as an ISO string in UTC with a Z (second precision). */
   utc: string;
   epochSeconds: number;
-  /** The local calendar date of the stamp as written ("YYYY-MM-DD"). */
+  /** The local calendar date ("YYYY-MM-DD"): the stamp's own date when read as local time. */
   localDate: string;
+  /** The local wall-clock time as Postgres `timestamp` text ("YYYY-MM-DDTHH:mm:ss"): as written when read as local time. */
+  local: string;
   resolution: Resolution;
 }
 
@@ -64,7 +75,7 @@ export function checkLocalStamp(stamp: unknown): string | undefined {
  * Resolves one local stamp in a zone. `notBefore` (epoch seconds) is used for end stamps: an
  * overlap reading that would precede the start takes the later instant instead.
  */
-export function resolveLocalStamp(stamp: unknown, zone: unknown, notBefore?: number): ResolveResult {
+export function resolveLocalStamp(stamp: unknown, zone: unknown, notBefore?: number, reading: StampReading = 'local'): ResolveResult {
   const zoneProblem = checkZone(zone);
   if (zoneProblem) return { ok: false, reason: zoneProblem };
   const stampProblem = checkLocalStamp(stamp);
@@ -72,31 +83,37 @@ export function resolveLocalStamp(stamp: unknown, zone: unknown, notBefore?: num
   const text = stamp as string;
   // checkLocalStamp has validated the shape; fromObject avoids re-parsing a format per stamp.
   const [year, month, day, hour, minute, second] = STAMP.exec(text)!.slice(1).map(Number) as [number, number, number, number, number, number];
+  if (reading === 'utc') {
+    const inZone = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: 'UTC' }).setZone(cachedZone(zone as string));
+    const local = inZone.toFormat("yyyy-MM-dd'T'HH:mm:ss");
+    return { ok: true, value: instant(inZone, local.slice(0, 10), 'exact', local) };
+  }
   const parsed = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: cachedZone(zone as string) });
   if (!parsed.isValid) return { ok: false, reason: `stamp "${text}" could not be read in ${String(zone)}: ${parsed.invalidReason}` };
 
   const localDate = text.slice(0, 10);
   if (parsed.second !== second || parsed.minute !== minute || parsed.hour !== hour || parsed.day !== day) {
     // luxon moved the wall-clock time forward: it fell into a gap (DST, or an odd-seconds zone change).
-    return { ok: true, value: instant(parsed, localDate, 'gap') };
+    return { ok: true, value: instant(parsed, localDate, 'gap', localTimestamp(text)) };
   }
   const candidates = parsed.getPossibleOffsets().sort((a, b) => a.toMillis() - b.toMillis());
   if (candidates.length > 1) {
     const earlier = candidates[0]!;
     const later = candidates[candidates.length - 1]!;
     const chosen = notBefore !== undefined && earlier.toSeconds() < notBefore ? later : earlier;
-    return { ok: true, value: instant(chosen, localDate, 'overlap') };
+    return { ok: true, value: instant(chosen, localDate, 'overlap', localTimestamp(text)) };
   }
-  return { ok: true, value: instant(parsed, localDate, 'exact') };
+  return { ok: true, value: instant(parsed, localDate, 'exact', localTimestamp(text)) };
 }
 
-function instant(dateTime: DateTime, localDate: string, resolution: Resolution): ResolvedInstant {
+function instant(dateTime: DateTime, localDate: string, resolution: Resolution, local: string): ResolvedInstant {
   const millis = dateTime.toMillis();
   return {
     // Stamps have whole seconds: the ISO form never carries milliseconds.
     utc: `${new Date(millis).toISOString().slice(0, 19)}Z`,
     epochSeconds: Math.round(millis / 1000),
     localDate,
+    local,
     resolution,
   };
 }
@@ -116,8 +133,8 @@ export const LONG_SESSION_SECONDS = 48 * 3600;
  * Resolves a start/end pair. A null end means "still open" (clocked in, lunch in progress).
  * An end before the start is rejected; zero-length and over-48-hour intervals load with a flag.
  */
-export function resolveInterval(startStamp: unknown, endStamp: unknown, zone: unknown): IntervalResult {
-  const start = resolveLocalStamp(startStamp, zone);
+export function resolveInterval(startStamp: unknown, endStamp: unknown, zone: unknown, reading: StampReading = 'local'): IntervalResult {
+  const start = resolveLocalStamp(startStamp, zone, undefined, reading);
   if (!start.ok) return { ok: false, reason: `startDate: ${start.reason}` };
   const flags: string[] = [];
   if (start.value.resolution === 'gap') flags.push('start_in_dst_gap');
@@ -125,7 +142,7 @@ export function resolveInterval(startStamp: unknown, endStamp: unknown, zone: un
   if (endStamp === null || endStamp === undefined) {
     return { ok: true, value: { start: start.value, end: null, durationSeconds: null, flags } };
   }
-  const end = resolveLocalStamp(endStamp, zone, start.value.epochSeconds);
+  const end = resolveLocalStamp(endStamp, zone, start.value.epochSeconds, reading);
   if (!end.ok) return { ok: false, reason: `endDate: ${end.reason}` };
   if (end.value.resolution === 'gap') flags.push('end_in_dst_gap');
   if (end.value.resolution === 'overlap') flags.push('end_in_dst_overlap');

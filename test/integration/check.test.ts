@@ -41,8 +41,8 @@ describe('punchcard check', () => {
     const result = await runCli(['check'], cliEnv({ DATABASE_URL: migrated.url, ...sources(user.apiKey) }));
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(['ok', 'ok', 'ok', 'ok']);
-    expect(lines.map((l) => /^\S+\s+(\w+):/.exec(l)?.[1])).toEqual(['database', 'migrations', 'timeclock', 'clockodo']);
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(lines.map((l) => /^\S+\s+([\w ]+):/.exec(l)?.[1])).toEqual(['database', 'migrations', 'timeclock', 'clockodo', 'timeclock stamps']);
     // No public source shows the day group's format: check prints it as a one-day probe received it.
     expect(lines[3]).toMatch(/; day group of (\d{4}-\d\d-\d\d) sent as "\1" \(read as \1\)$/);
   });

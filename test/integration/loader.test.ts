@@ -32,7 +32,7 @@ function session(account: string, method: string, employee: number, day: number,
   return {
     account,
     method,
-    employee_number: employee,
+    employee_number: String(employee),
     start_local: `${d}T08:00:00`,
     end_local: `${d}T16:00:00`,
     timezone: 'Europe/Berlin',
@@ -55,7 +55,7 @@ function session(account: string, method: string, employee: number, day: number,
 }
 
 interface StoredSession {
-  employee_number: number;
+  employee_number: string;
   start_note: string | null;
   end_note: string | null;
   location_type: string | null;
@@ -109,9 +109,9 @@ describe('COPY text encoding, round-tripped through the server', () => {
     expect(await merge(tcSessions('sessions'), rows, window)).toEqual({ inserted: rows.length, updated: 0, deleted: 0 });
 
     const { rows: stored } = await db.pool.query<StoredSession>(
-      `SELECT employee_number::int, start_note, end_note, location_type, flags, raw,
+      `SELECT employee_number, start_note, end_note, location_type, flags, raw,
               char_length(start_note) AS chars, cardinality(array_positions(flags, NULL)) AS sql_null_elements
-       FROM punchcard.tc_sessions WHERE account = 'copy' ORDER BY employee_number`,
+       FROM punchcard.tc_sessions WHERE account = 'copy' ORDER BY employee_number::int`,
     );
     expect(stored).toEqual(
       rows.map((r) => ({
@@ -176,7 +176,7 @@ describe('merge semantics on the fast path', () => {
     const v2 = await versions();
     expect(rewritten(v1, v2)).toEqual(['acme/sessions/2/2025-03-04']);
     expect(v2['acme/sessions/2/2025-03-04']!.updated_at).not.toBe(v1['acme/sessions/2/2025-03-04']!.updated_at);
-    const { rows: note } = await db.pool.query(`SELECT end_note FROM punchcard.tc_sessions WHERE account = 'acme' AND method = 'sessions' AND employee_number = 2`);
+    const { rows: note } = await db.pool.query(`SELECT end_note FROM punchcard.tc_sessions WHERE account = 'acme' AND method = 'sessions' AND employee_number = '2'`);
     expect(note).toEqual([{ end_note: 'left early' }]);
 
     // Row 3 no longer returned: only it is marked deleted; the bystanders keep their row versions.
@@ -196,7 +196,7 @@ describe('merge semantics on the fast path', () => {
   it('never erases a dimension value with a NULL, but does apply a changed value', async () => {
     const window = { account: 'acme', start: '2025-03-03', end: '2025-03-09' };
     const employee = async () =>
-      (await db.pool.query<{ email: string | null; passport: string | null; xmin: string }>(`SELECT email, passport, xmin::text AS xmin FROM punchcard.tc_employees WHERE account = 'acme' AND employee_number = 7`)).rows;
+      (await db.pool.query<{ email: string | null; passport: string | null; xmin: string }>(`SELECT email, passport, xmin::text AS xmin FROM punchcard.tc_employees WHERE account = 'acme' AND employee_number = '7'`)).rows;
     const basic = (email: string | null): Row[] => [{ account: 'acme', employee_number: 7, email }];
 
     expect(await merge(tcEmployeesBasic, basic('a@example.com'), window)).toEqual({ inserted: 1, updated: 0, deleted: 0 });
@@ -207,7 +207,7 @@ describe('merge semantics on the fast path', () => {
     expect(await employee()).toEqual([first]);
 
     // Another stream adds what it knows without erasing the email it does not.
-    expect(await merge(tcEmployeesExtended, [{ account: 'acme', employee_number: 7, email: null, passport: 'P-123' }], window)).toEqual({ inserted: 0, updated: 1, deleted: 0 });
+    expect(await merge(tcEmployeesExtended, [{ account: 'acme', employee_number: '7', email: null, passport: 'P-123', flags: [] }], window)).toEqual({ inserted: 0, updated: 1, deleted: 0 });
     expect(await employee()).toEqual([expect.objectContaining({ email: 'a@example.com', passport: 'P-123' })]);
 
     expect(await merge(tcEmployeesBasic, basic('b@example.com'), window)).toEqual({ inserted: 0, updated: 1, deleted: 0 });
@@ -225,7 +225,7 @@ describe('rows PostgreSQL cannot store', () => {
     const surrogate = session('nul', 'sessions', 3, 5, { start_note: JSON.parse('"x\\ud800y"') as string, raw: { employeeNumber: 3, startNote: JSON.parse('"x\\ud800y"') as string } });
     const batch = finalizeBatch({ received: 3, tables: [{ spec: tcSessions('sessions'), rows: [good, nul, surrogate] }], rejects: [] });
     // A record that only shows the six characters \u0000 as text is fine and must stay so in its reject.
-    batch.rejects.push({ reason: 'a reject from the transform', raw: { note: 'C:\\u0000dir' }, employee_number: 4, work_date: '2025-03-06' });
+    batch.rejects.push({ reason: 'a reject from the transform', raw: { note: 'C:\\u0000dir' }, employee_number: '4', work_date: '2025-03-06' });
 
     const identity = { runId, source: 'timeclock', account: 'nul', stream: 'sessions', window, startedAt: new Date() };
     expect(await loadWindow(db.pool, identity, batch)).toEqual({ received: 3, inserted: 1, updated: 0, deleted: 0, rejected: 3 });

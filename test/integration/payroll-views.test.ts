@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transformTimesheet } from '../../src/transform/timeclock/timesheet.ts';
 import { transformExtendedSessions } from '../../src/transform/timeclock/extended-sessions.ts';
+import { transformLunches } from '../../src/transform/timeclock/lunches.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { seedBatch } from '../support/seed.ts';
 
@@ -25,11 +26,25 @@ const timesheet = [
     email: 'ben@example.com',
     sessions: [
       { startDate: '2025-10-24 09:00:00', endDate: '2025-10-24 17:30:00', timezone: 'America/New_York', ...src, workLogs: [],
-        lunches: [{ startDate: '2025-10-24 18:10:00', endDate: '2025-10-24 18:20:00', ...src }] }, // outside its session: rejected
+        lunches: [{ startDate: '2025-10-24 18:10:00', endDate: '2025-10-24 18:20:00', ...src }] }, // wholly outside its session: loaded, flagged, nothing deducted
       { startDate: '2025-10-24 18:00:00', endDate: '2025-10-24 20:00:00', timezone: 'America/New_York', ...src, lunches: [], workLogs: [] },
     ],
   },
+  {
+    employeeNumber: 2003,
+    email: 'cem@example.com',
+    sessions: [
+      // Clocked out at 17:00 during a lunch that ran to 17:15: only its 15 minutes inside the session are deducted.
+      berlin('2025-10-29 09:00:00', '2025-10-29 17:00:00', {
+        lunches: [{ startDate: '2025-10-29 16:45:00', endDate: '2025-10-29 17:15:00', ...src }],
+        workLogs: [{ name: 'early task', externalId: 'T-1', startDate: '2025-10-29 08:30:00', endDate: '2025-10-29 10:00:00', ...src }],
+      }),
+    ],
+  },
+  { employeeNumber: 2004, email: 'dina@example.com', sessions: [berlin('2025-10-30 09:00:00', '2025-10-30 17:00:00', { lunches: [], workLogs: [] })] },
 ];
+// Only the `lunches` method reports Dina's lunch, which runs past her clock-out: linked to the session it overlaps.
+const lunchesAnswer = [{ employeeNumber: 2004, email: 'dina@example.com', sessions: [{ startDate: '2025-10-30 16:30:00', endDate: '2025-10-30 17:30:00', timezone: 'Europe/Berlin', ...src }] }];
 
 const employee = (expectedSeconds: number, sessions: unknown[]) => ({
   id: 9001, employeeNumber: '2001', email: 'anna@example.com', passport: 'P1', groups: [], workStartedAt: '2020-01-01', workEndedAt: null,
@@ -46,6 +61,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   await seedBatch(db.pool, 'timeclock', 'timesheet', 'acme', window, transformTimesheet(timesheet, 'acme', window));
   await seedBatch(db.pool, 'timeclock', 'extended-sessions', 'acme', window, transformExtendedSessions(extended, 'acme', window));
+  await seedBatch(db.pool, 'timeclock', 'lunches', 'acme', window, transformLunches(lunchesAnswer, 'acme', window));
 });
 afterAll(async () => db?.drop());
 
@@ -67,15 +83,28 @@ describe('payroll views', () => {
       row(2001, '2025-10-25', { first_in: '10-25 20:00', last_out: '10-26 00:30', sessions: 1, worked: 16_200, lunch: 1_800, net: 14_400, expected: 0, overtime: 14_400, flags: ['dst_resolved'] }),
       row(2001, '2025-10-27', { absence: 28_800, absence_names: ['Vacation'], expected: 28_800, overtime: -28_800 }),
       row(2001, '2025-10-28', { first_in: '10-28 07:00', sessions: 1, open: 1, flags: ['open_session'] }),
-      row(2002, '2025-10-24', { first_in: '10-24 13:00', last_out: '10-25 00:00', sessions: 2, worked: 37_800, net: 37_800, flags: ['has_rejects'] }),
+      row(2002, '2025-10-24', { first_in: '10-24 13:00', last_out: '10-25 00:00', sessions: 2, worked: 37_800, net: 37_800, flags: ['lunch_outside_session'] }),
+      // 09:00–17:00 CET = 28,800 s worked; lunch 16:45–17:15 overlaps the session by 900 s.
+      row(2003, '2025-10-29', { first_in: '10-29 08:00', last_out: '10-29 16:00', sessions: 1, worked: 28_800, lunch: 900, net: 27_900, flags: ['lunch_outside_session'] }),
+      // 16:30–17:30 against a session ending 17:00: 1,800 s deducted, not 3,600.
+      row(2004, '2025-10-30', { first_in: '10-30 08:00', last_out: '10-30 16:00', sessions: 1, worked: 28_800, lunch: 1_800, net: 27_000, flags: ['lunch_outside_session'] }),
     ]);
+    const { rows: outside } = await db.pool.query(`
+      SELECT 'lunch' AS what, duration_seconds AS seconds, flags FROM reporting.lunches WHERE employee_number = '2003'
+      UNION ALL SELECT 'work log', duration_seconds, flags FROM reporting.work_logs WHERE employee_number = '2003' ORDER BY 1`);
+    expect(outside).toEqual([
+      { what: 'lunch', seconds: 1_800, flags: ['outside_session'] },
+      { what: 'work log', seconds: 5_400, flags: ['outside_session'] },
+    ]);
+    const { rows: rejects } = await db.pool.query(`SELECT count(*)::int AS n FROM punchcard.rejects`);
+    expect(rejects).toEqual([{ n: 0 }]);
   });
 
   it('payroll_weekly and payroll_monthly: the same sums per ISO week and month', async () => {
     const { rows: weeks } = await db.pool.query(`
       SELECT iso_week, week_start::text, days_worked, sessions, worked_seconds::int AS worked, lunch_seconds::int AS lunch, net_seconds::int AS net,
              absence_seconds::int AS absence, expected_seconds::int AS expected, overtime_seconds::int AS overtime, open_sessions AS open
-      FROM reporting.payroll_weekly WHERE employee_number = 2001 ORDER BY week_start`);
+      FROM reporting.payroll_weekly WHERE employee_number = '2001' ORDER BY week_start`);
     expect(weeks).toEqual([
       { iso_week: '2025-W43', week_start: '2025-10-20', days_worked: 2, sessions: 2, worked: 48_600, lunch: 4_500, net: 44_100, absence: 0, expected: 28_800, overtime: 15_300, open: 0 },
       { iso_week: '2025-W44', week_start: '2025-10-27', days_worked: 1, sessions: 1, worked: 0, lunch: 0, net: 0, absence: 28_800, expected: 28_800, overtime: -28_800, open: 1 },
@@ -86,6 +115,8 @@ describe('payroll views', () => {
     expect(months).toEqual([
       { employee_number: 2001, month: '2025-10', sessions: 3, net: 44_100, absence: 28_800, expected: 57_600, overtime: -13_500 },
       { employee_number: 2002, month: '2025-10', sessions: 2, net: 37_800, absence: 0, expected: null, overtime: null },
+      { employee_number: 2003, month: '2025-10', sessions: 1, net: 27_900, absence: 0, expected: null, overtime: null },
+      { employee_number: 2004, month: '2025-10', sessions: 1, net: 27_000, absence: 0, expected: null, overtime: null },
     ]);
   });
 

@@ -111,7 +111,7 @@ describe('employee links and reconciliation', () => {
     const { rows } = await db.pool.query(`
       SELECT employee_number::int, month, timeclock_net_seconds::int AS net, clockodo_booked_seconds::int AS booked,
              days, days_ok, days_under_booked AS under, days_no_attendance AS no_attendance
-      FROM reporting.reconciliation_monthly WHERE employee_number = 3001`);
+      FROM reporting.reconciliation_monthly WHERE employee_number = '3001'`);
     expect(rows).toEqual([{ employee_number: 3001, month: '2025-10', net: 88_200, booked: 86_800, days: 4, days_ok: 2, under: 1, no_attendance: 1 }]);
   });
 

@@ -72,7 +72,7 @@ describe('one model from four methods', () => {
     expect(await one(`SELECT count(*)::int AS n FROM reporting.absences`)).toEqual({ n: truth.filter((s) => s.absence !== null).length });
     expect(await one(`SELECT count(*)::int AS n FROM punchcard.tc_period_totals WHERE period_start <> period_end OR expected_seconds IS NULL`)).toEqual({ n: 0 });
     const sample = truth.find((s) => s.absence === null && s.endDate !== null)!;
-    expect(await one(`SELECT expected_seconds::int AS e FROM punchcard.tc_period_totals WHERE employee_number = ${sample.employeeNumber} AND period_start = '${sample.localDate}'`)).toEqual({
+    expect(await one(`SELECT expected_seconds::int AS e FROM punchcard.tc_period_totals WHERE employee_number = '${sample.employeeNumber}' AND period_start = '${sample.localDate}'`)).toEqual({
       e: sim.dataset.expectedSecondsOn(sample.employeeNumber, sample.localDate),
     });
     // totalWorkedSeconds / totalLeaveSeconds of each employee-day equal what was loaded for that day.

@@ -25,7 +25,7 @@ const answer = [
         endSourceType: 'phone',
         lunches: [
           { startDate: '2025-03-03 12:00:00', endDate: '2025-03-03 12:30:00', startSourceType: 'web', endSourceType: 'web' },
-          { startDate: '2025-03-03 18:00:00', endDate: '2025-03-03 18:30:00', startSourceType: 'web', endSourceType: 'web' }, // after the session
+          { startDate: '2025-03-03 18:00:00', endDate: '2025-03-03 18:30:00', startSourceType: 'web', endSourceType: 'web' }, // after the session: loaded, flagged
         ],
         workLogs: [
           { name: 'Ünïcode\ttask "quoted"\nline', externalId: 'DR-1', startDate: '2025-03-03 08:05:00', endDate: '2025-03-03 11:55:00', startSourceType: 'web', endSourceType: 'web' },
@@ -50,27 +50,35 @@ describe('rejects', () => {
     const runId = await startRun(db.pool, { kind: 'backfill', sources: ['timeclock'], streams: ['timeclock.timesheet'], from: window.start, to: window.end, windowDays: 7 });
     const batch = finalizeBatch(transformTimesheet(answer, 'acme', window));
     const counts = await loadWindow(db.pool, { runId, source: 'timeclock', account: 'acme', stream: 'timesheet', window, startedAt: new Date() }, batch);
-    expect(counts).toMatchObject({ received: 4, inserted: 2 + 2 + 1 + 1, rejected: 4 });
+    // Issue 16: only the end before its start makes payroll impossible; a lettered employee number
+    // and a lunch or work log outside its session load (flagged).
+    expect(counts).toMatchObject({ received: 4, inserted: 3 + 3 + 2 + 2, rejected: 1 });
 
-    const { rows: rejects } = await db.pool.query(`SELECT employee_number::int, work_date::text, reason FROM punchcard.rejects ORDER BY reason`);
+    const { rows: rejects } = await db.pool.query(`SELECT employee_number, work_date::text, reason FROM punchcard.rejects ORDER BY reason`);
     expect(rejects).toEqual([
-      { employee_number: null, work_date: null, reason: 'employeeNumber "EMP-7" is neither a whole number nor a numeric string' },
-      { employee_number: 1265, work_date: '2025-03-03', reason: 'lunch 2025-03-03 18:00:00..2025-03-03 18:30:00 lies outside its session' },
-      { employee_number: 1265, work_date: '2025-03-04', reason: 'timesheet session: endDate 2025-03-04 08:00:00 is before startDate 2025-03-04 17:00:00' },
-      { employee_number: 1265, work_date: '2025-03-03', reason: 'work log 2025-03-03 07:00:00..2025-03-03 09:00:00 lies outside its session' },
+      { employee_number: '1265', work_date: '2025-03-04', reason: 'timesheet session: endDate 2025-03-04 08:00:00 is before startDate 2025-03-04 17:00:00' },
     ]);
 
-    const { rows: sessions } = await db.pool.query(`SELECT employee_number::int, start_local::text FROM punchcard.tc_sessions ORDER BY 1`);
+    const { rows: sessions } = await db.pool.query(`SELECT employee_number, start_local::text FROM punchcard.tc_sessions ORDER BY 1`);
     expect(sessions).toEqual([
-      { employee_number: 1265, start_local: '2025-03-03 08:00:00' },
-      { employee_number: 1300, start_local: '2025-03-05 08:00:00' }, // "1300" as a string is a number
+      { employee_number: '1265', start_local: '2025-03-03 08:00:00' },
+      { employee_number: '1300', start_local: '2025-03-05 08:00:00' }, // "1300" and 1300 are one identity
+      { employee_number: 'EMP-7', start_local: '2025-03-05 08:00:00' },
     ]);
-    const { rows: logs } = await db.pool.query(`SELECT name, to_char(start_utc AT TIME ZONE 'UTC', 'HH24:MI') AS utc FROM punchcard.tc_work_logs`);
-    expect(logs).toEqual([{ name: 'Ünïcode\ttask "quoted"\nline', utc: '07:05' }]);
+    const { rows: lunches } = await db.pool.query(`SELECT start_local::text, flags FROM punchcard.tc_lunches ORDER BY 1`);
+    expect(lunches).toEqual([
+      { start_local: '2025-03-03 12:00:00', flags: [] },
+      { start_local: '2025-03-03 18:00:00', flags: ['outside_session'] },
+    ]);
+    const { rows: logs } = await db.pool.query(`SELECT name, to_char(start_utc AT TIME ZONE 'UTC', 'HH24:MI') AS utc, flags FROM punchcard.tc_work_logs ORDER BY 2`);
+    expect(logs).toEqual([
+      { name: 'too early', utc: '06:00', flags: ['outside_session'] },
+      { name: 'Ünïcode\ttask "quoted"\nline', utc: '07:05', flags: [] },
+    ]);
 
     // Loading the same window again replaces its rejects instead of piling them up.
     await loadWindow(db.pool, { runId, source: 'timeclock', account: 'acme', stream: 'timesheet', window, startedAt: new Date() }, batch);
     const { rows: again } = await db.pool.query('SELECT count(*)::int AS n FROM punchcard.rejects');
-    expect(again[0].n).toBe(4);
+    expect(again[0].n).toBe(1);
   });
 });

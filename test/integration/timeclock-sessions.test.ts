@@ -53,8 +53,8 @@ describe('backfill of the sessions stream', () => {
       `SELECT employee_number::int, start_local::text, to_char(start_utc AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS start_utc,
               to_char(end_utc AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS end_utc, duration_seconds, flags, work_date::text
        FROM reporting.work_sessions
-       WHERE (employee_number, start_local) IN ((1006, '2025-10-26 02:30:00'), (1002, '2025-10-25 22:00:00'), (1011, '2025-11-02 01:30:00'))
-       ORDER BY employee_number`,
+       WHERE (employee_number, start_local) IN (('1006', '2025-10-26 02:30:00'), ('1002', '2025-10-25 22:00:00'), ('1011', '2025-11-02 01:30:00'))
+       ORDER BY employee_number::int`,
     );
     expect(rows).toEqual([
       { employee_number: 1002, start_local: '2025-10-25 22:00:00', start_utc: '2025-10-25T20:00:00Z', end_utc: '2025-10-26T00:30:00Z', duration_seconds: 16_200, flags: ['end_in_dst_overlap'], work_date: '2025-10-25' },

@@ -32,7 +32,8 @@ const cases: Array<[string, Record<string, unknown>, 'row' | RegExp, string[]?]>
   ['missing end key', { startDate: '2025-03-12 08:00:00', timezone: 'Europe/Berlin' }, 'row', []],
   ['null zone', { ...good, timezone: null }, /timezone is missing/],
   ['start as a number', { ...good, startDate: 20250310 }, /must be a string, got number/],
-  ['location as a number', on(14, { locationType: 7 }), /locationType: Invalid input: expected string, received number/],
+  // Issue 16: a label of another shape keeps the record (value as text, as sent in raw), flagged.
+  ['location as a number', on(14, { locationType: 7 }), 'row', ['location_type_unexpected_shape']],
   ['extra unknown fields', on(15, { surprise: { nested: [1, 2] } }), 'row', []],
   ['outside the window', { ...good, startDate: '2025-04-02 08:00:00', endDate: '2025-04-02 09:00:00' }, 'row', ['outside_requested_window']],
   ['huge note-like field', on(16, { locationType: huge }), 'row', []],
@@ -67,7 +68,8 @@ describe(`hostile TimeClock records: ${cases.length} single-record cases plus mi
       { employeeNumber: 1, email: 'e@example.com', sessions: [good, good] }, // identical duplicate
       { employeeNumber: 1, email: 'e@example.com', sessions: [{ ...good, endDate: '2025-03-10 17:00:00' }] }, // same key, different values
       { employeeNumber: '2', email: 'f@example.com', sessions: [on(11)] },
-      { employeeNumber: 'two', email: 'g@example.com', sessions: [good] },
+      { employeeNumber: 'two', email: 'g@example.com', sessions: [on(13)] },
+      { employeeNumber: '  ', email: 'n@example.com', sessions: [good] },
       { employeeNumber: 3, email: 'h@example.com', sessions: 'not a list' },
       'not even an object',
       { employeeNumber: 4, email: 'שרה@example.com', sessions: [on(12)] },
@@ -75,17 +77,17 @@ describe(`hostile TimeClock records: ${cases.length} single-record cases plus mi
     const batch = finalizeBatch(transformSessions(answer as unknown[], 'acme', window));
     const sessions = batch.tables.find((t) => t.spec.table === 'punchcard.tc_sessions')!.rows;
     const employees = batch.tables.find((t) => t.spec.table === 'punchcard.tc_employees')!.rows;
-    expect(sessions.map((s) => `${s.employee_number} ${s.start_local}`).sort()).toEqual(['2 2025-03-11T08:00:00', '4 2025-03-12T08:00:00']);
+    // Employee numbers are text identities (issue 16): "two" loads; only a missing identity is refused.
+    expect(sessions.map((s) => `${s.employee_number} ${s.start_local}`).sort()).toEqual(['2 2025-03-11T08:00:00', '4 2025-03-12T08:00:00', 'two 2025-03-13T08:00:00']);
     expect(batch.rejects.map((r) => r.reason)).toEqual([
-      'employeeNumber "two" is neither a whole number nor a numeric string',
-      'employee record: sessions: "sessions" must be a list',
-      'employee record: Invalid input: expected object, received string',
+      'employee record has no employeeNumber',
+      'employee record: expected an object, received string',
       ...Array(3).fill('3 records in one answer share the key (method=sessions, employee_number=1, start_local=2025-03-10T08:00:00) with different values'),
     ]);
-    expect(employees.map((e) => e.employee_number).sort()).toEqual([1, 2, 4]);
+    expect(employees.map((e) => e.employee_number).sort()).toEqual(['1', '2', '3', '4', 'two']);
   });
 
-  it('extended-sessions: absences, totals as numeric strings, malformed metadata rejected without losing the sessions', () => {
+  it('extended-sessions: absences, totals as numeric strings, metadata of another shape kept and flagged', () => {
     const batch = finalizeBatch(
       transformExtendedSessions(
         [
@@ -105,8 +107,17 @@ describe(`hostile TimeClock records: ${cases.length} single-record cases plus mi
     expect(table('punchcard.tc_sessions')).toHaveLength(1);
     expect(table('punchcard.tc_absences').map((a) => a.absence_name)).toEqual(['Krankheit 🤒']);
     expect(table('punchcard.tc_period_totals')).toEqual([
-      { account: 'acme', employee_number: 10, period_start: '2025-03-10', period_end: '2025-03-10', total_worked_seconds: 28800, total_leave_seconds: 0, expected_seconds: 28800 },
+      {
+        account: 'acme', employee_number: '10', period_start: '2025-03-10', period_end: '2025-03-10', total_worked_seconds: 28800, total_leave_seconds: 0, expected_seconds: 28800,
+        flags: ['total_worked_seconds_unexpected_shape'], raw: { totalWorkedSeconds: '28800', totalLeaveSeconds: 0, expectedSeconds: 28800 },
+      },
+      { account: 'acme', employee_number: '11', period_start: '2025-03-10', period_end: '2025-03-10', total_worked_seconds: 1, total_leave_seconds: null, expected_seconds: null, flags: [], raw: { totalWorkedSeconds: 1 } },
     ]);
-    expect(batch.rejects.map((r) => r.reason)).toEqual(['extended employee: id: Invalid string: must match pattern /^\\d+$/']);
+    // Issue 16: an id that is not a number no longer costs the employee's metadata.
+    expect(table('punchcard.tc_employees').map((e) => [e.employee_number, e.external_id, e.flags, e.raw])).toEqual([
+      ['10', 1, [], { id: 1, email: 'a@example.com', groups: [] }],
+      ['11', null, ['id_unexpected_shape'], { id: 'x', email: 'b@example.com' }],
+    ]);
+    expect(batch.rejects).toEqual([]);
   });
 });

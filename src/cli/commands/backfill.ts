@@ -53,7 +53,7 @@ export async function backfillCommand(context: CommandContext, flags: BackfillFl
   if (streams.length === 0) {
     throw new UsageError('no source is configured: set TIMECLOCK_API_TOKEN and/or CLOCKODO_API_USER + CLOCKODO_API_KEY (or run `punchcard demo`)');
   }
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'write');
   try {
     const summary = await runBackfill(context, db.pool, streams, request);
     printSummary(summary);

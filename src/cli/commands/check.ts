@@ -3,7 +3,7 @@
  * failed. Changes nothing: migrations are compared, not applied.
  */
 import { describeError } from '../../errors.ts';
-import { anyFailed, checkDatabase, checkSources, formatChecks, type CheckResult } from '../../ops/check.ts';
+import { anyFailed, checkDatabase, checkSources, checkTimeclockStamps, formatChecks, type CheckResult } from '../../ops/check.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 
 export async function checkCommand(context: CommandContext): Promise<CheckResult[]> {
@@ -11,14 +11,17 @@ export async function checkCommand(context: CommandContext): Promise<CheckResult
   const results: CheckResult[] = [];
   let db;
   try {
-    db = await openWarehouse(context, { migrate: false });
+    db = await openWarehouse(context, 'raw');
   } catch (error) {
     results.push({ name: 'database', outcome: 'failed', detail: `unreachable (${where}): ${describeError(error)}` });
     results.push({ name: 'migrations', outcome: 'skipped', detail: 'the database is unreachable' });
   }
   try {
     if (db) results.push(...(await checkDatabase(db.pool, where)));
-    results.push(...(await checkSources({ config: context.config, logger: context.logger, now: new Date(), signal: context.signal })));
+    const probe = { config: context.config, logger: context.logger, now: new Date(), signal: context.signal };
+    results.push(...(await checkSources(probe)));
+    const stamps = results.find((r) => r.name === 'timeclock')?.outcome === 'ok' ? await checkTimeclockStamps(probe, db?.pool) : undefined;
+    if (stamps) results.push(stamps);
   } finally {
     await db?.close();
   }

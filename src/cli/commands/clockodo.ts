@@ -96,7 +96,12 @@ function parseId(option: string, value: string | undefined): number | undefined 
 /** A short name (strict, soft-completed, ...) or the API's own value (rep_filter_budget_...) → the API's value. */
 function parseBudgetType(value: string | undefined): BudgetType | undefined {
   if (value === undefined) return undefined;
-  const mapped = BUDGET_TYPE_SHORT_NAMES[value] ?? ((BUDGET_TYPES as readonly string[]).includes(value) ? (value as BudgetType) : undefined);
+  // Own keys only: BUDGET_TYPE_SHORT_NAMES["__proto__"] or ["constructor"] are not budget types.
+  const mapped = Object.hasOwn(BUDGET_TYPE_SHORT_NAMES, value)
+    ? BUDGET_TYPE_SHORT_NAMES[value]
+    : (BUDGET_TYPES as readonly string[]).includes(value)
+      ? (value as BudgetType)
+      : undefined;
   if (mapped === undefined) throw new UsageError(`--budget-type must be one of ${Object.keys(BUDGET_TYPE_SHORT_NAMES).join(', ')} (or the API's rep_filter_budget_… value), got "${value}"`);
   return mapped;
 }
@@ -250,7 +255,7 @@ export async function clockodoChangeCommand(
   }
 
   // Open (and migrate) the warehouse before changing anything, so a database problem stops here.
-  const db = flags.resync === false ? undefined : await openWarehouse(context);
+  const db = flags.resync === false ? undefined : await openWarehouse(context, 'write');
   try {
     let changed: number;
     try {

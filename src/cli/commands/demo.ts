@@ -12,7 +12,7 @@ import { parseIntOption } from '../arguments.ts';
 
 export async function demoCommand(context: CommandContext, flags: { days?: string }): Promise<void> {
   const days = parseIntOption('--days', flags.days, 28, 1, 366);
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'write');
   try {
     const range = await withDemoSources(process.env, context.logger, async (config) => {
       const to = todayIn(config.timeclock!.timezone, new Date());

@@ -1,4 +1,8 @@
-/** `punchcard grant-bi --role NAME`: creates or updates the read-only login role for BI tools. */
+/**
+ * `punchcard grant-bi --role NAME`: creates or updates the read-only login role for BI tools.
+ * It does not migrate (an administrator may run it with other rights than the owner's): the
+ * warehouse must already be migrated.
+ */
 import { grantBiRole } from '../../db/roles.ts';
 import { UsageError } from '../../errors.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
@@ -8,17 +12,20 @@ export async function grantBiCommand(context: CommandContext, flags: { role?: st
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(role)) throw new UsageError(`--role must be a plain identifier (letters, digits, _), got "${role}"`);
   // The password comes from an environment variable, never from argv (visible in `ps`).
   let password: string | undefined;
-  if (flags.passwordEnv) {
-    password = process.env[flags.passwordEnv];
-    if (!password) throw new UsageError(`--password-env ${flags.passwordEnv}: that variable is empty or not set`);
+  if (flags.passwordEnv !== undefined) {
+    // Own keys only: process.env["__proto__"] or ["constructor"] are objects, not variables.
+    const value = Object.hasOwn(process.env, flags.passwordEnv) ? process.env[flags.passwordEnv] : undefined;
+    if (typeof value !== 'string' || value === '') throw new UsageError(`--password-env ${flags.passwordEnv}: that variable is empty or not set`);
+    password = value;
   }
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'read');
   try {
-    const { created } = await grantBiRole(db.pool, { role, password });
+    const { created, owners, notes } = await grantBiRole(db.pool, { role, password });
     process.stdout.write(
-      `${created ? 'created' : 'updated'} role ${role}: SELECT on every view of schema reporting (present and future), nothing in schema punchcard` +
+      `${created ? 'created' : 'updated'} role ${role}: SELECT on every view of schema reporting (present, and future ones created by ${owners.join(', ')}), nothing in schema punchcard, no temporary objects` +
         `${password ? '; password set' : created ? '; no password set (use --password-env VAR)' : ''}\n`,
     );
+    for (const note of notes) process.stdout.write(`note: ${note}\n`);
   } finally {
     await db.close();
   }

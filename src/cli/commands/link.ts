@@ -2,6 +2,7 @@
 import { hostname, userInfo } from 'node:os';
 import { removeManualLink, setManualLink } from '../../load/links.ts';
 import { UsageError } from '../../errors.ts';
+import { parseEmployeeNumber } from '../../transform/timeclock/common.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 
 export interface LinkFlags {
@@ -17,11 +18,18 @@ function wholeNumber(option: string, value: string | undefined): number {
   return Number(value);
 }
 
+/** The employee number in the warehouse's canonical form (trimmed text: "A-17", "0042" and "42" are three people). */
+function employeeNumberOf(value: string | undefined): string {
+  const parsed = parseEmployeeNumber(value);
+  if (!parsed.ok) throw new UsageError('--timeclock must be a TimeClock employee number, got nothing');
+  return parsed.value.number;
+}
+
 export async function linkCommand(context: CommandContext, flags: LinkFlags): Promise<void> {
-  const employeeNumber = wholeNumber('--timeclock', flags.timeclock);
+  const employeeNumber = employeeNumberOf(flags.timeclock);
   const timeclockAccount = flags.timeclockAccount ?? context.config.timeclock?.account ?? 'default';
   if (flags.remove) {
-    const db = await openWarehouse(context);
+    const db = await openWarehouse(context, 'write');
     try {
       const removed = await removeManualLink(db.pool, timeclockAccount, employeeNumber);
       process.stdout.write(removed ? `removed the manual link of TimeClock employee ${employeeNumber}\n` : `TimeClock employee ${employeeNumber} had no manual link\n`);
@@ -32,7 +40,7 @@ export async function linkCommand(context: CommandContext, flags: LinkFlags): Pr
   }
   const clockodoUserId = wholeNumber('--clockodo', flags.clockodo);
   const clockodoAccount = flags.clockodoAccount ?? context.config.clockodo?.account ?? 'default';
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'write');
   try {
     await setManualLink(db.pool, { timeclockAccount, employeeNumber, clockodoAccount, clockodoUserId, createdBy: `${userInfo().username}@${hostname()}` });
     process.stdout.write(`linked TimeClock employee ${employeeNumber} to clockodo user ${clockodoUserId} (manual link; see reporting.employee_links)\n`);

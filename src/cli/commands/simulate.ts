@@ -1,6 +1,7 @@
 /** `punchcard simulate`: both API simulators in the foreground, for demos and manual testing. */
 import { DEFAULT_API_USERS, startClockodoSimulator } from '../../simulators/clockodo/index.ts';
 import { startTimeclockSimulator } from '../../simulators/timeclock/index.ts';
+import { UsageError } from '../../errors.ts';
 import { parseIntOption } from '../arguments.ts';
 import type { CommandContext } from '../context.ts';
 
@@ -12,14 +13,26 @@ export interface SimulateFlags {
   seed?: string;
 }
 
+function portInUse(option: string, port: number, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'EADDRINUSE') return new UsageError(`${option} ${port} is already in use (choose another port, or 0 for a free one)`);
+  if (code === 'EACCES') return new UsageError(`${option} ${port} needs privileges this process lacks (choose a port above 1023)`);
+  return error;
+}
+
 export async function simulateCommand(context: CommandContext, flags: SimulateFlags): Promise<void> {
   const port = parseIntOption('--port', flags.port, 8365, 0, 65535);
   const clockodoPort = parseIntOption('--clockodo-port', flags.clockodoPort, 8366, 0, 65535);
   const employees = parseIntOption('--employees', flags.employees, 40, 1, 100_000);
   const seed = parseIntOption('--seed', flags.seed, 42, 0, 2 ** 31);
   const token = flags.token ?? 'demo-token';
-  const timeclock = await startTimeclockSimulator({ port, token, employees, seed });
-  const clockodo = await startClockodoSimulator({ port: clockodoPort, seed, attendance: timeclock.dataset });
+  const timeclock = await startTimeclockSimulator({ port, token, employees, seed }).catch((error: unknown) => {
+    throw portInUse('--port', port, error);
+  });
+  const clockodo = await startClockodoSimulator({ port: clockodoPort, seed, attendance: timeclock.dataset }).catch(async (error: unknown) => {
+    await timeclock.close();
+    throw portInUse('--clockodo-port', clockodoPort, error);
+  });
   const user = DEFAULT_API_USERS[0]!;
   process.stdout.write(
     [

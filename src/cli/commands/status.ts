@@ -11,7 +11,7 @@ export async function statusCommand(context: CommandContext, flags: { json?: boo
   const expected = configuredSources(context.config).flatMap((source) =>
     SOURCES[source].map((stream) => ({ source, account: context.config[source]!.account, stream })),
   );
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'read');
   try {
     const report = await readStatus(db.pool, new Date(), expected);
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));

@@ -35,7 +35,7 @@ export async function syncCommand(context: CommandContext, flags: SyncFlags): Pr
   const request = parseSyncFlags(flags, { lookbackDays: context.config.schedule.lookbackDays }, new Date());
   // Bad --source/--streams fail before a database is opened (the demo checks them once the simulators run).
   if (!isDemoSync(context.config, request)) buildStreams(context.config, request, { logger: context.logger });
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'write');
   try {
     const result = await runSync(
       {

@@ -6,13 +6,16 @@
  */
 import { JOBS, startSchedule } from '../../../jobs/schedule.ts';
 import { ConfigError } from '../../errors.ts';
+import { applySettings } from '../../ops/settings.ts';
 import { startOpsServer, type OpsServer } from '../../ops/metrics.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 
 export async function workerCommand(context: CommandContext): Promise<void> {
   const { config, logger, signal } = context;
-  const db = await openWarehouse(context);
+  const db = await openWarehouse(context, 'write');
   try {
+    const changes = await applySettings(db.pool, config);
+    if (changes.length > 0) logger.info({ settings: changes }, 'settings applied from the configuration');
     const scheduler = startSchedule(JOBS, { config, pool: db.pool, databaseUrl: db.url, logger, signal });
     let server: OpsServer;
     try {

@@ -320,8 +320,9 @@ export function parseEditBody(rawBody: string, contentType: string | undefined):
   let body: unknown;
   if (contentType?.includes('application/x-www-form-urlencoded')) {
     const form = new URLSearchParams(rawBody);
-    const object: Record<string, unknown> = {};
-    const filter: Record<string, string> = {};
+    // No prototype: a form key like "__proto__" is then an ordinary (unknown, refused) parameter.
+    const object: Record<string, unknown> = Object.create(null);
+    const filter: Record<string, string> = Object.create(null);
     for (const [key, value] of form) {
       const m = /^filter\[([a-z_]+)\]$/.exec(key);
       if (m) filter[m[1] as string] = value;

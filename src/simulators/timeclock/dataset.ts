@@ -230,6 +230,8 @@ const START_NOTES = [
 ];
 const END_NOTES = ['Left early, will make up tomorrow', 'Stayed for the deploy', 'Forgot to clock out at 17:00 ✔', 'Handover to night shift'];
 const GROUPS = ['Engineering', 'Support', 'Sales', 'Operations', 'Finance'];
+/** Every group a profile can hold, in a fixed order: its position gives the group a stable id. */
+export const GROUP_NAMES = [...GROUPS, 'Night shift'] as const;
 const MANAGERS: Record<string, readonly string[]> = {
   'Asia/Jerusalem': ['Miriam Levi', 'אבי כהן'],
   'Europe/Berlin': ['Katrin Vogel', 'Jürgen Bauer'],

@@ -14,6 +14,10 @@
  * - `extended-sessions` writes `"id"` after `"result"` and escapes "/" as "\/" (PHP's json_encode,
  *   as in the document's `Asia\/Jerusalem`); the other methods write `id` first, slashes plain.
  * - Answers stream one JSON text per employee, buffered to ~64 KiB per write.
+ * - `shapes: 'php'` sends the same data in shapes the document leaves open (issue 16): employee
+ *   numbers as strings in every method, extended-sessions `groups` as an object keyed by id (how
+ *   PHP serialises an array with its own keys), `isAbsence` as 0/1, `id`, `duration` and totals as
+ *   digit strings. The default, `document`, sends exactly the document's shapes.
  *
  * The control API under /_sim/ (faults, mutations, request log) needs no token: the simulator
  * listens on loopback only and is a test tool. /_sim/ requests are never faulted nor logged.
@@ -21,7 +25,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FAULT_KINDS, FaultInjector, writeFault, type FaultRule } from '../faults.ts';
 import { BodyTooLargeError, hostForUrl, readBody, sendJson, startManagedServer, streamPieces } from '../http-util.ts';
-import { SimDatasetError, TimeclockDataset, type EmployeeWindow, type SessionInput, type SessionPatch } from './dataset.ts';
+import { GROUP_NAMES, SimDatasetError, TimeclockDataset, type EmployeeWindow, type SessionInput, type SessionPatch } from './dataset.ts';
 import { addDays, dateToDayNumber } from './time.ts';
 
 export const RPC_PATH = '/api/v1/json-rpc';
@@ -47,6 +51,7 @@ export interface TimeclockSimulatorOptions {
   today?: string;
   latencyMs?: number;
   maxRangeDays?: number;
+  shapes?: 'document' | 'php';
 }
 
 export interface SimRequestLogEntry {
@@ -160,6 +165,11 @@ export async function startTimeclockSimulator(options: TimeclockSimulatorOptions
     };
   }
 
+  const php = options.shapes === 'php';
+  /** What PHP's json_encode writes for a number kept as a string column. */
+  const asSent = (value: number | null) => (php && value !== null ? String(value) : value);
+  const employeeNumberOf = (person: { employeeNumber: number }) => (php ? String(person.employeeNumber) : person.employeeNumber);
+
   function extendedEmployee({ person, profile, days }: EmployeeWindow): string | null {
     const sessions: unknown[] = [];
     let totalWorkedSeconds = 0;
@@ -178,12 +188,12 @@ export async function startTimeclockSimulator(options: TimeclockSimulatorOptions
           endDate: s.endDate,
           endDateSentAt: s.endDateSentAt,
           endNote: s.endNote,
-          duration,
+          duration: asSent(duration),
           timezone: s.timezone,
           locationType: s.locationType,
           startSourceType: s.startSourceType,
           endSourceType: s.endSourceType,
-          isAbsence: s.absence !== null,
+          isAbsence: php ? Number(s.absence !== null) : s.absence !== null,
           absenceName: s.absence?.name ?? null,
           absenceNote: s.absence?.note ?? null,
           absenceApprovedDate: s.absence?.approvedDate ?? null,
@@ -195,18 +205,18 @@ export async function startTimeclockSimulator(options: TimeclockSimulatorOptions
     }
     if (sessions.length === 0) return null;
     const json = JSON.stringify({
-      id: profile.id,
+      id: asSent(profile.id),
       employeeNumber: String(person.employeeNumber),
       email: person.email,
       passport: profile.passport,
-      groups: profile.groups,
+      groups: php ? Object.fromEntries(profile.groups.map((name) => [String(10 + GROUP_NAMES.indexOf(name as (typeof GROUP_NAMES)[number])), name])) : profile.groups,
       workStartedAt: profile.workStartedAt,
       workEndedAt: profile.workEndedAt,
       birthday: profile.birthday,
       gender: profile.gender,
-      totalWorkedSeconds,
-      totalLeaveSeconds,
-      expectedSeconds,
+      totalWorkedSeconds: asSent(totalWorkedSeconds),
+      totalLeaveSeconds: asSent(totalLeaveSeconds),
+      expectedSeconds: asSent(expectedSeconds),
       sessions,
     });
     // "/" only occurs inside JSON strings, so this is PHP's default escaping ("Asia\/Jerusalem").
@@ -228,7 +238,7 @@ export async function startTimeclockSimulator(options: TimeclockSimulatorOptions
         });
       }
     }
-    return sessions.length ? JSON.stringify({ employeeNumber: person.employeeNumber, email: person.email, sessions }) : null;
+    return sessions.length ? JSON.stringify({ employeeNumber: employeeNumberOf(person), email: person.email, sessions }) : null;
   }
 
   function lunchesEmployee({ person, days }: EmployeeWindow, startDate: string, endDate: string): string | null {
@@ -243,7 +253,7 @@ export async function startTimeclockSimulator(options: TimeclockSimulatorOptions
         }
       }
     }
-    return sessions.length ? JSON.stringify({ employeeNumber: person.employeeNumber, email: person.email, sessions }) : null;
+    return sessions.length ? JSON.stringify({ employeeNumber: employeeNumberOf(person), email: person.email, sessions }) : null;
   }
 
   function timesheetEmployee({ person, days }: EmployeeWindow): string | null {
@@ -270,7 +280,7 @@ export async function startTimeclockSimulator(options: TimeclockSimulatorOptions
         });
       }
     }
-    return sessions.length ? JSON.stringify({ employeeNumber: person.employeeNumber, email: person.email, sessions }) : null;
+    return sessions.length ? JSON.stringify({ employeeNumber: employeeNumberOf(person), email: person.email, sessions }) : null;
   }
 
   function fullBody(answer: Answer): string {

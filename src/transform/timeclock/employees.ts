@@ -1,6 +1,7 @@
 /**
  * Walks the employee envelope every TimeClock method shares and hands each item of its
- * `sessions` list to the method's own visitor. Employee-level problems reject the whole record.
+ * `sessions` list to the method's own visitor. Only an employee without an identity is rejected
+ * whole; the rest of the envelope is read leniently (see common.ts).
  */
 import type { RejectRow } from '../../pipeline/stream.ts';
 import { parseEmployeeRecord, reject, type EmployeeRecord } from './common.ts';

@@ -1,16 +1,32 @@
 /**
  * `extended-sessions` (attendance with employee metadata) → tc_employees (full record),
  * tc_sessions (method "extended-sessions": reported duration, notes, sent-at stamps),
- * tc_absences (items with isAbsence true) and tc_period_totals.
+ * tc_absences (items whose isAbsence is true) and tc_period_totals.
  *
  * The stream asks one day per request so that expected time is known per day; the answer handed
  * to this transform is the list of those daily answers.
+ *
+ * The document shows most of these fields only as null or in one shape (`groups: []`, `isAbsence:
+ * false`, numbers as numbers). Other shapes keep the record, flagged (see common.ts): `groups` as
+ * an object keyed by id, `isAbsence` as 0/1 or "0"/"1"/"true"/"false", numbers as digit strings,
+ * notes and absence fields of another type.
  */
-import { z } from 'zod';
 import type { DateWindow, RejectRow, StreamBatch } from '../../pipeline/stream.ts';
 import { tcAbsences, tcEmployeesExtended, tcPeriodTotals, tcSessions } from '../../load/tables.ts';
-import { checkLocalStamp, localTimestamp } from '../local-time.ts';
-import { intervalColumns, parseIntervalItem, reject, stampFields, windowFlags, zodReason } from './common.ts';
+import { checkLocalStamp, resolveLocalStamp } from '../local-time.ts';
+import {
+  intervalColumns,
+  LOCAL_STAMPS,
+  parseIntervalItem,
+  readBoolean,
+  readText,
+  readWhole,
+  sourceColumns,
+  uniqueFlags,
+  unexpected,
+  windowFlags,
+  type TimeclockReading,
+} from './common.ts';
 import { walkEmployees } from './employees.ts';
 import { countItems } from './sessions.ts';
 
@@ -19,43 +35,12 @@ export interface ExtendedDayAnswer {
   result: unknown[];
 }
 
-const text = z.string().nullable().optional();
-const textOrNumber = z.union([z.string(), z.number()]).nullable().optional();
-const seconds = z.union([z.number().int(), z.string().regex(/^-?\d+$/)]).nullable().optional();
+/** Employee fields that describe the person (stable from day to day), kept as sent in tc_employees.raw. */
+const PERSON_FIELDS = ['id', 'email', 'passport', 'groups', 'workStartedAt', 'workEndedAt', 'birthday', 'gender'] as const;
+const TOTAL_FIELDS = ['totalWorkedSeconds', 'totalLeaveSeconds', 'expectedSeconds'] as const;
 
-const extendedEmployee = z.looseObject({
-  id: z.union([z.number().int(), z.string().regex(/^\d+$/)]).nullable().optional(),
-  passport: text,
-  groups: z.array(z.unknown()).nullable().optional(),
-  workStartedAt: text,
-  workEndedAt: text,
-  birthday: text,
-  gender: text,
-  totalWorkedSeconds: seconds,
-  totalLeaveSeconds: seconds,
-  expectedSeconds: seconds,
-});
-
-const extendedSession = z.looseObject({
-  ...stampFields,
-  timezone: z.unknown().optional(),
-  locationType: text,
-  startDateSentAt: z.unknown().optional(),
-  endDateSentAt: z.unknown().optional(),
-  startNote: text,
-  endNote: text,
-  duration: seconds,
-  isAbsence: z.boolean().nullable().optional(),
-  absenceName: text,
-  absenceNote: text,
-  absenceApprovedDate: text,
-  absenceApprovedManager: textOrNumber,
-  absenceCodeDays: textOrNumber,
-  absenceCodeHors: textOrNumber,
-});
-
-export function transformExtendedSessions(days: ExtendedDayAnswer[], account: string, window: DateWindow): StreamBatch {
-  const employees = new Map<number, Record<string, unknown>>();
+export function transformExtendedSessions(days: ExtendedDayAnswer[], account: string, window: DateWindow, reading: TimeclockReading = LOCAL_STAMPS): StreamBatch {
+  const employees = new Map<string, Record<string, unknown>>();
   const sessions: Record<string, unknown>[] = [];
   const absences: Record<string, unknown>[] = [];
   const totals: Record<string, unknown>[] = [];
@@ -66,84 +51,78 @@ export function transformExtendedSessions(days: ExtendedDayAnswer[], account: st
     received += countItems(day.result);
     const walk = walkEmployees(day.result, (employee, item) => {
       const who = employee.employeeNumber;
-      const parsed = parseIntervalItem(extendedSession, item, who, 'extended session');
+      const parsed = parseIntervalItem(item, who, 'extended session', reading);
       if (!parsed.ok) {
         rejects.push(parsed.reject);
         return;
       }
-      const s = parsed.record;
-      const interval = parsed.interval;
-      const base = {
-        account,
-        employee_number: who,
-        ...intervalColumns(s.startDate as string, s.endDate, interval, s.timezone as string),
-      };
-      const flags = [...interval.flags, ...windowFlags(interval.start.localDate, window)];
-      if (s.isAbsence === true) {
-        absences.push({
+      const { record: s, interval, zone } = parsed.item;
+      const flags = [...parsed.item.flags];
+      const base = { account, employee_number: who, ...intervalColumns(interval, zone) };
+      const duration = readWhole(s.duration, 'duration', flags);
+      const isAbsence = readBoolean(s.isAbsence, 'isAbsence', flags);
+      const ownFlags = () => uniqueFlags(flags, employee.flags, windowFlags(interval.start.localDate, window));
+      if (isAbsence === true) {
+        const row = {
           ...base,
           // An absence's reported duration is what payroll counts; fall back to the stamps.
-          duration_seconds: toInt(s.duration) ?? interval.durationSeconds,
-          absence_name: s.absenceName ?? null,
-          absence_note: s.absenceNote ?? null,
-          absence_approved_date: s.absenceApprovedDate ?? null,
-          absence_approved_manager: nullableText(s.absenceApprovedManager),
-          absence_code_days: nullableText(s.absenceCodeDays),
-          absence_code_hours: nullableText(s.absenceCodeHors),
-          flags,
-          raw: item,
-        });
+          duration_seconds: duration ?? interval.durationSeconds,
+          absence_name: readText(s.absenceName, 'absenceName', flags),
+          absence_note: readText(s.absenceNote, 'absenceNote', flags),
+          absence_approved_date: readText(s.absenceApprovedDate, 'absenceApprovedDate', flags),
+          absence_approved_manager: textOrNumber(s.absenceApprovedManager, 'absenceApprovedManager', flags),
+          absence_code_days: textOrNumber(s.absenceCodeDays, 'absenceCodeDays', flags),
+          absence_code_hours: textOrNumber(s.absenceCodeHors, 'absenceCodeHors', flags),
+        };
+        absences.push({ ...row, flags: ownFlags(), raw: item });
         return;
       }
-      const startSent = sentAt(s.startDateSentAt, 'start_sent_at', flags);
-      const endSent = sentAt(s.endDateSentAt, 'end_sent_at', flags);
-      sessions.push({
+      const row = {
         ...base,
         method: 'extended-sessions',
-        location_type: s.locationType ?? null,
-        start_source_type: s.startSourceType ?? null,
-        end_source_type: s.endSourceType ?? null,
-        reported_duration_seconds: toInt(s.duration),
-        start_sent_at_local: startSent,
-        end_sent_at_local: endSent,
-        start_note: s.startNote ?? null,
-        end_note: s.endNote ?? null,
-        flags,
-        raw: item,
-      });
+        location_type: readText(s.locationType, 'locationType', flags),
+        ...sourceColumns(s, flags),
+        reported_duration_seconds: duration,
+        start_sent_at_local: sentAt(s.startDateSentAt, 'start_sent_at', zone, reading, flags),
+        end_sent_at_local: sentAt(s.endDateSentAt, 'end_sent_at', zone, reading, flags),
+        start_note: readText(s.startNote, 'startNote', flags),
+        end_note: readText(s.endNote, 'endNote', flags),
+      };
+      sessions.push({ ...row, flags: ownFlags(), raw: item });
     });
     rejects.push(...walk.rejects);
 
     for (const employee of walk.employees) {
-      const parsed = extendedEmployee.safeParse(employee.raw);
+      const e = employee.raw;
       const who = employee.employeeNumber;
-      if (!parsed.success) {
-        // The sessions above still load; only the metadata and totals of this record are refused.
-        const { sessions: _sessions, ...metadata } = employee.raw;
-        rejects.push(reject(`extended employee: ${zodReason(parsed.error)}`, metadata, who, day.date));
-        continue;
-      }
-      const e = parsed.data;
+      const flags: string[] = [];
+      const groups = e.groups === undefined ? null : e.groups;
+      if (groups !== null && !Array.isArray(groups)) flags.push(unexpected('groups'));
       employees.set(who, {
         account,
         employee_number: who,
         email: employee.email,
-        external_id: toInt(e.id),
-        passport: e.passport ?? null,
-        groups: e.groups ?? null,
-        gender: e.gender ?? null,
-        birthday: e.birthday ?? null,
-        work_started_at: e.workStartedAt ?? null,
-        work_ended_at: e.workEndedAt ?? null,
+        external_id: readWhole(e.id, 'id', flags),
+        passport: readText(e.passport, 'passport', flags),
+        groups,
+        gender: readText(e.gender, 'gender', flags),
+        birthday: readText(e.birthday, 'birthday', flags),
+        work_started_at: readText(e.workStartedAt, 'workStartedAt', flags),
+        work_ended_at: readText(e.workEndedAt, 'workEndedAt', flags),
+        flags: uniqueFlags(employee.flags, flags),
+        raw: pick(e, PERSON_FIELDS),
       });
+      const totalFlags: string[] = [];
       totals.push({
         account,
         employee_number: who,
         period_start: day.date,
         period_end: day.date,
-        total_worked_seconds: toInt(e.totalWorkedSeconds),
-        total_leave_seconds: toInt(e.totalLeaveSeconds),
-        expected_seconds: toInt(e.expectedSeconds),
+        total_worked_seconds: readWhole(e.totalWorkedSeconds, 'totalWorkedSeconds', totalFlags),
+        total_leave_seconds: readWhole(e.totalLeaveSeconds, 'totalLeaveSeconds', totalFlags),
+        expected_seconds: readWhole(e.expectedSeconds, 'expectedSeconds', totalFlags),
+        flags: totalFlags,
+        raw: pick(e, TOTAL_FIELDS),
       });
     }
   }
@@ -160,21 +139,22 @@ export function transformExtendedSessions(days: ExtendedDayAnswer[], account: st
   };
 }
 
-function toInt(value: number | string | null | undefined): number | null {
-  if (value === null || value === undefined) return null;
-  return typeof value === 'number' ? value : Number(value);
+/** Absence codes and the approving manager come as text or numbers (both as the document leaves open). */
+function textOrNumber(value: unknown, field: string, flags: string[]): string | null {
+  return typeof value === 'number' ? String(value) : readText(value, field, flags);
 }
 
-function nullableText(value: string | number | null | undefined): string | null {
-  return value === null || value === undefined ? null : String(value);
+function pick(record: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(fields.filter((f) => f in record).map((f) => [f, record[f]]));
 }
 
 /** Sent-at stamps are informational: a malformed one is stored as NULL and flagged, not rejected. */
-function sentAt(value: unknown, flag: string, flags: string[]): string | null {
+function sentAt(value: unknown, flag: string, zone: string, reading: TimeclockReading, flags: string[]): string | null {
   if (value === null || value === undefined) return null;
-  if (checkLocalStamp(value) !== undefined) {
+  const resolved = checkLocalStamp(value) === undefined ? resolveLocalStamp(value, zone, undefined, reading.stamps) : undefined;
+  if (!resolved?.ok) {
     flags.push(`${flag}_unreadable`);
     return null;
   }
-  return localTimestamp(value as string);
+  return resolved.value.local;
 }

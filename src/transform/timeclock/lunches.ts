@@ -1,32 +1,29 @@
 /** `lunches` (lunch breaks; list key still "sessions", no locationType) → tc_lunches (method "lunches"). */
-import { z } from 'zod';
 import type { DateWindow, StreamBatch } from '../../pipeline/stream.ts';
 import { tcEmployeesBasic, tcLunches } from '../../load/tables.ts';
-import { intervalColumns, parseIntervalItem, stampFields, windowFlags } from './common.ts';
+import { intervalColumns, LOCAL_STAMPS, parseIntervalItem, sourceColumns, uniqueFlags, windowFlags, type TimeclockReading } from './common.ts';
 import { basicEmployeeRows, walkEmployees } from './employees.ts';
 import { countItems } from './sessions.ts';
 
-const lunchItem = z.looseObject({ ...stampFields, timezone: z.unknown().optional() });
-
-export function transformLunches(result: unknown[], account: string, window: DateWindow): StreamBatch {
+export function transformLunches(result: unknown[], account: string, window: DateWindow, reading: TimeclockReading = LOCAL_STAMPS): StreamBatch {
   const rows: Record<string, unknown>[] = [];
   const itemRejects: StreamBatch['rejects'] = [];
   const { employees, rejects } = walkEmployees(result, (employee, item) => {
-    const parsed = parseIntervalItem(lunchItem, item, employee.employeeNumber, 'lunch');
+    const parsed = parseIntervalItem(item, employee.employeeNumber, 'lunch', reading);
     if (!parsed.ok) {
       itemRejects.push(parsed.reject);
       return;
     }
-    const { record: l, interval } = parsed;
+    const { record: l, interval, zone } = parsed.item;
+    const flags = [...parsed.item.flags];
     rows.push({
       account,
       method: 'lunches',
       employee_number: employee.employeeNumber,
-      ...intervalColumns(l.startDate as string, l.endDate, interval, l.timezone as string),
-      start_source_type: l.startSourceType ?? null,
-      end_source_type: l.endSourceType ?? null,
+      ...intervalColumns(interval, zone),
+      ...sourceColumns(l, flags),
       session_start_local: null,
-      flags: [...interval.flags, ...windowFlags(interval.start.localDate, window)],
+      flags: uniqueFlags(flags, employee.flags, windowFlags(interval.start.localDate, window)),
       raw: item,
     });
   });

@@ -1,40 +1,33 @@
 /** `sessions` (clock-in/out reports) → punchcard.tc_sessions rows (method "sessions"). */
-import { z } from 'zod';
 import type { DateWindow, StreamBatch } from '../../pipeline/stream.ts';
 import { tcEmployeesBasic, tcSessions } from '../../load/tables.ts';
-import { intervalColumns, parseIntervalItem, stampFields, windowFlags } from './common.ts';
+import { intervalColumns, LOCAL_STAMPS, parseIntervalItem, readText, sourceColumns, uniqueFlags, windowFlags, type TimeclockReading } from './common.ts';
 import { basicEmployeeRows, walkEmployees } from './employees.ts';
 
-const sessionItem = z.looseObject({
-  ...stampFields,
-  timezone: z.unknown().optional(),
-  locationType: z.string().nullable().optional(),
-});
-
-export function transformSessions(result: unknown[], account: string, window: DateWindow): StreamBatch {
+export function transformSessions(result: unknown[], account: string, window: DateWindow, reading: TimeclockReading = LOCAL_STAMPS): StreamBatch {
   const rows: Record<string, unknown>[] = [];
   const itemRejects: StreamBatch['rejects'] = [];
   const { employees, rejects } = walkEmployees(result, (employee, item) => {
-    const parsed = parseIntervalItem(sessionItem, item, employee.employeeNumber, 'session');
+    const parsed = parseIntervalItem(item, employee.employeeNumber, 'session', reading);
     if (!parsed.ok) {
       itemRejects.push(parsed.reject);
       return;
     }
-    const { record: s, interval } = parsed;
+    const { record: s, interval, zone } = parsed.item;
+    const flags = [...parsed.item.flags];
     rows.push({
       account,
       method: 'sessions',
       employee_number: employee.employeeNumber,
-      ...intervalColumns(s.startDate as string, s.endDate, interval, s.timezone as string),
-      location_type: s.locationType ?? null,
-      start_source_type: s.startSourceType ?? null,
-      end_source_type: s.endSourceType ?? null,
+      ...intervalColumns(interval, zone),
+      location_type: readText(s.locationType, 'locationType', flags),
+      ...sourceColumns(s, flags),
       reported_duration_seconds: null,
       start_sent_at_local: null,
       end_sent_at_local: null,
       start_note: null,
       end_note: null,
-      flags: [...interval.flags, ...windowFlags(interval.start.localDate, window)],
+      flags: uniqueFlags(flags, employee.flags, windowFlags(interval.start.localDate, window)),
       raw: item,
     });
   });
@@ -53,7 +46,7 @@ export function countItems(result: unknown[]): number {
   let count = 0;
   for (const record of result) {
     const sessions = (record as { sessions?: unknown })?.sessions;
-    count += Array.isArray(sessions) ? sessions.length : 1;
+    count += Array.isArray(sessions) ? sessions.length : sessions !== null && typeof sessions === 'object' ? Object.keys(sessions).length || 1 : 1;
   }
   return count;
 }

@@ -3,31 +3,32 @@
  * tc_lunches (method "timesheet", linked by session_start_local) and tc_work_logs.
  *
  * Nested lunches and work logs carry no timezone: the session's applies. One that does not lie
- * within its session is rejected with a reason; the session and its other items still load.
+ * within its session loads flagged `outside_session` (payroll deducts only the part of such a
+ * lunch that overlaps the session: see reporting.payroll_daily).
  */
-import { z } from 'zod';
 import type { DateWindow, StreamBatch } from '../../pipeline/stream.ts';
 import { tcEmployeesBasic, tcLunches, tcSessions, tcWorkLogs } from '../../load/tables.ts';
-import { localTimestamp, type ResolvedInterval } from '../local-time.ts';
-import { dateOf, intervalColumns, parseIntervalItem, reject, stampFields, windowFlags, within } from './common.ts';
+import type { ResolvedInterval } from '../local-time.ts';
+import {
+  dateOf,
+  intervalColumns,
+  isObject,
+  LOCAL_STAMPS,
+  parseIntervalItem,
+  readList,
+  readText,
+  reject,
+  sourceColumns,
+  uniqueFlags,
+  windowFlags,
+  within,
+  type IntervalItem,
+  type TimeclockReading,
+} from './common.ts';
 import { basicEmployeeRows, walkEmployees } from './employees.ts';
 import { countItems } from './sessions.ts';
 
-const nestedItem = z.looseObject({ ...stampFields });
-const workLogItem = z.looseObject({
-  ...stampFields,
-  name: z.string().nullable().optional(),
-  externalId: z.union([z.string(), z.number()]).nullable().optional(),
-});
-const timesheetSession = z.looseObject({
-  ...stampFields,
-  timezone: z.unknown().optional(),
-  locationType: z.string().nullable().optional(),
-  lunches: z.array(z.unknown()).nullable().optional(),
-  workLogs: z.array(z.unknown()).nullable().optional(),
-});
-
-export function transformTimesheet(result: unknown[], account: string, window: DateWindow): StreamBatch {
+export function transformTimesheet(result: unknown[], account: string, window: DateWindow, reading: TimeclockReading = LOCAL_STAMPS): StreamBatch {
   const sessions: Record<string, unknown>[] = [];
   const lunches: Record<string, unknown>[] = [];
   const workLogs: Record<string, unknown>[] = [];
@@ -35,81 +36,72 @@ export function transformTimesheet(result: unknown[], account: string, window: D
 
   const { employees, rejects } = walkEmployees(result, (employee, item) => {
     const who = employee.employeeNumber;
-    const parsed = parseIntervalItem(timesheetSession, item, who, 'timesheet session');
+    const parsed = parseIntervalItem(item, who, 'timesheet session', reading);
     if (!parsed.ok) {
       itemRejects.push(parsed.reject);
       return;
     }
-    const s = parsed.record;
-    const interval = parsed.interval;
-    const zone = s.timezone as string;
-    const sessionStart = localTimestamp(s.startDate as string);
+    const { record: s, interval, zone } = parsed.item;
+    const flags = [...parsed.item.flags];
+    const sessionStart = interval.start.local;
     const { lunches: nestedLunches, workLogs: nestedLogs, ...sessionOnly } = s;
+    const ownerFlags = windowFlags(interval.start.localDate, window);
+    const nestedLunchList = readList(nestedLunches, 'lunches', flags);
+    const nestedLogList = readList(nestedLogs, 'workLogs', flags);
     sessions.push({
       account,
       method: 'timesheet',
       employee_number: who,
-      ...intervalColumns(s.startDate as string, s.endDate, interval, zone),
-      location_type: s.locationType ?? null,
-      start_source_type: s.startSourceType ?? null,
-      end_source_type: s.endSourceType ?? null,
+      ...intervalColumns(interval, zone),
+      location_type: readText(s.locationType, 'locationType', flags),
+      ...sourceColumns(s, flags),
       reported_duration_seconds: null,
       start_sent_at_local: null,
       end_sent_at_local: null,
       start_note: null,
       end_note: null,
-      flags: [...interval.flags, ...windowFlags(interval.start.localDate, window)],
+      flags: uniqueFlags(flags, employee.flags, ownerFlags),
       raw: sessionOnly,
     });
 
-    for (const lunch of nestedLunches ?? []) {
-      const nested = nestedInterval(nestedItem, lunch, zone, interval, 'lunch');
-      if (!nested.ok) {
-        itemRejects.push(reject(nested.reason, { ...asObject(lunch), sessionStartDate: s.startDate, timezone: zone }, who, dateOf(s.startDate)));
-        continue;
+    const nested = (child: unknown, what: string): IntervalItem | undefined => {
+      const result = parseIntervalItem(child, who, what, reading, zone);
+      if (!result.ok) {
+        itemRejects.push(reject(result.reject.reason, { ...asObject(child), sessionStartDate: s.startDate, timezone: zone }, who, dateOf(s.startDate)));
+        return undefined;
       }
-      const l = nested.record;
+      if (!within(result.item.interval, interval)) result.item.flags.push('outside_session');
+      return result.item;
+    };
+
+    for (const lunch of nestedLunchList) {
+      const l = nested(lunch, 'lunch');
+      if (!l) continue;
+      const lunchFlags = [...l.flags];
       lunches.push({
         account,
         method: 'timesheet',
         employee_number: who,
-        ...intervalColumns(l.startDate as string, l.endDate, nested.interval, zone),
-        start_source_type: l.startSourceType ?? null,
-        end_source_type: l.endSourceType ?? null,
+        ...intervalColumns(l.interval, zone),
+        ...sourceColumns(l.record, lunchFlags),
         session_start_local: sessionStart,
         // Owned by the session's window (see tcLunches): flagged by the session's date.
-        flags: [...nested.interval.flags, ...windowFlags(interval.start.localDate, window)],
+        flags: uniqueFlags(lunchFlags, employee.flags, ownerFlags),
         raw: lunch,
       });
     }
 
-    for (const log of nestedLogs ?? []) {
-      const nested = nestedInterval(workLogItem, log, zone, interval, 'work log');
-      if (!nested.ok) {
-        itemRejects.push(reject(nested.reason, { ...asObject(log), sessionStartDate: s.startDate, timezone: zone }, who, dateOf(s.startDate)));
-        continue;
-      }
-      const w = nested.record;
-      const externalId = w.externalId === null || w.externalId === undefined ? null : String(w.externalId);
-      workLogs.push({
-        account,
-        employee_number: who,
-        start_local: localTimestamp(w.startDate as string),
-        task_key: externalId ?? w.name ?? '',
-        session_start_local: sessionStart,
-        name: w.name ?? null,
-        external_id: externalId,
-        end_local: typeof w.endDate === 'string' ? localTimestamp(w.endDate) : null,
-        timezone: zone,
-        start_utc: nested.interval.start.utc,
-        end_utc: nested.interval.end?.utc ?? null,
-        work_date: interval.start.localDate,
-        duration_seconds: nested.interval.durationSeconds,
-        start_source_type: w.startSourceType ?? null,
-        end_source_type: w.endSourceType ?? null,
-        flags: [...nested.interval.flags, ...windowFlags(interval.start.localDate, window)],
+    for (const log of nestedLogList) {
+      const w = nested(log, 'work log');
+      if (!w) continue;
+      const logFlags = [...w.flags];
+      const name = readText(w.record.name, 'name', logFlags);
+      const externalId = readText(w.record.externalId, 'externalId', logFlags);
+      workLogs.push(workLogRow(account, who, w.interval, interval, zone, sessionStart, name, externalId, {
+        ...sourceColumns(w.record, logFlags),
+        flags: uniqueFlags(logFlags, employee.flags, ownerFlags),
         raw: log,
-      });
+      }));
     }
   });
 
@@ -125,24 +117,35 @@ export function transformTimesheet(result: unknown[], account: string, window: D
   };
 }
 
-type NestedOutcome<T> = { ok: true; record: T; interval: ResolvedInterval } | { ok: false; reason: string };
-
-/** A lunch or work log nested in a session: the session's zone applies, and it must lie within the session. */
-function nestedInterval<T extends { startDate?: unknown; endDate?: unknown }>(
-  schema: z.ZodType<T>,
-  item: unknown,
-  zone: string,
+function workLogRow(
+  account: string,
+  who: string,
+  log: ResolvedInterval,
   session: ResolvedInterval,
-  what: string,
-): NestedOutcome<T> {
-  const parsed = parseIntervalItem(schema, item, 0, what, zone);
-  if (!parsed.ok) return { ok: false, reason: parsed.reject.reason };
-  if (!within(parsed.interval, session)) {
-    return { ok: false, reason: `${what} ${String(parsed.record.startDate)}..${String(parsed.record.endDate)} lies outside its session` };
-  }
-  return parsed;
+  zone: string,
+  sessionStart: string,
+  name: string | null,
+  externalId: string | null,
+  rest: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    account,
+    employee_number: who,
+    start_local: log.start.local,
+    task_key: externalId ?? name ?? '',
+    session_start_local: sessionStart,
+    name,
+    external_id: externalId,
+    end_local: log.end?.local ?? null,
+    timezone: zone,
+    start_utc: log.start.utc,
+    end_utc: log.end?.utc ?? null,
+    work_date: session.start.localDate,
+    duration_seconds: log.durationSeconds,
+    ...rest,
+  };
 }
 
 function asObject(value: unknown): Record<string, unknown> {
-  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
+  return isObject(value) ? value : { value };
 }

@@ -7,8 +7,9 @@ import { eachDay } from '../../../pipeline/windows.ts';
 import type { DateWindow, Stream } from '../../../pipeline/stream.ts';
 import { transformExtendedSessions, type ExtendedDayAnswer } from '../../../transform/timeclock/extended-sessions.ts';
 import type { TimeclockClient } from '../client.ts';
+import type { TimeclockReading } from '../../../transform/timeclock/common.ts';
 
-export function extendedSessionsStream(client: TimeclockClient, account: string, defaultWindowDays: number): Stream {
+export function extendedSessionsStream(client: TimeclockClient, account: string, defaultWindowDays: number, reading: TimeclockReading): Stream {
   return {
     source: 'timeclock',
     name: 'extended-sessions',
@@ -21,6 +22,6 @@ export function extendedSessionsStream(client: TimeclockClient, account: string,
       }
       return days;
     },
-    transform: (answer, window) => transformExtendedSessions(answer as ExtendedDayAnswer[], account, window),
+    transform: (answer, window) => transformExtendedSessions(answer as ExtendedDayAnswer[], account, window, reading),
   };
 }

@@ -2,14 +2,15 @@
 import type { DateWindow, Stream } from '../../../pipeline/stream.ts';
 import { transformLunches } from '../../../transform/timeclock/lunches.ts';
 import type { TimeclockClient } from '../client.ts';
+import type { TimeclockReading } from '../../../transform/timeclock/common.ts';
 
-export function lunchesStream(client: TimeclockClient, account: string, defaultWindowDays: number): Stream {
+export function lunchesStream(client: TimeclockClient, account: string, defaultWindowDays: number, reading: TimeclockReading): Stream {
   return {
     source: 'timeclock',
     name: 'lunches',
     account,
     defaultWindowDays,
     fetch: (window: DateWindow) => client.call('lunches', { startDate: window.start, endDate: window.end }),
-    transform: (answer, window) => transformLunches(answer as unknown[], account, window),
+    transform: (answer, window) => transformLunches(answer as unknown[], account, window, reading),
   };
 }

@@ -2,14 +2,15 @@
 import type { DateWindow, Stream } from '../../../pipeline/stream.ts';
 import { transformTimesheet } from '../../../transform/timeclock/timesheet.ts';
 import type { TimeclockClient } from '../client.ts';
+import type { TimeclockReading } from '../../../transform/timeclock/common.ts';
 
-export function timesheetStream(client: TimeclockClient, account: string, defaultWindowDays: number): Stream {
+export function timesheetStream(client: TimeclockClient, account: string, defaultWindowDays: number, reading: TimeclockReading): Stream {
   return {
     source: 'timeclock',
     name: 'timesheet',
     account,
     defaultWindowDays,
     fetch: (window: DateWindow) => client.call('timesheet', { startDate: window.start, endDate: window.end }),
-    transform: (answer, window) => transformTimesheet(answer as unknown[], account, window),
+    transform: (answer, window) => transformTimesheet(answer as unknown[], account, window, reading),
   };
 }
