@@ -11,6 +11,7 @@ export default defineConfig({
     pool: 'forks',
     // CI machines have 2 cores; each worker also drives PostgreSQL on the same machine.
     maxWorkers: 2,
-    reporters: ['default'],
+    // The second prints "[coverage] security: findings … tested" from the passed `security #N: …` tests.
+    reporters: ['default', './test/support/security-coverage-reporter.ts'],
   },
 });

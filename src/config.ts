@@ -9,7 +9,13 @@ import { isIP } from 'node:net';
 import { IANAZone } from 'luxon';
 import cron from 'node-cron';
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
+import { ConfigError, registerSecrets } from './errors.ts';
+
+/**
+ * The account label every row loaded from the built-in simulators carries. Real credentials may not
+ * use it, so simulator rows can never pass for (or merge with) real data in a shared warehouse.
+ */
+export const DEMO_ACCOUNT = 'demo';
 
 export const TIMECLOCK_PRODUCTION_URL = 'https://live.timeclock365.com/api/v1/json-rpc';
 export const CLOCKODO_PRODUCTION_URL = 'https://my.clockodo.com/api';
@@ -58,6 +64,10 @@ const url = (fallback?: string) =>
     .transform((value) => value ?? fallback)
     .refine((value) => value === undefined || URL.canParse(value), { message: 'must be a URL' });
 
+const accountLabel = optionalString
+  .transform((value) => value ?? 'default')
+  .refine((value) => value !== DEMO_ACCOUNT, { message: `must not be "${DEMO_ACCOUNT}": that label marks rows loaded from the built-in simulators` });
+
 const envSchema = z.object({
   DATABASE_URL: url().refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
     message: 'must be a postgres:// URL',
@@ -72,10 +82,13 @@ const envSchema = z.object({
   PUNCHCARD_RECONCILIATION_TOLERANCE_SECONDS: nonNegativeInt(900, 86_400),
   HTTP_TIMEOUT_MS: positiveInt(30_000, 600_000),
   HTTP_RETRIES: nonNegativeInt(5, 20),
+  // MB of 1,000,000 bytes: 512 MB stays below the longest string V8 can build from an answer.
+  PUNCHCARD_MAX_RESPONSE_MB: positiveInt(512, 512),
+  PUNCHCARD_MAX_BACKFILL_YEARS: positiveInt(10, 100),
 
   TIMECLOCK_API_URL: url(TIMECLOCK_PRODUCTION_URL),
   TIMECLOCK_API_TOKEN: optionalString,
-  TIMECLOCK_ACCOUNT: optionalString.transform((value) => value ?? 'default'),
+  TIMECLOCK_ACCOUNT: accountLabel,
   TIMECLOCK_TIMEZONE: ianaZone('Asia/Jerusalem'),
   TIMECLOCK_WINDOW_DAYS: positiveInt(7, 31),
   TIMECLOCK_STAMPS: optionalString
@@ -89,7 +102,7 @@ const envSchema = z.object({
   CLOCKODO_CONTACT: optionalString,
   CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME: strictBoolean(false),
   CLOCKODO_CALC_ALSO_REVENUES_FOR_PROJECTS_WITH_HARD_BUDGET: strictBoolean(false),
-  CLOCKODO_ACCOUNT: optionalString.transform((value) => value ?? 'default'),
+  CLOCKODO_ACCOUNT: accountLabel,
   CLOCKODO_TIMEZONE: ianaZone('Europe/Berlin'),
   CLOCKODO_GROUPING: optionalString,
   CLOCKODO_ROUND_TO_MINUTES: nonNegativeInt(0, 1440),
@@ -146,7 +159,10 @@ export interface Config {
   exposePersonalData: boolean;
   /** Booked and attended time within this many seconds of each other reconcile ("ok"). */
   reconciliationToleranceSeconds: number;
-  http: { timeoutMs: number; retries: number };
+  /** maxResponseBytes: the most an answer may hold after decompression; reading stops past it. */
+  http: { timeoutMs: number; retries: number; maxResponseBytes: number };
+  /** The longest range a backfill may cover, in days (PUNCHCARD_MAX_BACKFILL_YEARS × 366). */
+  maxBackfillDays: number;
   /** undefined when TIMECLOCK_API_TOKEN is not set: the source is not configured. */
   timeclock: TimeclockConfig | undefined;
   timeclockUrl: string;
@@ -159,7 +175,45 @@ export interface Config {
 /** Names of the variables holding secrets: the logger redacts them and errors never echo them. */
 export const SECRET_VARIABLES = ['TIMECLOCK_API_TOKEN', 'CLOCKODO_API_KEY', 'DATABASE_URL'] as const;
 
+/** Control characters (C0, DEL, C1): no credential has one, and in a header or a message they hide it from scrubbing. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Refuses a secret holding a control character; CLOCKODO_API_USER travels with the key (Basic auth) so it is checked too. */
+function refuseControlCharacters(env: NodeJS.ProcessEnv): void {
+  for (const variable of [...SECRET_VARIABLES, 'CLOCKODO_API_USER']) {
+    const value = env[variable]?.trim();
+    if (value === undefined || value === '') continue;
+    let decoded = '';
+    if (variable === 'DATABASE_URL' && URL.canParse(value)) {
+      try {
+        decoded = decodeURIComponent(new URL(value).password);
+      } catch {
+        throw new ConfigError(`${variable} has a password that is not valid percent-encoding`, variable);
+      }
+    }
+    if (CONTROL_CHARACTER.test(value) || CONTROL_CHARACTER.test(decoded)) {
+      throw new ConfigError(`${variable} contains a control character (a line break, carriage return, tab or escape); set it without one`, variable);
+    }
+  }
+}
+
+/**
+ * A secret in a variable named on the command line (`grant-bi --password-env VAR`), under the same
+ * rules as the configured ones: no control characters, scrubbed from every text once read.
+ * Undefined when the variable is unset or empty (own keys only: "__proto__" is not a variable).
+ */
+export function namedSecret(variable: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = Object.hasOwn(env, variable) ? env[variable] : undefined;
+  if (typeof value !== 'string' || value === '') return undefined;
+  if (CONTROL_CHARACTER.test(value)) {
+    throw new ConfigError(`${variable} contains a control character (a line break, carriage return, tab or escape); set it without one`, variable);
+  }
+  registerSecrets([value]);
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  refuseControlCharacters(env);
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -177,6 +231,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`${missing} is required when the other clockodo credential is set`, missing);
   }
 
+  registerSecrets([
+    e.TIMECLOCK_API_TOKEN,
+    e.CLOCKODO_API_KEY,
+    e.CLOCKODO_API_USER !== undefined && e.CLOCKODO_API_KEY !== undefined ? `${e.CLOCKODO_API_USER}:${e.CLOCKODO_API_KEY}` : undefined,
+    ...databasePasswordForms(e.DATABASE_URL),
+  ]);
+
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.PUNCHCARD_DATA_DIR,
@@ -184,7 +245,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowInsecureHttp,
     exposePersonalData: e.PUNCHCARD_EXPOSE_PERSONAL_DATA,
     reconciliationToleranceSeconds: e.PUNCHCARD_RECONCILIATION_TOLERANCE_SECONDS,
-    http: { timeoutMs: e.HTTP_TIMEOUT_MS, retries: e.HTTP_RETRIES },
+    http: { timeoutMs: e.HTTP_TIMEOUT_MS, retries: e.HTTP_RETRIES, maxResponseBytes: e.PUNCHCARD_MAX_RESPONSE_MB * 1_000_000 },
+    maxBackfillDays: e.PUNCHCARD_MAX_BACKFILL_YEARS * 366,
     timeclockUrl,
     timeclock:
       e.TIMECLOCK_API_TOKEN === undefined
@@ -302,6 +364,10 @@ export function parseGrouping(value: string | undefined): string[] {
 /** Credentials go over https only; plain http is accepted for loopback (the simulators) or by explicit opt-out. */
 export function requireSafeUrl(variable: string, value: string, allowInsecure: boolean): string {
   const parsed = new URL(value);
+  // A password in the URL would be printed and stored wherever the URL is; credentials have their own variables.
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new ConfigError(`${variable} must not contain a user name or password (user:pass@); put credentials in their own variables`, variable);
+  }
   if (parsed.protocol === 'https:') return value;
   if (parsed.protocol !== 'http:') throw new ConfigError(`${variable} must be an http(s) URL`, variable);
   if (isLoopbackHost(parsed.hostname) || allowInsecure) return value;
@@ -337,6 +403,14 @@ export function clockodoBase(value: string): string {
   if (path === '') path = '/api';
   parsed.pathname = path;
   return parsed.toString().replace(/\/$/, '');
+}
+
+/** The database password as written in the URL and decoded. */
+function databasePasswordForms(url: string | undefined): string[] {
+  if (url === undefined || !URL.canParse(url)) return [];
+  const raw = new URL(url).password;
+  if (raw === '') return [];
+  return [raw, decodeURIComponent(raw)];
 }
 
 export function isLoopbackHost(hostname: string): boolean {

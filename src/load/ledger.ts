@@ -1,6 +1,8 @@
 /** The runs ledger: one row per run, one per (stream, window) inside it (see load-window.ts). */
 import { hostname } from 'node:os';
 import type { Pool } from 'pg';
+import { scrubSecrets } from '../errors.ts';
+import { processAlive } from '../process-alive.ts';
 
 export interface RunPlan {
   kind: 'backfill' | 'sync';
@@ -31,7 +33,7 @@ export async function recordSkippedRun(pool: Pool, plan: RunPlan, reason: string
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO punchcard.sync_runs (kind, plan_key, sources, streams, range_from, range_to, window_days, host, pid, status, finished_at, error)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'skipped', now(), $10) RETURNING id`,
-    [plan.kind, planKey(plan), plan.sources, plan.streams, plan.from, plan.to, plan.windowDays, hostname(), process.pid, reason],
+    [plan.kind, planKey(plan), plan.sources, plan.streams, plan.from, plan.to, plan.windowDays, hostname(), process.pid, scrubSecrets(reason)],
   );
   return Number(rows[0]!.id);
 }
@@ -69,6 +71,33 @@ export function windowKey(source: string, account: string, stream: string, start
   return `${source}|${account}|${stream}|${start}|${end}`;
 }
 
+/**
+ * Closes runs a killed process left `running`: status 'failed', finished now, with the reason.
+ * A run is known dead when it was started on this host by a process that no longer exists, or when
+ * it is a sync of sources whose sync lock the caller holds (a live sync would hold it).
+ */
+export async function closeAbandonedRuns(pool: Pool, options: { lockedSyncSources?: readonly string[] } = {}): Promise<number> {
+  const { rows } = await pool.query<{ id: string; kind: string; sources: string[]; host: string | null; pid: number | null }>(
+    `SELECT id, kind, sources, host, pid FROM punchcard.sync_runs WHERE status = 'running'`,
+  );
+  const here = hostname();
+  const locked = new Set(options.lockedSyncSources ?? []);
+  const dead = rows.filter((run) => {
+    if (run.host === here && run.pid === process.pid) return false;
+    if (run.host === here && run.pid !== null && !processAlive(run.pid)) return true;
+    return run.kind === 'sync' && run.sources.length > 0 && run.sources.every((source) => locked.has(source));
+  });
+  if (dead.length === 0) return 0;
+  const { rowCount } = await pool.query(
+    `UPDATE punchcard.sync_runs
+     SET status = 'failed', finished_at = now(),
+         error = 'abandoned: process ' || coalesce(pid::text, '?') || ' on ' || coalesce(host, '?') || ' ended without finishing this run (killed?)'
+     WHERE id = ANY($1::bigint[]) AND status = 'running'`,
+    [dead.map((run) => run.id)],
+  );
+  return rowCount ?? 0;
+}
+
 export async function finishRun(pool: Pool, runId: number, status: RunStatus, error?: string): Promise<void> {
-  await pool.query(`UPDATE punchcard.sync_runs SET status = $2, finished_at = now(), error = $3 WHERE id = $1`, [runId, status, error ?? null]);
+  await pool.query(`UPDATE punchcard.sync_runs SET status = $2, finished_at = now(), error = $3 WHERE id = $1`, [runId, status, error === undefined ? null : scrubSecrets(error)]);
 }

@@ -3,6 +3,7 @@
  * replaced, the raw answer kept when the stream asks for it, and the ledger row written — all or
  * nothing, so the ledger's "succeeded" means exactly "committed".
  */
+import { scrubSecrets } from '../errors.ts';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Pool, PoolClient } from 'pg';
@@ -138,6 +139,6 @@ export async function recordFailedWindow(pool: Pool, identity: WindowIdentity, m
   await pool.query(
     `INSERT INTO punchcard.sync_windows (run_id, source, account, stream, window_start, window_end, status, started_at, error)
      VALUES ($1, $2, $3, $4, $5, $6, 'failed', $7, $8)`,
-    [identity.runId, identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, identity.startedAt, message],
+    [identity.runId, identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, identity.startedAt, scrubSecrets(message)],
   );
 }

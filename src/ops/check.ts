@@ -7,7 +7,7 @@
  */
 import type { Pool } from 'pg';
 import type { Config } from '../config.ts';
-import { describeError, type SourceName } from '../errors.ts';
+import { describeError, printable, type SourceName } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { migrationStatus } from '../db/migrate.ts';
 import { addDays, todayIn } from '../pipeline/windows.ts';
@@ -106,6 +106,7 @@ export async function checkDatabase(pool: Pool, where: string): Promise<CheckRes
 function checkTransport(options: ProbeOptions) {
   return {
     timeoutMs: Math.min(options.config.http.timeoutMs, 15_000),
+    maxResponseBytes: options.config.http.maxResponseBytes,
     // A check answers quickly or says why: one retry for a transient hiccup, short waits.
     retry: { ...DEFAULT_RETRY_POLICY, retries: 1, minTimeoutMs: 200, maxTimeoutMs: 1_000, maxRetryAfterMs: 2_000 },
     logger: options.logger,
@@ -178,7 +179,7 @@ export async function checkTimeclockStamps(options: ProbeOptions, pool?: Pool): 
 /** "ok      database: reachable ..." — one line per result. Pure. */
 export function formatChecks(results: CheckResult[]): string {
   const width = Math.max(...results.map((r) => r.outcome.length));
-  return results.map((r) => `${r.outcome.padEnd(width)}  ${r.name}: ${r.detail}`).join('\n') + '\n';
+  return results.map((r) => `${r.outcome.padEnd(width)}  ${r.name}: ${printable(r.detail)}`).join('\n') + '\n';
 }
 
 export function anyFailed(results: CheckResult[]): boolean {

@@ -1,8 +1,10 @@
 /**
- * Demo mode of `sync` (what `npm start` does on a machine without credentials): both API
- * simulators on loopback, in-process, and a configuration pointing every source at them.
+ * Demo mode (`punchcard demo`, `sync --demo`, and `sync` without credentials on the embedded
+ * default database): both API simulators on loopback, in-process, and a configuration pointing
+ * every source at them. Their rows carry the account label DEMO_ACCOUNT, which real credentials
+ * cannot use, so fake people never mix with real ones under one label.
  */
-import { loadConfig, type Config } from '../config.ts';
+import { DEMO_ACCOUNT, loadConfig, type Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { DEFAULT_API_USERS, startClockodoSimulator } from '../simulators/clockodo/index.ts';
 import { startTimeclockSimulator } from '../simulators/timeclock/index.ts';
@@ -19,8 +21,9 @@ export async function withDemoSources<T>(env: NodeJS.ProcessEnv, logger: Logger,
     const clockodo = await startClockodoSimulator({ port: 0, attendance: timeclock.dataset });
     try {
       const apiUser = DEFAULT_API_USERS[0]!;
-      const config = loadConfig({
-        ...env,
+      const { TIMECLOCK_ACCOUNT: _t, CLOCKODO_ACCOUNT: _c, ...rest } = env;
+      const loaded = loadConfig({
+        ...rest,
         TIMECLOCK_API_URL: timeclock.url,
         TIMECLOCK_API_TOKEN: DEMO_TIMECLOCK_TOKEN,
         CLOCKODO_API_URL: clockodo.url,
@@ -29,7 +32,12 @@ export async function withDemoSources<T>(env: NodeJS.ProcessEnv, logger: Logger,
         // The simulator does not throttle unless asked to; the demo need not wait either.
         CLOCKODO_ENTRYGROUPS_PER_MINUTE: '600',
       });
-      logger.info({ timeclock: timeclock.url, clockodo: clockodo.url }, 'demo mode: syncing the built-in API simulators');
+      const config: Config = {
+        ...loaded,
+        timeclock: { ...loaded.timeclock!, account: DEMO_ACCOUNT },
+        clockodo: { ...loaded.clockodo!, account: DEMO_ACCOUNT },
+      };
+      logger.info({ account: DEMO_ACCOUNT, timeclock: timeclock.url, clockodo: clockodo.url }, 'demo mode: syncing the built-in API simulators');
       return await work(config);
     } finally {
       await clockodo.close();

@@ -3,6 +3,7 @@
  * (punchcard.outstanding_failed_windows) and the last runs. `readStatus` queries; `formatStatus`
  * is pure. The JSON shape (`StatusReport`) is stable: fields are only ever added.
  */
+import { printable, scrubSecrets } from '../errors.ts';
 import type { Pool } from 'pg';
 
 export interface StreamStatus {
@@ -78,7 +79,7 @@ export async function readStatus(pool: Pool, now: Date, expected: Array<{ source
     lastAttemptAt: iso(r.last_attempt_at),
     lastSuccessAt: iso(r.last_success_at),
     freshestSyncedDay: r.freshest_synced_day,
-    lastError: r.last_error,
+    lastError: r.last_error === null ? null : scrubSecrets(r.last_error),
     lastErrorAt: iso(r.last_error_at),
     outstandingFailedWindows: r.outstanding_failed_windows,
   }));
@@ -101,7 +102,7 @@ export async function readStatus(pool: Pool, now: Date, expected: Array<{ source
     windowStart: r.window_start,
     windowEnd: r.window_end,
     failedAt: r.failed_at.toISOString(),
-    error: r.error,
+    error: r.error === null ? null : scrubSecrets(r.error),
   }));
 
   const { rows: runRows } = await pool.query(
@@ -134,7 +135,7 @@ export async function readStatus(pool: Pool, now: Date, expected: Array<{ source
     rowsInserted: r.rows_inserted,
     rowsUpdated: r.rows_updated,
     rowsDeleted: r.rows_deleted,
-    error: r.error,
+    error: r.error === null ? null : scrubSecrets(r.error),
   }));
 
   return { generatedAt: now.toISOString(), streams, failedWindows, runs };
@@ -191,6 +192,6 @@ function alignColumns(rows: string[][]): string[] {
 }
 
 function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = printable(text.replace(/\s+/g, ' ').trim());
   return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }

@@ -7,12 +7,13 @@
  * from this or another host, records a 'skipped' run and returns without touching the data.
  * Sources run one after the other; a failing source does not stop the next one.
  *
- * Without credentials for any source (or with `demo`), the simulators are synced instead
- * (demo-sources.ts). `now` is a parameter: nothing here reads the clock to decide the range.
+ * With `demo`, or without credentials on the embedded default database, the simulators are synced
+ * instead (demo-sources.ts), under the account label "demo"; with DATABASE_URL and no credentials
+ * it refuses (exit 2) rather than fill a real warehouse with fake people. `now` is a parameter: nothing here reads the clock to decide the range.
  */
 import type { Pool } from 'pg';
 import type { Config } from '../config.ts';
-import type { SourceName } from '../errors.ts';
+import { ConfigError, type SourceName } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { recordSkippedRun, type RunPlan, type RunStatus } from '../load/ledger.ts';
 import { planTasks } from '../pipeline/plan.ts';
@@ -91,9 +92,26 @@ export interface SyncResult {
   sources: SourceSyncResult[];
 }
 
-/** Whether a sync runs on the simulators: asked for, or no credentials at all and no --source. */
+/**
+ * Whether a sync runs on the simulators: asked for, or no credentials at all, no --source, and the
+ * embedded default database. With DATABASE_URL (a real warehouse) missing credentials are an error
+ * (requireCredentials), never a silent demo.
+ */
 export function isDemoSync(config: Config, request: Pick<SyncRequest, 'demo' | 'source'>): boolean {
-  return request.demo === true || (request.source === undefined && configuredSources(config).length === 0);
+  return request.demo === true || (request.source === undefined && configuredSources(config).length === 0 && config.databaseUrl === undefined);
+}
+
+/** The sources a real run needs, as a ConfigError naming the variables when none is configured. */
+export function requireCredentials(config: Config): void {
+  if (configuredSources(config).length > 0) return;
+  const demo =
+    config.databaseUrl === undefined
+      ? 'or run `punchcard demo` for the built-in simulators'
+      : 'DATABASE_URL is set, so the built-in simulators are synced only when asked: `punchcard sync --demo` or `punchcard demo`';
+  throw new ConfigError(
+    `no source has credentials: set TIMECLOCK_API_TOKEN and/or CLOCKODO_API_USER + CLOCKODO_API_KEY (${demo})`,
+    'TIMECLOCK_API_TOKEN',
+  );
 }
 
 /** The time zone whose calendar a source's windows use. */
@@ -136,6 +154,7 @@ export async function runSync(deps: SyncDeps, request: SyncRequest): Promise<Syn
     if (request.demo !== true) deps.logger.warn('no source has credentials (TIMECLOCK_API_TOKEN, CLOCKODO_API_USER + CLOCKODO_API_KEY): running in demo mode');
     return withDemoSources(deps.env ?? process.env, deps.logger, async (config) => ({ ...(await syncSources({ ...deps, config }, request)), demo: true }));
   }
+  if (request.source === undefined) requireCredentials(deps.config);
   return syncSources(deps, request);
 }
 
@@ -176,6 +195,7 @@ async function syncSource(deps: SyncDeps, request: SyncRequest, sourcePlan: Sour
       logger: runLog, // its window loggers add the source
       plan,
       tasks: sourcePlan.tasks,
+      lockedSyncSources: [source],
       concurrency: request.concurrency,
       signal: deps.signal,
       onStart: (total, done) => progress?.start(total, done),

@@ -4,7 +4,8 @@
  *   `duplicate_in_answer`; differing copies are all rejected (the source contradicts itself and
  *   nothing is guessed).
  * - Dimension rows with the same key (an employee listed twice) merge, later values winning.
- * - A row holding U+0000 or an unpaired surrogate (which PostgreSQL cannot store) is rejected, never altered.
+ * - A row holding U+0000 or an unpaired surrogate (which PostgreSQL cannot store), or a part nested
+ *   deeper than MAX_JSON_DEPTH (cut by json-depth.ts), is rejected, never altered.
  */
 import { findUnstorableText } from '../load/copy-format.ts';
 import type { RejectRow, StreamBatch, TableBatch } from './stream.ts';
@@ -29,7 +30,10 @@ export function finalizeBatch(batch: StreamBatch): StreamBatch {
       if (group.length === 1) {
         kept.push(group[0]!);
       } else if (spec.scope === undefined) {
-        kept.push(Object.assign({}, ...group.map((row) => withoutNulls(row))));
+        // A loop, not Object.assign(...spread): the group's size is the answer's to choose.
+        const merged: Record<string, unknown> = {};
+        for (const row of group) Object.assign(merged, withoutNulls(row));
+        kept.push(merged);
       } else if (group.every((row) => sameContent(row, group[0]!))) {
         const first = group[0]!;
         kept.push({ ...first, flags: [...((first.flags as string[] | undefined) ?? []), 'duplicate_in_answer'] });

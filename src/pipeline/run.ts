@@ -11,7 +11,7 @@ import { detectRestatements } from '../load/pay-periods.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
 import { finalizeBatch } from './batch.ts';
 import { forEachBounded, type Group } from './slots.ts';
-import { committedWindows, findResumableRun, finishRun, reopenRun, startRun, windowKey, type RunPlan, type RunStatus } from '../load/ledger.ts';
+import { closeAbandonedRuns, committedWindows, findResumableRun, finishRun, reopenRun, startRun, windowKey, type RunPlan, type RunStatus } from '../load/ledger.ts';
 import type { DateWindow, Stream } from './stream.ts';
 
 export interface WindowTask {
@@ -35,6 +35,8 @@ export interface RunOptions {
   concurrency: number;
   /** Continue the latest unfinished run of the same plan, skipping its committed windows. */
   resume?: boolean;
+  /** Sync locks the caller holds (source names): runs of those sources still `running` are dead. */
+  lockedSyncSources?: readonly string[];
   /** Stops starting new windows; windows in flight finish or roll back. */
   signal?: AbortSignal;
   onStart?: (total: number, alreadyCommitted: number) => void;
@@ -58,11 +60,31 @@ export function windowGroup(task: WindowTask): Group | undefined {
   return max === undefined ? undefined : { key: `${task.stream.source}/${task.stream.account}/${task.stream.name}`, max };
 }
 
+/**
+ * Runs of this process between their ledger row and its final status. The CLI's signal handler
+ * reads it: with none active, nothing needs winding down and the first Ctrl-C/SIGTERM exits at once.
+ */
+let activeRuns = 0;
+export function runsInProgress(): number {
+  return activeRuns;
+}
+
 export async function runPlan(options: RunOptions): Promise<RunSummary> {
+  activeRuns += 1;
+  try {
+    return await runPlanTracked(options);
+  } finally {
+    activeRuns -= 1;
+  }
+}
+
+async function runPlanTracked(options: RunOptions): Promise<RunSummary> {
   const { pool, logger, plan, tasks } = options;
   const started = Date.now();
   let runId: number | undefined;
   let committed = new Set<string>();
+  const abandoned = await closeAbandonedRuns(pool, { lockedSyncSources: options.lockedSyncSources });
+  if (abandoned > 0) logger.info({ runs: abandoned }, 'closed runs left running by a process that ended without finishing them');
   if (options.resume) {
     runId = await findResumableRun(pool, plan);
     if (runId !== undefined) {

@@ -50,7 +50,7 @@ export function renderChart(people: ReportPerson[]): string {
   const labelWidth = 220;
   const chartWidth = 560;
   const top = 30;
-  const max = Math.max(1, ...people.flatMap((p) => [p.attendedSeconds, p.bookedSeconds]));
+  const max = people.reduce((most, p) => Math.max(most, p.attendedSeconds, p.bookedSeconds), 1);
   const scale = (seconds: number) => Math.round((seconds / max) * chartWidth);
   const height = top + people.length * rowHeight + 10;
   const bars = people

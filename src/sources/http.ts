@@ -3,11 +3,14 @@
  * into a SourceError, and one retry policy (p-retry) around it.
  *
  * Retried: 429 (waiting at least Retry-After), 5xx, timeouts, resets and other network failures,
- * truncated or non-JSON bodies. Not retried: 401/403, other 4xx, JSON-RPC request errors.
+ * truncated or non-JSON bodies. Not retried: 401/403, other 4xx, JSON-RPC request errors, redirects
+ * (never followed: the request carries credentials and, for a confirming PUT/DELETE, a change that
+ * must not land anywhere else) and answers larger than the byte cap.
  */
 import pRetry, { AbortError } from 'p-retry';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SourceError, safeExcerpt, type SourceName } from '../errors.ts';
+import { SourceError, escapeControls, safeExcerpt, scrubSecrets, type SourceName } from '../errors.ts';
+import { limitDepth } from '../json-depth.ts';
 import type { Logger } from '../logger.ts';
 
 export interface RetryPolicy {
@@ -36,7 +39,11 @@ export interface HttpTransportOptions {
   secrets: ReadonlyArray<string | undefined>;
   /** Aborts waits and requests in flight (Ctrl-C). */
   signal?: AbortSignal;
+  /** Most bytes an answer may hold after decompression (PUNCHCARD_MAX_RESPONSE_MB); default 512 MB. */
+  maxResponseBytes?: number;
 }
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 512_000_000;
 
 export interface HttpAnswer {
   status: number;
@@ -44,7 +51,7 @@ export interface HttpAnswer {
   body: string;
 }
 
-/** One attempt. Network failures and timeouts become retryable SourceErrors; any HTTP status is returned. */
+/** One attempt. Network failures and timeouts become retryable SourceErrors; any HTTP status but 3xx is returned. */
 export async function sendOnce(
   options: HttpTransportOptions,
   operation: string,
@@ -53,11 +60,17 @@ export async function sendOnce(
 ): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  let response: Response;
+  let body: string;
   try {
-    const response = await fetch(url, { ...init, signal });
-    const body = await response.text();
-    return { status: response.status, headers: response.headers, body };
+    response = await fetch(url, { ...init, signal, redirect: 'manual' });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => undefined);
+      throw redirectError(options, operation, url, response);
+    }
+    body = await readCapped(options, operation, response);
   } catch (error) {
+    if (error instanceof SourceError) throw error;
     if (options.signal?.aborted) throw new AbortError(new Error(`${operation} cancelled`));
     if (timeout.aborted) {
       throw new SourceError(`${options.source} ${operation}: no answer within ${options.timeoutMs} ms`, {
@@ -76,6 +89,59 @@ export async function sendOnce(
       operation,
     });
   }
+  return { status: response.status, headers: response.headers, body };
+}
+
+/**
+ * The body as text, counting decompressed bytes as they arrive: past the cap the stream is
+ * cancelled (the connection closes) and the attempt fails for good, so neither a huge answer nor
+ * a small gzip bomb can take the process's memory.
+ */
+async function readCapped(options: HttpTransportOptions, operation: string, response: Response): Promise<string> {
+  const cap = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  if (!response.body) return '';
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  let bytes = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > cap) {
+      await reader.cancel().catch(() => undefined);
+      throw new SourceError(
+        `${options.source} ${operation}: answer larger than ${formatMegabytes(cap)} after decompression (PUNCHCARD_MAX_RESPONSE_MB); stopped reading it`,
+        { source: options.source, kind: 'too-large', retryable: false, status: response.status, operation },
+      );
+    }
+    parts.push(decoder.decode(value, { stream: true }));
+  }
+  parts.push(decoder.decode());
+  return parts.join('');
+}
+
+function formatMegabytes(bytes: number): string {
+  return `${Number((bytes / 1_000_000).toFixed(3))} MB`;
+}
+
+/** A 3xx as an error that names where the server wanted the request to go, without query, user info or control characters. */
+function redirectError(options: HttpTransportOptions, operation: string, url: string, response: Response): SourceError {
+  const location = response.headers.get('location');
+  let target = 'no Location header';
+  if (location !== null) {
+    try {
+      const resolved = new URL(location, url);
+      target = `${resolved.protocol}//${resolved.host}${resolved.pathname}`;
+    } catch {
+      target = 'an unreadable Location header';
+    }
+  }
+  target = escapeControls(scrubSecrets(target, options.secrets));
+  return new SourceError(
+    `${options.source} ${operation}: the server answered HTTP ${response.status} redirecting to ${target}; redirects are not followed (the request carries credentials): point the API URL at the final address`,
+    { source: options.source, kind: 'redirect', retryable: false, status: response.status, operation },
+  );
 }
 
 /** Turns a non-2xx answer into a SourceError with the right retry decision. */
@@ -101,10 +167,13 @@ export function httpStatusError(options: HttpTransportOptions, operation: string
   return new SourceError(`${options.source} ${operation}: request refused (HTTP ${status})${said}`, { ...base, kind: 'client', retryable: false });
 }
 
-/** Parses a body as JSON; a body that is not JSON (truncated, an HTML error page) is a retryable invalid response. */
+/**
+ * Parses a body as JSON, nesting cut at MAX_JSON_DEPTH (json-depth.ts); a body that is not JSON
+ * (truncated, an HTML error page) is a retryable invalid response.
+ */
 export function parseJsonBody(options: HttpTransportOptions, operation: string, answer: HttpAnswer): unknown {
   try {
-    return JSON.parse(answer.body);
+    return limitDepth(JSON.parse(answer.body));
   } catch {
     throw new SourceError(`${options.source} ${operation}: answer is not valid JSON (${answer.body.length} bytes, starts "${safeExcerpt(answer.body.slice(0, 60), options.secrets)}")`, {
       source: options.source,

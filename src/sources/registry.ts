@@ -57,6 +57,7 @@ export function buildStreams(config: Config, selection: StreamSelection, options
   }
   const transport = {
     timeoutMs: config.http.timeoutMs,
+    maxResponseBytes: config.http.maxResponseBytes,
     retry: { ...DEFAULT_RETRY_POLICY, retries: config.http.retries, ...options.retry },
     logger: options.logger,
     signal: options.signal,

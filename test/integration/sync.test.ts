@@ -143,14 +143,40 @@ describe('punchcard sync (CLI)', () => {
     expect(result.stderr).toBe('punchcard: source clockodo has no credentials: set CLOCKODO_API_USER and CLOCKODO_API_KEY\n');
   });
 
-  dbTest('without any credentials it syncs the built-in simulators (demo mode, what `npm start` runs)', async ({ db: fresh }) => {
-    const result = await runCli(['sync', '--lookback-days', '2'], cliEnv({ DATABASE_URL: fresh.url }));
+  dbTest('security #2: --demo syncs the built-in simulators into DATABASE_URL under the account label "demo"', async ({ db: fresh }) => {
+    const result = await runCli(['sync', '--demo', '--lookback-days', '2'], cliEnv({ DATABASE_URL: fresh.url }));
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/running in demo mode/);
+    expect(result.stdout).toMatch(/^demo timeclock /m);
+    const { rows: accounts } = await fresh.pool.query(
+      `SELECT DISTINCT account FROM punchcard.tc_sessions UNION SELECT DISTINCT account FROM punchcard.sync_windows ORDER BY 1`,
+    );
+    expect(accounts).toEqual([{ account: 'demo' }]);
     const { rows } = await fresh.pool.query(`SELECT DISTINCT unnest(sources) AS source FROM punchcard.sync_runs WHERE kind = 'sync' AND status = 'succeeded' ORDER BY 1`);
     const withStreams = Object.entries(SOURCES).filter(([, streams]) => streams.length > 0).map(([source]) => source).sort();
     expect(rows.map((r) => r.source)).toEqual(withStreams);
     const { rows: sessions } = await fresh.pool.query(`SELECT count(*)::int AS n FROM reporting.work_sessions`);
     expect(sessions[0].n).toBeGreaterThan(0);
+  });
+});
+
+describe('security #2: no demo data in a real warehouse unless asked', () => {
+  dbTest('security #2: with DATABASE_URL and no credentials, sync, backfill and worker exit 2 naming the variables and write nothing', async ({ db: fresh }) => {
+    const env = cliEnv({ DATABASE_URL: fresh.url, PUNCHCARD_METRICS_PORT: '0' });
+    for (const args of [['sync'], ['backfill', '--from', '2026-09-01', '--to', '2026-09-02'], ['worker']]) {
+      const result = await runCli(args, env, { timeoutMs: 30_000 });
+      expect(result.code, args[0]).toBe(2);
+      expect(result.stderr).toBe(
+        'punchcard: no source has credentials: set TIMECLOCK_API_TOKEN and/or CLOCKODO_API_USER + CLOCKODO_API_KEY ' +
+          '(DATABASE_URL is set, so the built-in simulators are synced only when asked: `punchcard sync --demo` or `punchcard demo`)\n',
+      );
+    }
+    const { rows } = await fresh.pool.query(`SELECT count(*)::int AS n FROM punchcard.sync_runs`);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('security #2: the account label "demo" is reserved for simulator rows', async () => {
+    for (const variable of ['TIMECLOCK_ACCOUNT', 'CLOCKODO_ACCOUNT']) {
+      expect(() => loadConfig({ [variable]: 'demo' })).toThrow(`${variable} must not be "demo": that label marks rows loaded from the built-in simulators`);
+    }
   });
 });

@@ -16,13 +16,13 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['postgres', 'worker']);
     const { postgres, worker } = compose.services;
     expect(postgres.image).toMatch(/^postgres:15/);
-    expect(postgres.ports).toContain('5432:5432');
+    expect(postgres.ports).toContain('127.0.0.1:5432:5432');
     expect(postgres.healthcheck.test.join(' ')).toMatch(/pg_isready/);
     expect(worker.build).toBe('.');
     expect(worker.command).toEqual(['worker']);
     expect(worker.depends_on.postgres.condition).toBe('service_healthy');
     expect(worker.healthcheck.test.join(' ')).toMatch(/healthz/);
-    expect(worker.ports).toContain(`${worker.environment.PUNCHCARD_METRICS_PORT}:9464`);
+    expect(worker.ports).toContain(`127.0.0.1:${worker.environment.PUNCHCARD_METRICS_PORT}:9464`);
   });
 
   it('passes the worker only variables the configuration reads, and the ones it needs', () => {
@@ -32,6 +32,24 @@ describe('docker-compose.yml', () => {
     expect(passed.filter((name) => !known.has(name))).toEqual([]);
     for (const needed of ['DATABASE_URL', 'TIMECLOCK_API_TOKEN', 'CLOCKODO_API_USER', 'CLOCKODO_API_KEY', 'PUNCHCARD_CRON']) expect(passed).toContain(needed);
     expect(compose.services.worker.environment.DATABASE_URL).toMatch(/@postgres:5432\//);
+    expect(passed).not.toContain('PUNCHCARD_DB_PASSWORD'); // the database password reaches the worker inside DATABASE_URL only
+  });
+
+  it('security #3: passwords must be chosen, ports are published on 127.0.0.1 only, the worker is not the superuser', () => {
+    const { postgres, worker } = compose.services;
+    const text = readFileSync(new URL('docker-compose.yml', root), 'utf8');
+    // `${VAR:?message}`: compose refuses to start when the variable is unset or empty; no password has a default.
+    expect(postgres.environment.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?.+\}$/);
+    expect(postgres.environment.PUNCHCARD_DB_PASSWORD).toMatch(/^\$\{PUNCHCARD_DB_PASSWORD:\?.+\}$/);
+    expect(text).not.toMatch(/PASSWORD:-/);
+    for (const service of Object.values(compose.services) as Array<{ ports?: string[] }>) {
+      for (const port of service.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    }
+    // The superuser is postgres (the image's default POSTGRES_USER); the worker logs in as punchcard.
+    expect(postgres.environment.POSTGRES_USER).toBeUndefined();
+    const url = worker.environment.DATABASE_URL as string;
+    expect(url).toMatch(/^postgres:\/\/punchcard:\$\{PUNCHCARD_DB_PASSWORD:\?[^}]+\}@postgres:5432\/punchcard$/);
+    expect(postgres.volumes).toContain('./docker/postgres-init:/docker-entrypoint-initdb.d:ro');
   });
 
 });

@@ -4,10 +4,11 @@
  * Ctrl-C lets windows in flight finish or roll back, then prints the summary.
  */
 import { buildStreams } from '../../sources/registry.ts';
+import { requireCredentials } from '../../ops/sync.ts';
 import { runPlan, type RunSummary } from '../../pipeline/run.ts';
 import { planTasks } from '../../pipeline/plan.ts';
 import type { Stream } from '../../pipeline/stream.ts';
-import { UsageError } from '../../errors.ts';
+import { printable } from '../../errors.ts';
 import { checkRange, parseDateOption, parseIntOption, parseListOption } from '../arguments.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 import { createProgress } from '../progress.ts';
@@ -32,10 +33,10 @@ export interface BackfillRequest {
   resume: boolean;
 }
 
-export function parseBackfillFlags(flags: BackfillFlags): BackfillRequest {
+export function parseBackfillFlags(flags: BackfillFlags, maxDays?: number): BackfillRequest {
   const from = parseDateOption('--from', flags.from);
   const to = parseDateOption('--to', flags.to);
-  checkRange(from, to);
+  checkRange(from, to, maxDays);
   return {
     from,
     to,
@@ -48,11 +49,9 @@ export function parseBackfillFlags(flags: BackfillFlags): BackfillRequest {
 }
 
 export async function backfillCommand(context: CommandContext, flags: BackfillFlags): Promise<RunSummary> {
-  const request = parseBackfillFlags(flags);
+  const request = parseBackfillFlags(flags, context.config.maxBackfillDays);
+  if (request.source === undefined) requireCredentials(context.config);
   const streams = buildStreams(context.config, { source: request.source, streams: request.streams }, { logger: context.logger, signal: context.signal });
-  if (streams.length === 0) {
-    throw new UsageError('no source is configured: set TIMECLOCK_API_TOKEN and/or CLOCKODO_API_USER + CLOCKODO_API_KEY (or run `punchcard demo`)');
-  }
   const db = await openWarehouse(context, 'write');
   try {
     const summary = await runBackfill(context, db.pool, streams, request);
@@ -103,7 +102,7 @@ export function printSummary(summary: RunSummary): void {
     `run ${summary.runId} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s`,
     `windows: ${w.succeeded} loaded, ${w.failed} failed, ${w.skipped} not started, ${w.alreadyCommitted} already committed (of ${w.total})`,
     `rows: ${r.received} received, ${r.inserted} inserted, ${r.updated} updated, ${r.deleted} marked deleted, ${r.rejected} rejected`,
-    ...summary.failures.slice(0, 10).map((f) => `failed: ${f.stream} ${f.window.start}..${f.window.end}: ${f.error}`),
+    ...summary.failures.slice(0, 10).map((f) => `failed: ${f.stream} ${f.window.start}..${f.window.end}: ${printable(f.error)}`),
   ];
   if (summary.failures.length > 10) lines.push(`… and ${summary.failures.length - 10} more failed windows (see punchcard status)`);
   if (summary.restatements > 0) lines.push(`warning: ${summary.restatements} change(s) to closed pay periods recorded in reporting.restatements`);

@@ -291,6 +291,7 @@ export async function clockodoChangeCommand(
 function transportOf(context: CommandContext) {
   return {
     timeoutMs: context.config.http.timeoutMs,
+    maxResponseBytes: context.config.http.maxResponseBytes,
     retry: { ...DEFAULT_RETRY_POLICY, retries: context.config.http.retries },
     logger: context.logger.child({ source: 'clockodo' }),
     signal: context.signal,

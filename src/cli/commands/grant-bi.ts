@@ -3,6 +3,7 @@
  * It does not migrate (an administrator may run it with other rights than the owner's): the
  * warehouse must already be migrated.
  */
+import { namedSecret } from '../../config.ts';
 import { grantBiRole } from '../../db/roles.ts';
 import { UsageError } from '../../errors.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
@@ -13,9 +14,8 @@ export async function grantBiCommand(context: CommandContext, flags: { role?: st
   // The password comes from an environment variable, never from argv (visible in `ps`).
   let password: string | undefined;
   if (flags.passwordEnv !== undefined) {
-    // Own keys only: process.env["__proto__"] or ["constructor"] are objects, not variables.
-    const value = Object.hasOwn(process.env, flags.passwordEnv) ? process.env[flags.passwordEnv] : undefined;
-    if (typeof value !== 'string' || value === '') throw new UsageError(`--password-env ${flags.passwordEnv}: that variable is empty or not set`);
+    const value = namedSecret(flags.passwordEnv);
+    if (value === undefined) throw new UsageError(`--password-env ${flags.passwordEnv}: that variable is empty or not set`);
     password = value;
   }
   const db = await openWarehouse(context, 'read');

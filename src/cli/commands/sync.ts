@@ -3,7 +3,7 @@
  * configured source, once (see src/ops/sync.ts). Exit 0 when every source succeeded or was
  * skipped because another sync of it is running; 1 when a window failed; 130 when interrupted.
  */
-import { runSync, isDemoSync, DEFAULT_SYNC_CONCURRENCY, type SyncRequest, type SyncResult } from '../../ops/sync.ts';
+import { runSync, isDemoSync, requireCredentials, DEFAULT_SYNC_CONCURRENCY, type SyncRequest, type SyncResult } from '../../ops/sync.ts';
 import { buildStreams } from '../../sources/registry.ts';
 import { parseIntOption, parseListOption } from '../arguments.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
@@ -34,7 +34,10 @@ export function parseSyncFlags(flags: SyncFlags, defaults: { lookbackDays: numbe
 export async function syncCommand(context: CommandContext, flags: SyncFlags): Promise<SyncResult> {
   const request = parseSyncFlags(flags, { lookbackDays: context.config.schedule.lookbackDays }, new Date());
   // Bad --source/--streams fail before a database is opened (the demo checks them once the simulators run).
-  if (!isDemoSync(context.config, request)) buildStreams(context.config, request, { logger: context.logger });
+  if (!isDemoSync(context.config, request)) {
+    if (request.source === undefined) requireCredentials(context.config);
+    buildStreams(context.config, request, { logger: context.logger });
+  }
   const db = await openWarehouse(context, 'write');
   try {
     const result = await runSync(

@@ -6,12 +6,15 @@
  */
 import { JOBS, startSchedule } from '../../../jobs/schedule.ts';
 import { ConfigError } from '../../errors.ts';
+import { requireCredentials } from '../../ops/sync.ts';
 import { applySettings } from '../../ops/settings.ts';
 import { startOpsServer, type OpsServer } from '../../ops/metrics.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 
 export async function workerCommand(context: CommandContext): Promise<void> {
   const { config, logger, signal } = context;
+  // The nightly job would fail every night; say so now, before the schedule starts.
+  if (config.databaseUrl !== undefined) requireCredentials(config);
   const db = await openWarehouse(context, 'write');
   try {
     const changes = await applySettings(db.pool, config);

@@ -25,6 +25,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SourceError, safeExcerpt } from '../../errors.ts';
+import { limitDepth } from '../../json-depth.ts';
 import { httpStatusError, parseJsonBody, sendOnce, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
 
 /**
@@ -279,7 +280,7 @@ export function clockodoErrorMessage(body: unknown): string | undefined {
   let parsed = body;
   if (typeof body === 'string') {
     try {
-      parsed = JSON.parse(body);
+      parsed = limitDepth(JSON.parse(body));
     } catch {
       return undefined;
     }
@@ -387,7 +388,7 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
         const info = body.paging && typeof body.paging === 'object' ? (body.paging as Record<string, unknown>) : undefined;
         return { data: list, paging: info };
       });
-      all.push(...data);
+      for (const user of data) all.push(user); // a spread's width would be the server's to choose
       const countPages = Number(paging?.count_pages);
       if (paging?.count_items !== undefined) countItems = Number(paging.count_items);
       const more = Number.isInteger(countPages) ? page < countPages : data.length >= perPage;
@@ -480,7 +481,8 @@ function countOf(raw: unknown): number | undefined {
  */
 function confirmFailure(operation: string, error: unknown): unknown {
   if (!(error instanceof SourceError)) return error;
-  if (error.kind === 'rate-limit' || error.kind === 'auth') return error;
+  // A redirect was not followed: the change went nowhere else, and the message says where it was sent.
+  if (error.kind === 'rate-limit' || error.kind === 'auth' || error.kind === 'redirect') return error;
   const details = { source: error.source, status: error.status, excerpt: error.excerpt, operation };
   if (error.kind === 'client') {
     const said = error.message.replace(/^clockodo .*?: request refused /, '');

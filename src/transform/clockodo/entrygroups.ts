@@ -354,7 +354,7 @@ function mergeRepeatedZeroGroups(rows: Array<Record<string, unknown> & { _mergea
   for (const group of byKey.values()) {
     const strip = ({ _mergeable: _m, ...row }: Record<string, unknown> & { _mergeable: boolean }) => row;
     if (group.length === 1 || !group.every((row) => row._mergeable)) {
-      out.push(...group.map(strip));
+      for (const row of group) out.push(strip(row)); // no spread: the answer decides how many
       continue;
     }
     out.push(mergeRows(group.map(strip)));

@@ -90,7 +90,7 @@ export function transformExtendedSessions(days: ExtendedDayAnswer[], account: st
       };
       sessions.push({ ...row, flags: ownFlags(), raw: item });
     });
-    rejects.push(...walk.rejects);
+    for (const row of walk.rejects) rejects.push(row); // no spread: the answer decides how many
 
     for (const employee of walk.employees) {
       const e = employee.raw;
