@@ -34,7 +34,16 @@ function help() {
 function worker() {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const env = { ...process.env, DATABASE_URL: databaseUrl, PUNCHCARD_METRICS_PORT: '0', LOG_LEVEL: 'info', PUNCHCARD_CRON: '0 0 1 1 *' };
+    // The worker wants a configured source; the schedule never fires, so nothing is ever asked of it.
+    const env = {
+      TIMECLOCK_API_URL: 'http://127.0.0.1:9',
+      TIMECLOCK_API_TOKEN: 'unused',
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PUNCHCARD_METRICS_PORT: '0',
+      LOG_LEVEL: 'info',
+      PUNCHCARD_CRON: '0 0 1 1 *',
+    };
     const child = spawn(process.execPath, [values.bin, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let done = false;

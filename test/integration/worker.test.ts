@@ -109,16 +109,29 @@ describe('punchcard worker', () => {
       );
 
     const probe = async (extra: Record<string, string>) => {
-      const env = cliEnv({ DATABASE_URL: db.url, PUNCHCARD_CRON: '0 0 1 1 *', PUNCHCARD_METRICS_PORT: '0', LOG_LEVEL: 'info', ...extra });
+      // A schedule that does not fire during the test: only the listening socket matters here.
+      const env = cliEnv({
+        DATABASE_URL: db.url,
+        TIMECLOCK_API_URL: sim.url,
+        TIMECLOCK_API_TOKEN: TOKEN,
+        PUNCHCARD_CRON: '0 0 1 1 *',
+        PUNCHCARD_METRICS_PORT: '0',
+        LOG_LEVEL: 'info',
+        ...extra,
+      });
       const child = spawn(process.execPath, [CLI, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk) => (stderr += chunk));
       child.stdout.resume();
-      const exited = new Promise((resolve) => child.on('exit', resolve));
+      let gone = false;
+      const exited = new Promise((resolve) => child.on('exit', resolve)).then(() => (gone = true));
       try {
         const listening = await until('the worker to listen', async () =>
-          stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; host: string; port: number }).find((l) => l.msg === 'worker listening'),
+          gone
+            ? { msg: 'exited', host: '', port: 0 }
+            : stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; host: string; port: number }).find((l) => l.msg === 'worker listening'),
         );
+        if (listening.msg === 'exited') throw new Error(`the worker exited: ${stderr}`);
         return {
           host: listening.host,
           loopback: await answers('127.0.0.1', listening.port),
