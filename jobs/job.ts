@@ -3,10 +3,13 @@
  * CLI command calls, so a scheduled run and a manual one behave alike. Definitions stay thin.
  */
 import type { Config } from '../src/config.ts';
+import type { PgBoss } from 'pg-boss';
 import type { SyncDeps } from '../src/ops/sync.ts';
 
 /** What a job run gets: the warehouse, the configuration, a logger, the stop signal, and the tick's time. */
-export interface JobContext extends Omit<SyncDeps, 'progress'> {
+export interface JobContext extends Omit<SyncDeps, 'progress' | 'queue'> {
+  /** The fleet's job queue. */
+  boss: PgBoss;
   /** The moment the run is for (the cron tick); jobs never read the clock themselves. */
   now: Date;
 }

@@ -1,7 +1,7 @@
 /**
- * The schedule: every job of JOBS on node-cron, in its zone. A tick that comes while the job's
- * previous run is still going is skipped (logged), so runs never overlap in one process; across
- * processes and hosts the sync's advisory lock does the same. `stop()` ends the schedule and waits
+ * The schedule: every job of JOBS on node-cron, in its zone, in every worker. A job's run is quick
+ * (the nightly one only enqueues the tick's sync, once for the fleet); a tick that comes while the
+ * previous one's run is still going is skipped (logged). `stop()` ends the schedule and waits
  * for a run in flight, which stops starting windows once the context's signal is raised.
  */
 import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
@@ -44,7 +44,7 @@ export function startSchedule(jobs: readonly JobDefinition[], context: Omit<JobC
         .finally(() => inFlight.delete(job.name));
       inFlight.set(job.name, run);
     };
-    const task = cron.schedule(when.cron, (ctx) => tick(ctx.date), {
+    const task = cron.schedule(when.cron, (ctx) => tick(tickInstant(ctx.date, when.cron)), {
       name: job.name,
       timezone: when.timezone,
       logger: cronLogger(logger),
@@ -65,6 +65,16 @@ export function startSchedule(jobs: readonly JobDefinition[], context: Omit<JobC
       return stopping;
     },
   };
+}
+
+/**
+ * The instant a tick is for, the same in every worker: the firing time cut to the expression's
+ * granularity (the minute, or the second for a 6-field expression), since processes fire a few
+ * milliseconds apart. The nightly job's id is derived from it.
+ */
+export function tickInstant(fired: Date, expression: string): Date {
+  const unit = expression.trim().split(/\s+/).length >= 6 ? 1000 : 60_000;
+  return new Date(Math.floor(fired.getTime() / unit) * unit);
 }
 
 /** node-cron's own messages (missed executions and the like) into our logger. */

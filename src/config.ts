@@ -5,8 +5,10 @@
  * prints that one line and exits 2. Secrets are kept here and handed to clients; they are never
  * logged (see logger.ts redaction) and never appear in error messages.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { IANAZone } from 'luxon';
+import { parse as parseYaml } from 'yaml';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { ConfigError, registerSecrets } from './errors.ts';
@@ -107,6 +109,16 @@ const envSchema = z.object({
   CLOCKODO_GROUPING: optionalString,
   CLOCKODO_ROUND_TO_MINUTES: nonNegativeInt(0, 1440),
   CLOCKODO_ENTRYGROUPS_PER_MINUTE: positiveInt(10, 10_000),
+  CLOCKODO_ENTRYGROUPS_SPAN_SECONDS: positiveInt(60, 3600),
+  TIMECLOCK_MAX_CONCURRENCY: positiveInt(2, 64),
+
+  PUNCHCARD_ACCOUNTS: optionalString,
+  PUNCHCARD_WORKER_CONCURRENCY: positiveInt(2, 64),
+  PUNCHCARD_JOB_ATTEMPTS: positiveInt(4, 20),
+  PUNCHCARD_JOB_RETRY_DELAY_SECONDS: positiveInt(10, 3600),
+  PUNCHCARD_JOB_HEARTBEAT_SECONDS: positiveInt(30, 3600).refine((value) => value >= 10, { message: 'must be at least 10 (seconds)' }),
+  PUNCHCARD_JOB_TIMEOUT_SECONDS: positiveInt(3600, 86_400),
+  PUNCHCARD_QUEUE_MAINTENANCE_SECONDS: positiveInt(30, 3600),
 
   // Checked here, before any command opens a database or starts a server.
   PUNCHCARD_CRON: optionalString
@@ -131,6 +143,8 @@ export interface TimeclockConfig {
   /** Also the zone of a session sent without one (flagged zone_defaulted). */
   timezone: string;
   windowDays: number;
+  /** Windows of this account in flight at once, across every worker of the fleet. */
+  maxConcurrency: number;
   /** How stamps are read: local wall-clock time in the session's zone (the document's reading) or UTC. */
   stamps: 'local' | 'utc';
 }
@@ -149,6 +163,24 @@ export interface ClockodoConfig {
   /** Sent as `calc_also_revenues_for_projects_with_hard_budget` (clockodo's default: false). */
   calcAlsoRevenuesForProjectsWithHardBudget: boolean;
   entrygroupsPerMinute: number;
+  /** The span the entrygroups limit counts over (60: "per minute"; shorter only in tests). */
+  entrygroupsSpanSeconds: number;
+}
+
+/** How the fleet's job queue (pg-boss, in the warehouse) runs windows. */
+export interface QueueConfig {
+  /** Windows one worker process runs at once. */
+  concurrency: number;
+  /** Tries per window before it is a failed window in the ledger. */
+  attempts: number;
+  /** First retry delay; the queue doubles it per attempt (with jitter). */
+  retryDelaySeconds: number;
+  /** A job whose worker stops sending heartbeats this long (a dead worker) is taken up again. */
+  heartbeatSeconds: number;
+  /** A job running this long is failed (and retried), heartbeat or not. */
+  timeoutSeconds: number;
+  /** How often the queue's supervisor looks for lapsed jobs. */
+  maintenanceSeconds: number;
 }
 
 export interface Config {
@@ -163,8 +195,15 @@ export interface Config {
   http: { timeoutMs: number; retries: number; maxResponseBytes: number };
   /** The longest range a backfill may cover, in days (PUNCHCARD_MAX_BACKFILL_YEARS × 366). */
   maxBackfillDays: number;
-  /** undefined when TIMECLOCK_API_TOKEN is not set: the source is not configured. */
+  /** The first TimeClock account (the only one without PUNCHCARD_ACCOUNTS); undefined: none configured. */
   timeclock: TimeclockConfig | undefined;
+  /** Every TimeClock account: from PUNCHCARD_ACCOUNTS, else the one of the TIMECLOCK_* variables. */
+  timeclockAccounts: TimeclockConfig[];
+  /** Every clockodo account, likewise. */
+  clockodoAccounts: ClockodoConfig[];
+  /** The accounts file, when PUNCHCARD_ACCOUNTS names one. */
+  accountsFile: string | undefined;
+  queue: QueueConfig;
   timeclockUrl: string;
   /** undefined when CLOCKODO_API_USER / CLOCKODO_API_KEY are not set. */
   clockodo: ClockodoConfig | undefined;
@@ -174,6 +213,11 @@ export interface Config {
 
 /** Names of the variables holding secrets: the logger redacts them and errors never echo them. */
 export const SECRET_VARIABLES = ['TIMECLOCK_API_TOKEN', 'CLOCKODO_API_KEY', 'DATABASE_URL'] as const;
+
+/** Every secret the configuration holds (all accounts'), for the logger to hide. */
+export function configSecrets(config: Config): string[] {
+  return [...config.timeclockAccounts.map((a) => a.token), ...config.clockodoAccounts.map((a) => a.apiKey)];
+}
 
 /** Control characters (C0, DEL, C1): no credential has one, and in a header or a message they hide it from scrubbing. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
@@ -231,10 +275,51 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`${missing} is required when the other clockodo credential is set`, missing);
   }
 
+  const envTimeclock: TimeclockConfig[] =
+    e.TIMECLOCK_API_TOKEN === undefined
+      ? []
+      : [
+          {
+            url: timeclockUrl,
+            token: e.TIMECLOCK_API_TOKEN,
+            account: e.TIMECLOCK_ACCOUNT,
+            timezone: e.TIMECLOCK_TIMEZONE,
+            windowDays: e.TIMECLOCK_WINDOW_DAYS,
+            maxConcurrency: e.TIMECLOCK_MAX_CONCURRENCY,
+            stamps: e.TIMECLOCK_STAMPS as 'local' | 'utc',
+          },
+        ];
+  const envClockodo: ClockodoConfig[] =
+    e.CLOCKODO_API_USER === undefined || e.CLOCKODO_API_KEY === undefined
+      ? []
+      : [
+          {
+            url: clockodoUrl,
+            user: e.CLOCKODO_API_USER,
+            apiKey: e.CLOCKODO_API_KEY,
+            externalApplication: externalApplication(e.CLOCKODO_EXTERNAL_APPLICATION, e.CLOCKODO_CONTACT, e.CLOCKODO_API_USER),
+            account: e.CLOCKODO_ACCOUNT,
+            timezone: e.CLOCKODO_TIMEZONE,
+            grouping: parseGrouping(e.CLOCKODO_GROUPING),
+            roundToMinutes: e.CLOCKODO_ROUND_TO_MINUTES,
+            prependCustomerToProjectName: e.CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME,
+            calcAlsoRevenuesForProjectsWithHardBudget: e.CLOCKODO_CALC_ALSO_REVENUES_FOR_PROJECTS_WITH_HARD_BUDGET,
+            entrygroupsPerMinute: e.CLOCKODO_ENTRYGROUPS_PER_MINUTE,
+            entrygroupsSpanSeconds: e.CLOCKODO_ENTRYGROUPS_SPAN_SECONDS,
+          },
+        ];
+  let timeclockAccounts = envTimeclock;
+  let clockodoAccounts = envClockodo;
+  if (e.PUNCHCARD_ACCOUNTS !== undefined) {
+    const clash = e.TIMECLOCK_API_TOKEN !== undefined ? 'TIMECLOCK_API_TOKEN' : e.CLOCKODO_API_USER !== undefined ? 'CLOCKODO_API_USER' : undefined;
+    if (clash) throw new ConfigError(`PUNCHCARD_ACCOUNTS and ${clash} are both set: list that account in the accounts file instead`, clash);
+    const accounts = loadAccountsFile(e.PUNCHCARD_ACCOUNTS, env, { allowInsecureHttp, defaults: { timeclock: envTimeclockDefaults(e), clockodo: envClockodoDefaults(e) } });
+    timeclockAccounts = accounts.timeclock;
+    clockodoAccounts = accounts.clockodo;
+  }
   registerSecrets([
-    e.TIMECLOCK_API_TOKEN,
-    e.CLOCKODO_API_KEY,
-    e.CLOCKODO_API_USER !== undefined && e.CLOCKODO_API_KEY !== undefined ? `${e.CLOCKODO_API_USER}:${e.CLOCKODO_API_KEY}` : undefined,
+    ...timeclockAccounts.map((a) => a.token),
+    ...clockodoAccounts.flatMap((a) => [a.apiKey, `${a.user}:${a.apiKey}`]),
     ...databasePasswordForms(e.DATABASE_URL),
   ]);
 
@@ -248,34 +333,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: { timeoutMs: e.HTTP_TIMEOUT_MS, retries: e.HTTP_RETRIES, maxResponseBytes: e.PUNCHCARD_MAX_RESPONSE_MB * 1_000_000 },
     maxBackfillDays: e.PUNCHCARD_MAX_BACKFILL_YEARS * 366,
     timeclockUrl,
-    timeclock:
-      e.TIMECLOCK_API_TOKEN === undefined
-        ? undefined
-        : {
-            url: timeclockUrl,
-            token: e.TIMECLOCK_API_TOKEN,
-            account: e.TIMECLOCK_ACCOUNT,
-            timezone: e.TIMECLOCK_TIMEZONE,
-            windowDays: e.TIMECLOCK_WINDOW_DAYS,
-            stamps: e.TIMECLOCK_STAMPS as 'local' | 'utc',
-          },
+    timeclock: timeclockAccounts[0],
     clockodoUrl,
-    clockodo:
-      e.CLOCKODO_API_USER === undefined || e.CLOCKODO_API_KEY === undefined
-        ? undefined
-        : {
-            url: clockodoUrl,
-            user: e.CLOCKODO_API_USER,
-            apiKey: e.CLOCKODO_API_KEY,
-            externalApplication: externalApplication(e.CLOCKODO_EXTERNAL_APPLICATION, e.CLOCKODO_CONTACT, e.CLOCKODO_API_USER),
-            account: e.CLOCKODO_ACCOUNT,
-            timezone: e.CLOCKODO_TIMEZONE,
-            grouping: parseGrouping(e.CLOCKODO_GROUPING),
-            roundToMinutes: e.CLOCKODO_ROUND_TO_MINUTES,
-            prependCustomerToProjectName: e.CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME,
-            calcAlsoRevenuesForProjectsWithHardBudget: e.CLOCKODO_CALC_ALSO_REVENUES_FOR_PROJECTS_WITH_HARD_BUDGET,
-            entrygroupsPerMinute: e.CLOCKODO_ENTRYGROUPS_PER_MINUTE,
-          },
+    clockodo: clockodoAccounts[0],
+    timeclockAccounts,
+    clockodoAccounts,
+    accountsFile: e.PUNCHCARD_ACCOUNTS,
+    queue: {
+      concurrency: e.PUNCHCARD_WORKER_CONCURRENCY,
+      attempts: e.PUNCHCARD_JOB_ATTEMPTS,
+      retryDelaySeconds: e.PUNCHCARD_JOB_RETRY_DELAY_SECONDS,
+      heartbeatSeconds: e.PUNCHCARD_JOB_HEARTBEAT_SECONDS,
+      timeoutSeconds: e.PUNCHCARD_JOB_TIMEOUT_SECONDS,
+      maintenanceSeconds: e.PUNCHCARD_QUEUE_MAINTENANCE_SECONDS,
+    },
     schedule: {
       cron: e.PUNCHCARD_CRON,
       timezone: e.PUNCHCARD_TZ,
@@ -284,6 +355,212 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsHost: e.PUNCHCARD_METRICS_HOST,
     },
   };
+}
+
+type EnvValues = z.infer<typeof envSchema>;
+
+/** What an accounts-file entry does not say comes from the single-account variables (or their defaults). */
+function envTimeclockDefaults(e: EnvValues) {
+  return { timezone: e.TIMECLOCK_TIMEZONE, windowDays: e.TIMECLOCK_WINDOW_DAYS, maxConcurrency: e.TIMECLOCK_MAX_CONCURRENCY, stamps: e.TIMECLOCK_STAMPS as 'local' | 'utc' };
+}
+function envClockodoDefaults(e: EnvValues) {
+  return {
+    timezone: e.CLOCKODO_TIMEZONE,
+    grouping: e.CLOCKODO_GROUPING,
+    roundToMinutes: e.CLOCKODO_ROUND_TO_MINUTES,
+    entrygroupsPerMinute: e.CLOCKODO_ENTRYGROUPS_PER_MINUTE,
+    entrygroupsSpanSeconds: e.CLOCKODO_ENTRYGROUPS_SPAN_SECONDS,
+    prependCustomerToProjectName: e.CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME,
+    calcAlsoRevenuesForProjectsWithHardBudget: e.CLOCKODO_CALC_ALSO_REVENUES_FOR_PROJECTS_WITH_HARD_BUDGET,
+  };
+}
+
+// ---- the accounts file (PUNCHCARD_ACCOUNTS) --------------------------------------------------------
+
+const ACCOUNT_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const INLINE_SECRET = 'an inline secret is not allowed: give {"env": "VARIABLE"} or {"file": "/path/readable/by/owner/only"}';
+
+/** A credential by reference only: the name of an environment variable, or an owner-only file. */
+const secretRef = z.unknown().superRefine((value, ctx) => {
+  if (typeof value === 'string' || typeof value === 'number') {
+    ctx.addIssue({ code: 'custom', message: INLINE_SECRET });
+    return;
+  }
+  const ok =
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 1 &&
+    ((typeof (value as { env?: unknown }).env === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test((value as { env: string }).env)) ||
+      (typeof (value as { file?: unknown }).file === 'string' && (value as { file: string }).file.startsWith('/')));
+  if (!ok) ctx.addIssue({ code: 'custom', message: 'must be {"env": "VARIABLE_NAME"} or {"file": "/absolute/path"}' });
+}) as z.ZodType<{ env: string } | { file: string }>;
+
+const label = z
+  .string()
+  .regex(ACCOUNT_LABEL, { message: 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+  .refine((value) => value !== DEMO_ACCOUNT, { message: `must not be "${DEMO_ACCOUNT}": that label marks rows loaded from the built-in simulators` });
+const zone = z.string().refine((value) => IANAZone.isValidZone(value), { message: 'must be an IANA time zone such as Europe/Berlin' });
+const whole = (min: number, max: number) => z.number().int().min(min, { message: `must be a whole number from ${min} to ${max}` }).max(max, { message: `must be a whole number from ${min} to ${max}` });
+const urlField = z.string().refine((value) => URL.canParse(value), { message: 'must be a URL' });
+
+const timeclockEntry = z
+  .object({
+    source: z.literal('timeclock'),
+    account: label,
+    url: urlField.optional(),
+    token: secretRef,
+    timezone: zone.optional(),
+    windowDays: whole(1, 31).optional(),
+    maxConcurrency: whole(1, 64).optional(),
+    stamps: z.enum(['local', 'utc']).optional(),
+  })
+  .strict();
+
+const clockodoEntry = z
+  .object({
+    source: z.literal('clockodo'),
+    account: label,
+    url: urlField.optional(),
+    user: z.string().min(3, { message: 'must be the API user e-mail' }),
+    key: secretRef,
+    externalApplication: z.string().min(1).optional(),
+    contact: z.string().min(3).optional(),
+    prependCustomerToProjectName: z.boolean().optional(),
+    calcAlsoRevenuesForProjectsWithHardBudget: z.boolean().optional(),
+    timezone: zone.optional(),
+    grouping: z.union([z.string(), z.array(z.string())]).optional(),
+    roundToMinutes: whole(0, 1440).optional(),
+    entrygroupsPerMinute: whole(1, 10_000).optional(),
+    entrygroupsSpanSeconds: whole(1, 3600).optional(),
+  })
+  .strict();
+
+export interface AccountsFileDefaults {
+  timeclock: { timezone: string; windowDays: number; maxConcurrency: number; stamps: 'local' | 'utc' };
+  clockodo: {
+    timezone: string;
+    grouping: string | undefined;
+    roundToMinutes: number;
+    entrygroupsPerMinute: number;
+    entrygroupsSpanSeconds: number;
+    prependCustomerToProjectName: boolean;
+    calcAlsoRevenuesForProjectsWithHardBudget: boolean;
+  };
+}
+
+/**
+ * Reads and validates the accounts file. Any problem is one ConfigError naming the file, the entry
+ * (index and label) and the field; nothing is half-accepted.
+ */
+export function loadAccountsFile(
+  path: string,
+  env: NodeJS.ProcessEnv,
+  options: { allowInsecureHttp: boolean; defaults: AccountsFileDefaults },
+): { timeclock: TimeclockConfig[]; clockodo: ClockodoConfig[] } {
+  const where = `PUNCHCARD_ACCOUNTS ${path}`;
+  const fail = (message: string): never => {
+    throw new ConfigError(`${where}: ${message}`, 'PUNCHCARD_ACCOUNTS');
+  };
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    fail(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let document: unknown;
+  try {
+    document = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    fail(`is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
+  }
+  const list = (document as { accounts?: unknown } | null)?.accounts;
+  if (!Array.isArray(list)) fail('must hold {"accounts": [ … ]}');
+  const entries = list as unknown[];
+  const timeclock: TimeclockConfig[] = [];
+  const clockodo: ClockodoConfig[] = [];
+  const seen = new Set<string>();
+  entries.forEach((entry, index) => {
+    const record = (entry !== null && typeof entry === 'object' ? entry : {}) as Record<string, unknown>;
+    const source = record.source;
+    const name = typeof record.account === 'string' ? ` (${String(source)} "${record.account}")` : '';
+    const entryFail = (field: string, message: string): never => fail(`accounts[${index}]${name}, field ${field}: ${message}`);
+    if (source !== 'timeclock' && source !== 'clockodo') entryFail('source', `unknown source ${JSON.stringify(source ?? null)} (known: timeclock, clockodo)`);
+    const parsed = (source === 'timeclock' ? timeclockEntry : clockodoEntry).safeParse(entry);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || 'entry';
+      entryFail(field, issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message);
+    }
+    const key = `${String(source)}|${String(record.account)}`;
+    if (seen.has(key)) entryFail('account', `duplicate label: another ${String(source)} account is already called "${String(record.account)}"`);
+    seen.add(key);
+    const secret = (field: string, ref: { env: string } | { file: string }): string => {
+      if ('env' in ref) {
+        const value = env[ref.env]?.trim();
+        if (!value) entryFail(field, `environment variable ${ref.env} is not set`);
+        return value!;
+      }
+      let mode = 0;
+      try {
+        mode = statSync(ref.file).mode;
+      } catch (error) {
+        entryFail(field, `file ${ref.file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      if ((mode & 0o077) !== 0) entryFail(field, `file ${ref.file} is readable by group or others (mode ${(mode & 0o777).toString(8)}): chmod 600 it`);
+      let value = '';
+      try {
+        value = readFileSync(ref.file, 'utf8').trim();
+      } catch (error) {
+        entryFail(field, `file ${ref.file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      if (!value) entryFail(field, `file ${ref.file} is empty`);
+      return value;
+    };
+    const wrap = <T>(field: string, work: () => T): T => {
+      try {
+        return work();
+      } catch (error) {
+        if (error instanceof ConfigError) return entryFail(field, error.message.replace(/^[A-Z_]+ /, ''));
+        throw error;
+      }
+    };
+    if (source === 'timeclock') {
+      const t = parsed.data as z.infer<typeof timeclockEntry>;
+      const d = options.defaults.timeclock;
+      const url = wrap('url', () => timeclockEndpoint(requireSafeUrl('TIMECLOCK_API_URL', t.url ?? TIMECLOCK_PRODUCTION_URL, options.allowInsecureHttp)));
+      timeclock.push({
+        url,
+        token: secret('token', t.token),
+        account: t.account,
+        timezone: t.timezone ?? d.timezone,
+        windowDays: t.windowDays ?? d.windowDays,
+        maxConcurrency: t.maxConcurrency ?? d.maxConcurrency,
+        stamps: t.stamps ?? d.stamps,
+      });
+    } else {
+      const c = parsed.data as z.infer<typeof clockodoEntry>;
+      const d = options.defaults.clockodo;
+      const url = wrap('url', () => clockodoBase(requireSafeUrl('CLOCKODO_API_URL', c.url ?? CLOCKODO_PRODUCTION_URL, options.allowInsecureHttp)));
+      const grouping = wrap('grouping', () => parseGrouping(Array.isArray(c.grouping) ? c.grouping.join(',') : (c.grouping ?? d.grouping)));
+      clockodo.push({
+        url,
+        user: c.user,
+        apiKey: secret('key', c.key),
+        externalApplication: wrap(c.externalApplication !== undefined ? 'externalApplication' : 'contact', () => externalApplication(c.externalApplication, c.contact, c.user)),
+        account: c.account,
+        timezone: c.timezone ?? d.timezone,
+        grouping,
+        roundToMinutes: c.roundToMinutes ?? d.roundToMinutes,
+        entrygroupsPerMinute: c.entrygroupsPerMinute ?? d.entrygroupsPerMinute,
+        entrygroupsSpanSeconds: c.entrygroupsSpanSeconds ?? d.entrygroupsSpanSeconds,
+        prependCustomerToProjectName: c.prependCustomerToProjectName ?? d.prependCustomerToProjectName,
+        calcAlsoRevenuesForProjectsWithHardBudget: c.calcAlsoRevenuesForProjectsWithHardBudget ?? d.calcAlsoRevenuesForProjectsWithHardBudget,
+      });
+    }
+  });
+  if (timeclock.length + clockodo.length === 0) fail('lists no account');
+  return { timeclock, clockodo };
 }
 
 /** clockodo refuses a longer X-Clockodo-External-Application (its SDK enforces the same limit). */

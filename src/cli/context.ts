@@ -4,7 +4,7 @@
  * Ctrl-C / SIGTERM.
  */
 import { join } from 'node:path';
-import { loadConfig, type Config } from '../config.ts';
+import { configSecrets, loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
 import { migrate, pendingMigrations } from '../db/migrate.ts';
 import { ConfigError, UsageError } from '../errors.ts';
@@ -33,7 +33,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, options: Con
   const logger = createLogger({
     level: config.logLevel,
     pretty: interactive,
-    secrets: [config.timeclock?.token, config.clockodo?.apiKey, passwordOf(config.databaseUrl)],
+    secrets: [...configSecrets(config), passwordOf(config.databaseUrl)],
   });
   const controller = new AbortController();
   let signals = 0;

@@ -18,6 +18,7 @@ import { reportCommand } from './commands/report.ts';
 import { syncCommand } from './commands/sync.ts';
 import { workerCommand } from './commands/worker.ts';
 import { statusCommand } from './commands/status.ts';
+import { retryFailedCommand } from './commands/retry-failed.ts';
 import { checkCommand } from './commands/check.ts';
 
 export function buildProgram(): Command {
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     .option('--window-days <n>', 'days per window (default: per source)')
     .option('--concurrency <n>', 'windows fetched at once', '2')
     .option('--resume', 'continue the last unfinished backfill of the same range, skipping committed windows')
+    .option('--no-wait', 'enqueue the run and return; `punchcard worker` processes take it')
     .action(async (flags) => {
       await backfillCommand(createContext(), flags);
     });
@@ -54,6 +56,7 @@ export function buildProgram(): Command {
     .option('--window-days <n>', 'days per window (default: per source)')
     .option('--concurrency <n>', 'windows fetched at once', '2')
     .option('--demo', 'sync the built-in simulators even when credentials are set')
+    .option('--no-wait', 'enqueue the runs and return; `punchcard worker` processes take them')
     .action(async (flags) => {
       await syncCommand(createContext(), flags);
     });
@@ -62,6 +65,13 @@ export function buildProgram(): Command {
     .command('worker')
     .description('run the nightly sync on PUNCHCARD_CRON (in PUNCHCARD_TZ), with /healthz and /metrics on PUNCHCARD_METRICS_PORT')
     .action(async () => workerCommand(createContext(process.env, { gracefulStop: true })));
+
+  program
+    .command('retry-failed')
+    .description('enqueue every outstanding failed window again (in the run it failed in) and, unless --no-wait, work the queue until done')
+    .option('--concurrency <n>', 'windows run at once by this process while it waits', '2')
+    .option('--no-wait', 'enqueue and return; `punchcard worker` processes take the windows')
+    .action(async (flags) => retryFailedCommand(createContext(), flags));
 
   program
     .command('status')

@@ -1,8 +1,11 @@
 /** The runs ledger: one row per run, one per (stream, window) inside it (see load-window.ts). */
 import { hostname } from 'node:os';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { scrubSecrets } from '../errors.ts';
 import { processAlive } from '../process-alive.ts';
+
+/** A pool, or a client inside a transaction of the caller's. */
+export type Queryable = Pool | PoolClient;
 
 export interface RunPlan {
   kind: 'backfill' | 'sync';
@@ -19,11 +22,11 @@ export function planKey(plan: RunPlan): string {
   return JSON.stringify([plan.kind, [...plan.sources].sort(), [...plan.streams].sort(), plan.from, plan.to, plan.windowDays]);
 }
 
-export async function startRun(pool: Pool, plan: RunPlan): Promise<number> {
+export async function startRun(pool: Queryable, plan: RunPlan, windowsPending?: number): Promise<number> {
   const { rows } = await pool.query<{ id: string }>(
-    `INSERT INTO punchcard.sync_runs (kind, plan_key, sources, streams, range_from, range_to, window_days, host, pid)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-    [plan.kind, planKey(plan), plan.sources, plan.streams, plan.from, plan.to, plan.windowDays, hostname(), process.pid],
+    `INSERT INTO punchcard.sync_runs (kind, plan_key, sources, streams, range_from, range_to, window_days, host, pid, windows_pending)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+    [plan.kind, planKey(plan), plan.sources, plan.streams, plan.from, plan.to, plan.windowDays, hostname(), process.pid, windowsPending ?? null],
   );
   return Number(rows[0]!.id);
 }
@@ -49,16 +52,17 @@ export async function findResumableRun(pool: Pool, plan: RunPlan): Promise<numbe
   return rows[0] ? Number(rows[0].id) : undefined;
 }
 
-export async function reopenRun(pool: Pool, runId: number): Promise<void> {
-  await pool.query(`UPDATE punchcard.sync_runs SET status = 'running', finished_at = NULL, error = NULL, host = $2, pid = $3 WHERE id = $1`, [
+export async function reopenRun(pool: Queryable, runId: number, windowsPending?: number): Promise<void> {
+  await pool.query(`UPDATE punchcard.sync_runs SET status = 'running', finished_at = NULL, error = NULL, host = $2, pid = $3, windows_pending = $4 WHERE id = $1`, [
     runId,
     hostname(),
     process.pid,
+    windowsPending ?? null,
   ]);
 }
 
 /** Keys "source|account|stream|start|end" of the windows a run has committed. */
-export async function committedWindows(pool: Pool, runId: number): Promise<Set<string>> {
+export async function committedWindows(pool: Queryable, runId: number): Promise<Set<string>> {
   const { rows } = await pool.query<{ key: string }>(
     `SELECT source || '|' || account || '|' || stream || '|' || window_start::text || '|' || window_end::text AS key
      FROM punchcard.sync_windows WHERE run_id = $1 AND status = 'succeeded'`,
@@ -72,13 +76,14 @@ export function windowKey(source: string, account: string, stream: string, start
 }
 
 /**
- * Closes runs a killed process left `running`: status 'failed', finished now, with the reason.
+ * Closes in-process runs a killed process left `running`: status 'failed', finished now, with the reason.
  * A run is known dead when it was started on this host by a process that no longer exists, or when
  * it is a sync of sources whose sync lock the caller holds (a live sync would hold it).
  */
 export async function closeAbandonedRuns(pool: Pool, options: { lockedSyncSources?: readonly string[] } = {}): Promise<number> {
   const { rows } = await pool.query<{ id: string; kind: string; sources: string[]; host: string | null; pid: number | null }>(
-    `SELECT id, kind, sources, host, pid FROM punchcard.sync_runs WHERE status = 'running'`,
+    // A queued run (windows_pending set) belongs to no process: the fleet's workers carry it on.
+    `SELECT id, kind, sources, host, pid FROM punchcard.sync_runs WHERE status = 'running' AND windows_pending IS NULL`,
   );
   const here = hostname();
   const locked = new Set(options.lockedSyncSources ?? []);

@@ -44,7 +44,12 @@ const rejectColumns = columns({
   run_id: 'bigint',
 });
 
-export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: StreamBatch): Promise<WindowCounts> {
+/** Extra statements that must commit with a window's ledger row (the queue counts its run down). */
+export interface LedgerHooks {
+  beforeCommit?: (client: PoolClient) => Promise<void>;
+}
+
+export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: StreamBatch, hooks: LedgerHooks = {}): Promise<WindowCounts> {
   return inTransaction(pool, async (client) => {
     // Loads of one stream are serialised across processes; different streams load in parallel.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`punchcard:load:${identity.source}:${identity.account}:${identity.stream}`]);
@@ -78,6 +83,7 @@ export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: St
         counts.rejected,
       ],
     );
+    await hooks.beforeCommit?.(client);
     return counts;
   });
 }
@@ -135,10 +141,13 @@ async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, answe
 }
 
 /** Records a window that failed, outside any data transaction. */
-export async function recordFailedWindow(pool: Pool, identity: WindowIdentity, message: string): Promise<void> {
-  await pool.query(
-    `INSERT INTO punchcard.sync_windows (run_id, source, account, stream, window_start, window_end, status, started_at, error)
-     VALUES ($1, $2, $3, $4, $5, $6, 'failed', $7, $8)`,
-    [identity.runId, identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, identity.startedAt, scrubSecrets(message)],
-  );
+export async function recordFailedWindow(pool: Pool, identity: WindowIdentity, message: string, hooks: LedgerHooks = {}): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query(
+      `INSERT INTO punchcard.sync_windows (run_id, source, account, stream, window_start, window_end, status, started_at, error)
+       VALUES ($1, $2, $3, $4, $5, $6, 'failed', $7, $8)`,
+      [identity.runId, identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, identity.startedAt, scrubSecrets(message)],
+    );
+    await hooks.beforeCommit?.(client);
+  });
 }

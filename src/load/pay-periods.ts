@@ -2,7 +2,7 @@
  * Closing a month freezes its payroll; every later run compares the live numbers of closed months
  * with the last known ones and records each change as a restatement.
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { UsageError } from '../errors.ts';
 import { inTransaction } from '../db/client.ts';
 
@@ -24,7 +24,7 @@ export async function closePeriod(pool: Pool, month: string, closedBy: string): 
 }
 
 /** Records a restatement for every employee-day of a closed month whose net seconds changed since last seen. */
-export async function detectRestatements(pool: Pool, runId?: number): Promise<number> {
+export async function detectRestatements(pool: Pool | PoolClient, runId?: number): Promise<number> {
   const result = await pool.query(
     `WITH closed AS (
        SELECT period FROM punchcard.pay_periods

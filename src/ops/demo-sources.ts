@@ -32,10 +32,14 @@ export async function withDemoSources<T>(env: NodeJS.ProcessEnv, logger: Logger,
         // The simulator does not throttle unless asked to; the demo need not wait either.
         CLOCKODO_ENTRYGROUPS_PER_MINUTE: '600',
       });
+      const timeclockAccount = { ...loaded.timeclock!, account: DEMO_ACCOUNT };
+      const clockodoAccount = { ...loaded.clockodo!, account: DEMO_ACCOUNT };
       const config: Config = {
         ...loaded,
-        timeclock: { ...loaded.timeclock!, account: DEMO_ACCOUNT },
-        clockodo: { ...loaded.clockodo!, account: DEMO_ACCOUNT },
+        timeclock: timeclockAccount,
+        clockodo: clockodoAccount,
+        timeclockAccounts: [timeclockAccount],
+        clockodoAccounts: [clockodoAccount],
       };
       logger.info({ account: DEMO_ACCOUNT, timeclock: timeclock.url, clockodo: clockodo.url }, 'demo mode: syncing the built-in API simulators');
       return await work(config);

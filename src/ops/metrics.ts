@@ -10,7 +10,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
+import type { PgBoss } from 'pg-boss';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { readQueueStatus, type QueueStatus } from '../queue/stats.ts';
 import type { Logger } from '../logger.ts';
 
 export interface LedgerMetrics {
@@ -53,9 +55,11 @@ export async function readLedgerMetrics(pool: Pool): Promise<LedgerMetrics> {
  * values are absolute readings of the ledger, and a fresh registry keeps two concurrent scrapes
  * from resetting each other's series.
  */
-export function ledgerRegistry(metrics: LedgerMetrics, local: { syncInProgress: boolean }): Registry {
-  const registry = new Registry();
-  const family = (type: 'gauge' | 'counter', name: string, help: string, labelNames: string[], samples: Array<[Record<string, string>, number]>) => {
+type Samples = Array<[Record<string, string>, number]>;
+
+/** Adds one metric family with its samples to `registry`; the values are readings, not increments. */
+function addFamily(registry: Registry) {
+  return (type: 'gauge' | 'counter', name: string, help: string, labelNames: string[], samples: Samples): void => {
     const registers = [registry];
     if (type === 'gauge') {
       const gauge = new Gauge({ name, help, labelNames, registers });
@@ -66,6 +70,11 @@ export function ledgerRegistry(metrics: LedgerMetrics, local: { syncInProgress: 
       for (const [labels, value] of samples) counter.inc(labels, value);
     }
   };
+}
+
+export function ledgerRegistry(metrics: LedgerMetrics, local: { syncInProgress: boolean }): Registry {
+  const registry = new Registry();
+  const family = addFamily(registry);
   const perStream = ['source', 'stream'];
   family(
     'gauge',
@@ -106,6 +115,29 @@ export function ledgerRegistry(metrics: LedgerMetrics, local: { syncInProgress: 
   return registry;
 }
 
+/** The fleet's queue (pg-boss): jobs by state, the oldest waiting, jobs in flight per live worker. */
+export function queueRegistry(status: QueueStatus): Registry {
+  const registry = new Registry();
+  const family = addFamily(registry);
+  family('gauge', 'punchcard_queue_jobs', 'Window jobs on the queue by state (waiting includes retrying).', ['state'], [
+    [{ state: 'waiting' }, status.waiting],
+    [{ state: 'retrying' }, status.retrying],
+    [{ state: 'active' }, status.active],
+    [{ state: 'failed' }, status.failed],
+  ]);
+  family('gauge', 'punchcard_queue_oldest_waiting_seconds', 'Age of the oldest waiting window job (0 when none waits).', [], [
+    [{}, status.oldestWaitingSeconds ?? 0],
+  ]);
+  family(
+    'gauge',
+    'punchcard_queue_worker_jobs_in_flight',
+    'Window jobs each live queue instance held at its last heartbeat.',
+    ['worker'],
+    status.workers.filter((w) => w.live).map((w) => [{ worker: w.name }, w.inFlight]),
+  );
+  return registry;
+}
+
 /** prom-client's default metrics of this process (process_*, nodejs_*), sampled from now on. */
 export function processRegistry(): Registry {
   const registry = new Registry();
@@ -125,6 +157,8 @@ export interface OpsServerOptions {
   /** Address to listen on (PUNCHCARD_METRICS_HOST): 127.0.0.1 unless widened on purpose. */
   host: string;
   syncInProgress: () => boolean;
+  /** The fleet's queue: its depth, jobs in flight per worker, failed jobs, oldest waiting job. */
+  boss?: PgBoss;
 }
 
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
@@ -148,8 +182,14 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       return;
     }
     if (path === '/metrics') {
-      readLedgerMetrics(pool)
-        .then((metrics) => Registry.merge([ledgerRegistry(metrics, { syncInProgress: options.syncInProgress() }), processMetrics]).metrics())
+      Promise.all([readLedgerMetrics(pool), options.boss ? readQueueStatus(options.boss, pool) : undefined])
+        .then(([metrics, queue]) =>
+          Registry.merge([
+            ledgerRegistry(metrics, { syncInProgress: options.syncInProgress() }),
+            ...(queue ? [queueRegistry(queue)] : []),
+            processMetrics,
+          ]).metrics(),
+        )
         .then((text) => reply(200, text, processMetrics.contentType))
         .catch((error: Error) => {
           logger.warn({ err: error }, 'metrics: reading the runs ledger failed');

@@ -5,6 +5,7 @@
  */
 import { printable, scrubSecrets } from '../errors.ts';
 import type { Pool } from 'pg';
+import type { QueueStatus } from '../queue/stats.ts';
 
 export interface StreamStatus {
   source: string;
@@ -59,6 +60,8 @@ export interface StatusReport {
   failedWindows: FailedWindow[];
   /** The last 10 runs, newest first. */
   runs: RunRow[];
+  /** The job queue, once a worker or queued run has installed it. */
+  queue?: QueueStatus;
 }
 
 const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
@@ -156,14 +159,22 @@ export function formatStatus(report: StatusReport): string {
   ]);
   lines.push(...alignColumns(table).map((line) => `  ${line}`));
   for (const s of report.streams) {
-    if (s.lastError !== null && s.outstandingFailedWindows > 0) lines.push(`  ${s.source}.${s.stream} last error (${s.lastErrorAt}): ${oneLine(s.lastError)}`);
+    if (s.lastError !== null && s.outstandingFailedWindows > 0) lines.push(`  ${s.source}.${s.stream} ${s.account} last error (${s.lastErrorAt}): ${oneLine(s.lastError)}`);
   }
 
   lines.push('', `outstanding failed windows: ${report.failedWindows.length}`);
   for (const f of report.failedWindows) {
     lines.push(`  ${f.source}.${f.stream} ${f.account} ${f.windowStart}..${f.windowEnd} (run ${f.runId}, ${f.failedAt}): ${oneLine(f.error ?? '')}`);
   }
-  if (report.failedWindows.length > 0) lines.push('  (load them again with `punchcard backfill --from <start> --to <end> --source <source> --streams <stream>`)');
+  if (report.failedWindows.length > 0) lines.push('  (enqueue them again with `punchcard retry-failed`)');
+  if (report.queue) {
+    const q = report.queue;
+    const oldest = q.oldestWaitingSeconds === null ? 'none waiting' : `oldest waiting ${Math.round(q.oldestWaitingSeconds)} s`;
+    lines.push('', `queue: ${q.waiting} windows waiting (${q.retrying} to retry), ${q.active} in flight, ${q.failed} failed jobs kept; ${oldest}`);
+    const live = q.workers.filter((w) => w.live);
+    if (live.length === 0) lines.push('  no live worker');
+    lines.push(...alignColumns(live.map((w) => [w.name, `${w.inFlight} in flight`, `heartbeat ${w.heartbeatAt}`])).map((line) => `  ${line}`));
+  }
 
   lines.push('', 'last runs:');
   if (report.runs.length === 0) lines.push('  (none)');

@@ -3,15 +3,19 @@
  * re-read the last `lookbackDays` local days up to today — "today" in that source's zone — and
  * load them window by window through the same pipeline as a backfill (kind 'sync' in the ledger).
  *
- * Each source runs under its own advisory lock (locks.ts): a second sync of the same source,
- * from this or another host, records a 'skipped' run and returns without touching the data.
- * Sources run one after the other; a failing source does not stop the next one.
+ * On the job queue (`punchcard sync`, the worker's nightly job) each source's run is enqueued as
+ * one job per (account, stream, window) and worked by whichever workers are up; overlapping syncs
+ * converge, and the schedule enqueues one per tick (jobs/nightly-sync.ts). In-process (deps
+ * without `queue`: tests, the demo) each source runs under its own advisory lock (locks.ts): a
+ * second sync of the same source records a 'skipped' run. Sources run one after the other.
  *
  * With `demo`, or without credentials on the embedded default database, the simulators are synced
  * instead (demo-sources.ts), under the account label "demo"; with DATABASE_URL and no credentials
  * it refuses (exit 2) rather than fill a real warehouse with fake people. `now` is a parameter: nothing here reads the clock to decide the range.
  */
 import type { Pool } from 'pg';
+import type { PgBoss } from 'pg-boss';
+import { runOnQueue } from '../queue/session.ts';
 import type { Config } from '../config.ts';
 import { ConfigError, type SourceName } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -60,6 +64,11 @@ export interface SyncDeps {
   env?: NodeJS.ProcessEnv;
   /** Progress of one source's run (a bar on a terminal); default: nothing beyond the run's own logs. */
   progress?: (source: SourceName) => SourceProgress;
+  /**
+   * Run on the job queue: enqueue each source's run and, with `wait`, work the queue here until it
+   * is settled. Without it the windows run in this process (tests, and the demo's embedded setup).
+   */
+  queue?: { boss: PgBoss; wait: boolean };
 }
 
 /** One source's share of a sync, before anything runs. Pure data. */
@@ -114,11 +123,17 @@ export function requireCredentials(config: Config): void {
   );
 }
 
-/** The time zone whose calendar a source's windows use. */
+/** The time zone whose calendar a source's windows use (its first account's). */
 export function sourceTimezone(config: Config, source: SourceName): string {
   const zone = config[source]?.timezone;
   if (zone === undefined) throw new Error(`source ${source} is not configured`);
   return zone;
+}
+
+/** The time zone of one account: "today" differs between tenants in different zones. */
+export function accountTimezone(config: Config, source: SourceName, account: string): string {
+  const accounts: Array<{ account: string; timezone: string }> = source === 'timeclock' ? config.timeclockAccounts : config.clockodoAccounts;
+  return accounts.find((a) => a.account === account)?.timezone ?? sourceTimezone(config, source);
 }
 
 /** The range and windows of each source: `lookbackDays` days ending today in the source's zone. Pure. */
@@ -127,19 +142,25 @@ export function planSync(streams: Stream[], config: Config, request: Pick<SyncRe
   for (const stream of streams) bySource.set(stream.source, [...(bySource.get(stream.source) ?? []), stream]);
   return [...bySource].map(([source, sourceStreams]) => {
     const timezone = sourceTimezone(config, source);
-    const to = todayIn(timezone, request.now);
-    const from = addDays(to, -(request.lookbackDays - 1));
+    const byAccount = new Map<string, Stream[]>();
+    for (const stream of sourceStreams) byAccount.set(stream.account, [...(byAccount.get(stream.account) ?? []), stream]);
+    const ranges = [...byAccount].map(([account, streams]) => {
+      const to = todayIn(accountTimezone(config, source, account), request.now);
+      return { streams, to, from: addDays(to, -(request.lookbackDays - 1)) };
+    });
+    const from = ranges.map((r) => r.from).sort()[0]!;
+    const to = ranges.map((r) => r.to).sort().at(-1)!;
     return {
       source,
       timezone,
       from,
       to,
       streams: sourceStreams,
-      tasks: planTasks(sourceStreams, from, to, request.windowDays),
+      tasks: ranges.flatMap((r) => planTasks(r.streams, r.from, r.to, request.windowDays)),
       plan: {
         kind: 'sync',
         sources: [source],
-        streams: sourceStreams.map((s) => `${s.source}.${s.name}`),
+        streams: [...new Set(sourceStreams.map((s) => `${s.source}.${s.name}`))],
         from,
         to,
         windowDays: request.windowDays ?? 0,
@@ -180,6 +201,36 @@ async function syncSource(deps: SyncDeps, request: SyncRequest, sourcePlan: Sour
   const { source, from, to, plan } = sourcePlan;
   const runLog = deps.logger.child({ kind: 'sync' });
   const log = runLog.child({ source });
+  if (deps.queue) {
+    // On the queue, two syncs of a source may overlap: their windows load one at a time per stream
+    // (the loader's lock) and converge to the same rows, and the nightly tick is enqueued once.
+    const progress = deps.progress?.(source);
+    // Not a guard (queued syncs may overlap): holding it proves no in-process sync of the source
+    // (the demo's) is alive, so runs such a sync left behind can be closed.
+    const attempt = await tryAdvisoryLock(deps.databaseUrl, syncLockName(source), log);
+    try {
+      log.info({ from, to, windows: sourcePlan.tasks.length }, `syncing ${source}`);
+      const result = await runOnQueue(
+        { config: deps.config, pool: deps.pool, boss: deps.queue.boss, logger: runLog, signal: deps.signal },
+        {
+          plan,
+          tasks: sourcePlan.tasks,
+          wait: deps.queue.wait,
+          concurrency: request.concurrency,
+          lockedSyncSources: attempt.acquired ? [source] : [],
+          onStart: (total, done) => progress?.start(total, done),
+          onWindow: (event) => progress?.window(event),
+        },
+      );
+      if (!result.waited) return { source, from, to, runId: result.run.runId, status: 'running', reason: `queued: ${result.run.enqueued} windows` };
+      const summary = result.summary;
+      log[summary.status === 'succeeded' ? 'info' : 'warn']({ runId: summary.runId, status: summary.status, windows: summary.windows, rows: summary.rows }, `sync of ${source} ${summary.status}`);
+      return { source, from, to, runId: summary.runId, status: summary.status, summary };
+    } finally {
+      progress?.stop();
+      if (attempt.acquired) await attempt.lock.release();
+    }
+  }
   const attempt = await tryAdvisoryLock(deps.databaseUrl, syncLockName(source), log);
   if (!attempt.acquired) {
     const reason = `another sync of ${source} is running${attempt.holder ? ` (${attempt.holder})` : ''}`;
@@ -210,7 +261,7 @@ async function syncSource(deps: SyncDeps, request: SyncRequest, sourcePlan: Sour
   }
 }
 
-const SEVERITY: RunStatus[] = ['skipped', 'succeeded', 'partial', 'failed', 'interrupted'];
+const SEVERITY: RunStatus[] = ['skipped', 'succeeded', 'running', 'partial', 'failed', 'interrupted'];
 
 export function worstStatus(statuses: RunStatus[]): RunStatus {
   if (statuses.length === 0) return 'skipped';

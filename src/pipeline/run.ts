@@ -6,7 +6,7 @@
 import type { Pool } from 'pg';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { loadWindow, recordFailedWindow, type WindowCounts } from '../load/load-window.ts';
+import { loadWindow, recordFailedWindow, type LedgerHooks, type WindowCounts, type WindowIdentity } from '../load/load-window.ts';
 import { detectRestatements } from '../load/pay-periods.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
 import { finalizeBatch } from './batch.ts';
@@ -61,6 +61,21 @@ export function windowGroup(task: WindowTask): Group | undefined {
 }
 
 /**
+ * The unit of work, whoever calls it (the in-process runner below, a queue worker): fetch one
+ * (stream, window), transform it, and load it with its ledger row in one transaction. A database
+ * error that rolled the transaction back loads the same batch again.
+ */
+export async function runWindow(pool: Pool, task: WindowTask, identity: WindowIdentity, log: Logger, hooks?: LedgerHooks): Promise<WindowCounts> {
+  const answer = await task.stream.fetch(task.window);
+  const batch = finalizeBatch(task.stream.transform(answer, task.window));
+  return withDatabaseRetries(() => loadWindow(pool, identity, batch, hooks), {
+    attempts: 4,
+    baseDelayMs: 200,
+    onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'database error while loading the window; it rolled back, loading it again'),
+  });
+}
+
+/**
  * Runs of this process between their ledger row and its final status. The CLI's signal handler
  * reads it: with none active, nothing needs winding down and the first Ctrl-C/SIGTERM exits at once.
  */
@@ -69,13 +84,18 @@ export function runsInProgress(): number {
   return activeRuns;
 }
 
-export async function runPlan(options: RunOptions): Promise<RunSummary> {
+/** Counts `work` as a run in progress (an in-process run, or a queued run this process follows). */
+export async function whileRunning<T>(work: () => Promise<T>): Promise<T> {
   activeRuns += 1;
   try {
-    return await runPlanTracked(options);
+    return await work();
   } finally {
     activeRuns -= 1;
   }
+}
+
+export async function runPlan(options: RunOptions): Promise<RunSummary> {
+  return whileRunning(() => runPlanTracked(options));
 }
 
 async function runPlanTracked(options: RunOptions): Promise<RunSummary> {
@@ -132,13 +152,7 @@ async function runPlanTracked(options: RunOptions): Promise<RunSummary> {
       startedAt: windowStarted,
     };
     try {
-      const answer = await task.stream.fetch(task.window);
-      const batch = finalizeBatch(task.stream.transform(answer, task.window));
-      const counts = await withDatabaseRetries(() => loadWindow(pool, identity, batch), {
-        attempts: 4,
-        baseDelayMs: 200,
-        onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'database error while loading the window; it rolled back, loading it again'),
-      });
+      const counts = await runWindow(pool, task, identity, log);
       summary.windows.succeeded += 1;
       for (const key of Object.keys(counts) as Array<keyof WindowCounts>) summary.rows[key] += counts[key];
       options.onWindow?.({ task, outcome: 'succeeded', counts, durationMs: Date.now() - windowStarted.getTime() });

@@ -2,7 +2,8 @@
  * Every source and stream punchcard knows, in one place: the CLI (`--source`, `--streams`),
  * the scheduled sync and `check` all select from here.
  */
-import type { Config } from '../config.ts';
+import type { ClockodoConfig, Config } from '../config.ts';
+import type { RequestLimiter } from './clockodo/client.ts';
 import { UsageError, type SourceName } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Stream } from '../pipeline/stream.ts';
@@ -26,6 +27,11 @@ export interface BuildOptions {
   logger: Logger;
   signal?: AbortSignal;
   retry?: Partial<RetryPolicy>;
+  /**
+   * The entrygroups limiter of a clockodo account. Default: an in-process one; the fleet passes
+   * a PostgreSQL-backed one so that the limit holds across every worker.
+   */
+  clockodoLimiter?: (account: ClockodoConfig) => RequestLimiter;
 }
 
 export function parseSourceName(value: string): SourceName {
@@ -37,8 +43,8 @@ export function parseSourceName(value: string): SourceName {
 /** Sources with credentials in the configuration. */
 export function configuredSources(config: Config): SourceName[] {
   const sources: SourceName[] = [];
-  if (config.timeclock) sources.push('timeclock');
-  if (config.clockodo) sources.push('clockodo');
+  if (config.timeclockAccounts.length > 0) sources.push('timeclock');
+  if (config.clockodoAccounts.length > 0) sources.push('clockodo');
   return sources;
 }
 
@@ -63,11 +69,21 @@ export function buildStreams(config: Config, selection: StreamSelection, options
     signal: options.signal,
   };
   const streams: Stream[] = [];
-  if (sources.includes('timeclock') && config.timeclock) {
-    streams.push(...timeclockStreams(config.timeclock, { ...transport, logger: options.logger.child({ source: 'timeclock' }) }));
+  if (sources.includes('timeclock')) {
+    for (const account of config.timeclockAccounts) {
+      streams.push(...timeclockStreams(account, { ...transport, logger: options.logger.child({ source: 'timeclock', account: account.account }) }));
+    }
   }
-  if (sources.includes('clockodo') && config.clockodo) {
-    streams.push(...clockodoStreams(config.clockodo, { ...transport, logger: options.logger.child({ source: 'clockodo' }) }));
+  if (sources.includes('clockodo')) {
+    for (const account of config.clockodoAccounts) {
+      streams.push(
+        ...clockodoStreams(account, {
+          ...transport,
+          logger: options.logger.child({ source: 'clockodo', account: account.account }),
+          entrygroupsLimiter: options.clockodoLimiter?.(account),
+        }),
+      );
+    }
   }
   return selection.streams ? streams.filter((s) => selection.streams!.includes(s.name)) : streams;
 }

@@ -60,9 +60,9 @@ describe('faults seen through the CLI', () => {
 
   it('fails only the window whose answer stays malformed, keeps the others, and completes on the next run', async () => {
     db = await createTestDatabase();
-    // Both attempts (HTTP_RETRIES=1) of the first window get half a body.
+    // Both attempts (HTTP_RETRIES=1) of the first window get half a body, and the queue gives it no second try.
     sim.faults.add({ kind: 'truncated', count: 2 });
-    const first = await backfill(env({ HTTP_RETRIES: '1' }));
+    const first = await backfill(env({ HTTP_RETRIES: '1', PUNCHCARD_JOB_ATTEMPTS: '1' }));
     expect(first.code).toBe(1);
     expect(first.stdout).toMatch(/failed: sessions 2025-06-02\.\.2025-06-08: timeclock .*not valid JSON/);
     const partial = await sessionsByWindow();

@@ -6,7 +6,7 @@
 import type { Pool } from 'pg';
 
 const VOLATILE = new Set(['first_seen_at', 'updated_at', 'deleted_at', 'run_id', 'created_at', 'fetched_at', 'detected_at', 'id']);
-const SKIP_TABLES = new Set(['sync_runs', 'sync_windows', 'settings']);
+const SKIP_TABLES = new Set(['sync_runs', 'sync_windows', 'settings', 'rate_events']);
 
 export async function warehouseChecksum(pool: Pool): Promise<Record<string, string>> {
   const { rows: relations } = await pool.query<{ schema: string; name: string; kind: string }>(`

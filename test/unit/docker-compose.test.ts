@@ -22,7 +22,9 @@ describe('docker-compose.yml', () => {
     expect(worker.command).toEqual(['worker']);
     expect(worker.depends_on.postgres.condition).toBe('service_healthy');
     expect(worker.healthcheck.test.join(' ')).toMatch(/healthz/);
-    expect(worker.ports).toContain(`127.0.0.1:${worker.environment.PUNCHCARD_METRICS_PORT}:9464`);
+    // A loopback host port range: `docker compose up --scale worker=3` gives each worker its own.
+    expect(worker.ports).toContain(`127.0.0.1:${worker.environment.PUNCHCARD_METRICS_PORT}-9473:9464`);
+    expect(worker.container_name).toBeUndefined();
   });
 
   it('passes the worker only variables the configuration reads, and the ones it needs', () => {
@@ -43,7 +45,7 @@ describe('docker-compose.yml', () => {
     expect(postgres.environment.PUNCHCARD_DB_PASSWORD).toMatch(/^\$\{PUNCHCARD_DB_PASSWORD:\?.+\}$/);
     expect(text).not.toMatch(/PASSWORD:-/);
     for (const service of Object.values(compose.services) as Array<{ ports?: string[] }>) {
-      for (const port of service.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+      for (const port of service.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:\d+(-\d+)?:\d+$/);
     }
     // The superuser is postgres (the image's default POSTGRES_USER); the worker logs in as punchcard.
     expect(postgres.environment.POSTGRES_USER).toBeUndefined();

@@ -12,6 +12,9 @@ import { printable } from '../../errors.ts';
 import { checkRange, parseDateOption, parseIntOption, parseListOption } from '../arguments.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 import { createProgress } from '../progress.ts';
+import type { RunPlan } from '../../load/ledger.ts';
+import type { QueuedRun } from '../../queue/runs.ts';
+import { openQueueSession, runOnQueue, type QueuedRunResult } from '../../queue/session.ts';
 
 export interface BackfillFlags {
   from?: string;
@@ -21,6 +24,8 @@ export interface BackfillFlags {
   windowDays?: string;
   concurrency?: string;
   resume?: boolean;
+  /** Commander's negation of --no-wait. */
+  wait?: boolean;
 }
 
 export interface BackfillRequest {
@@ -31,6 +36,7 @@ export interface BackfillRequest {
   windowDays?: number;
   concurrency: number;
   resume: boolean;
+  wait: boolean;
 }
 
 export function parseBackfillFlags(flags: BackfillFlags, maxDays?: number): BackfillRequest {
@@ -45,22 +51,64 @@ export function parseBackfillFlags(flags: BackfillFlags, maxDays?: number): Back
     windowDays: flags.windowDays === undefined ? undefined : parseIntOption('--window-days', flags.windowDays, 7, 1, 366),
     concurrency: parseIntOption('--concurrency', flags.concurrency, 2, 1, 32),
     resume: flags.resume ?? false,
+    wait: flags.wait ?? true,
   };
 }
 
-export async function backfillCommand(context: CommandContext, flags: BackfillFlags): Promise<RunSummary> {
+export async function backfillCommand(context: CommandContext, flags: BackfillFlags): Promise<RunSummary | undefined> {
   const request = parseBackfillFlags(flags, context.config.maxBackfillDays);
   if (request.source === undefined) requireCredentials(context.config);
   const streams = buildStreams(context.config, { source: request.source, streams: request.streams }, { logger: context.logger, signal: context.signal });
   const db = await openWarehouse(context, 'write');
   try {
-    const summary = await runBackfill(context, db.pool, streams, request);
-    printSummary(summary);
-    if (summary.status !== 'succeeded') process.exitCode = summary.status === 'interrupted' ? 130 : 1;
-    return summary;
+    const queue = await openQueueSession(context.config, db.url, context.logger, 'backfill', request.wait);
+    try {
+      const progress = createProgress(context.logger, context.interactive);
+      let result: QueuedRunResult;
+      try {
+        result = await runOnQueue(
+          { config: context.config, pool: db.pool, boss: queue.boss, logger: context.logger, signal: context.signal },
+          {
+            plan: backfillPlan(streams, request),
+            tasks: planTasks(streams, request.from, request.to, request.windowDays),
+            resume: request.resume,
+            wait: request.wait,
+            concurrency: request.concurrency,
+            onStart: (total, done) => progress.start(total, done),
+            onWindow: (event) => progress.window(event),
+          },
+        );
+      } finally {
+        progress.stop();
+      }
+      if (!result.waited) {
+        printQueued(result.run);
+        return undefined;
+      }
+      printSummary(result.summary);
+      if (result.summary.status !== 'succeeded') process.exitCode = result.summary.status === 'interrupted' ? 130 : 1;
+      return result.summary;
+    } finally {
+      await queue.close();
+    }
   } finally {
     await db.close();
   }
+}
+
+export function backfillPlan(streams: Stream[], request: Pick<BackfillRequest, 'from' | 'to' | 'windowDays'>): RunPlan {
+  return {
+    kind: 'backfill',
+    sources: [...new Set(streams.map((s) => s.source))],
+    streams: [...new Set(streams.map((s) => `${s.source}.${s.name}`))],
+    from: request.from,
+    to: request.to,
+    windowDays: request.windowDays ?? 0,
+  };
+}
+
+export function printQueued(run: QueuedRun): void {
+  process.stdout.write(`run ${run.runId} queued: ${run.enqueued} windows enqueued, ${run.alreadyCommitted} already committed (of ${run.total}); follow it with punchcard status\n`);
 }
 
 export async function runBackfill(
@@ -75,14 +123,7 @@ export async function runBackfill(
     return await runPlan({
       pool,
       logger: context.logger,
-      plan: {
-        kind: 'backfill',
-        sources: [...new Set(streams.map((s) => s.source))],
-        streams: streams.map((s) => `${s.source}.${s.name}`),
-        from: request.from,
-        to: request.to,
-        windowDays: request.windowDays ?? 0,
-      },
+      plan: backfillPlan(streams, request),
       tasks,
       concurrency: request.concurrency,
       resume: request.resume,

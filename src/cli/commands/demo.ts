@@ -18,7 +18,7 @@ export async function demoCommand(context: CommandContext, flags: { days?: strin
       const to = todayIn(config.timeclock!.timezone, new Date());
       const from = addDays(to, -(days - 1));
       const streams = buildStreams(config, {}, { logger: context.logger, signal: context.signal });
-      const summary = await runBackfill({ ...context, config }, db.pool, streams, { from, to, concurrency: 2, resume: false });
+      const summary = await runBackfill({ ...context, config }, db.pool, streams, { from, to, concurrency: 2, resume: false, wait: true });
       printSummary(summary);
       return { from, to };
     });

@@ -6,14 +6,25 @@
 import { readStatus, formatStatus, type StatusReport } from '../../ops/status.ts';
 import { configuredSources, SOURCES } from '../../sources/registry.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
+import { openQueue } from '../../queue/boss.ts';
+import { queueInstalled, readQueueStatus } from '../../queue/stats.ts';
 
 export async function statusCommand(context: CommandContext, flags: { json?: boolean }): Promise<StatusReport> {
+  const accounts = { timeclock: context.config.timeclockAccounts, clockodo: context.config.clockodoAccounts };
   const expected = configuredSources(context.config).flatMap((source) =>
-    SOURCES[source].map((stream) => ({ source, account: context.config[source]!.account, stream })),
+    accounts[source].flatMap(({ account }) => SOURCES[source].map((stream) => ({ source, account, stream }))),
   );
   const db = await openWarehouse(context, 'read');
   try {
     const report = await readStatus(db.pool, new Date(), expected);
+    if (await queueInstalled(db.pool)) {
+      const boss = await openQueue(db.url, context.config.queue, context.logger, { role: 'status', maxConnections: 2, readOnly: true });
+      try {
+        report.queue = await readQueueStatus(boss, db.pool);
+      } finally {
+        await boss.stop({ graceful: false, timeout: 1000 });
+      }
+    }
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
     return report;
   } finally {

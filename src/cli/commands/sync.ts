@@ -9,6 +9,7 @@ import { parseIntOption, parseListOption } from '../arguments.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 import { createProgress } from '../progress.ts';
 import { printSummary } from './backfill.ts';
+import { openQueueSession } from '../../queue/session.ts';
 
 export interface SyncFlags {
   source?: string;
@@ -17,6 +18,8 @@ export interface SyncFlags {
   windowDays?: string;
   concurrency?: string;
   demo?: boolean;
+  /** Commander's negation of --no-wait. */
+  wait?: boolean;
 }
 
 export function parseSyncFlags(flags: SyncFlags, defaults: { lookbackDays: number }, now: Date): SyncRequest {
@@ -39,6 +42,9 @@ export async function syncCommand(context: CommandContext, flags: SyncFlags): Pr
     buildStreams(context.config, request, { logger: context.logger });
   }
   const db = await openWarehouse(context, 'write');
+  const wait = flags.wait ?? true;
+  // The demo's simulators live only as long as this process: its windows run here, not on the queue.
+  const queue = isDemoSync(context.config, request) ? undefined : await openQueueSession(context.config, db.url, context.logger, 'sync', wait);
   try {
     const result = await runSync(
       {
@@ -48,6 +54,7 @@ export async function syncCommand(context: CommandContext, flags: SyncFlags): Pr
         logger: context.logger,
         signal: context.signal,
         progress: () => createProgress(context.logger, context.interactive),
+        queue: queue ? { boss: queue.boss, wait } : undefined,
       },
       request,
     );
@@ -55,6 +62,7 @@ export async function syncCommand(context: CommandContext, flags: SyncFlags): Pr
     process.exitCode = exitCodeOf(result);
     return result;
   } finally {
+    await queue?.close();
     await db.close();
   }
 }
@@ -69,6 +77,6 @@ export function printSyncResult(result: SyncResult): void {
   for (const source of result.sources) {
     process.stdout.write(`${result.demo ? 'demo ' : ''}${source.source} ${source.from}..${source.to}: `);
     if (source.summary) printSummary(source.summary);
-    else process.stdout.write(`run ${source.runId} skipped: ${source.reason ?? ''}\n`);
+    else process.stdout.write(`run ${source.runId} ${source.status}: ${source.reason ?? ''}\n`);
   }
 }

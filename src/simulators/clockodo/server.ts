@@ -46,6 +46,8 @@ export interface ClockodoSimulatorOptions {
   latencyMs?: number;
   /** Real limit on entrygroups GETs per API user and minute (429 + Retry-After). Off by default. */
   entrygroupsPerMinute?: number;
+  /** The span that limit counts over; default 60 000 ms (shorter in tests). */
+  rateSpanMs?: number;
 }
 
 export interface SimRequest {
@@ -55,6 +57,8 @@ export interface SimRequest {
   query: string;
   /** 0 while no status line was sent (e.g. a `timeout` fault). */
   status: number;
+  /** The X-ClockodoApiUser the request named (lower case), as it arrived. */
+  apiUser?: string;
 }
 
 export interface ClockodoSimulator {
@@ -148,10 +152,11 @@ export async function startClockodoSimulator(options: ClockodoSimulatorOptions):
     const limit = options.entrygroupsPerMinute;
     if (!limit) return undefined;
     const now = Date.now();
-    const window = (rateWindows.get(user.email) ?? []).filter((t) => t > now - 60_000);
+    const span = options.rateSpanMs ?? 60_000;
+    const window = (rateWindows.get(user.email) ?? []).filter((t) => t > now - span);
     rateWindows.set(user.email, window);
     if (window.length >= limit) {
-      const retryAfter = Math.max(1, Math.ceil(((window[0] as number) + 60_000 - now) / 1000));
+      const retryAfter = Math.max(1, Math.ceil(((window[0] as number) + span - now) / 1000));
       return json(429, { error: { message: 'Too many requests' } }, { 'retry-after': String(retryAfter) });
     }
     window.push(now);
@@ -296,7 +301,8 @@ export async function startClockodoSimulator(options: ClockodoSimulatorOptions):
     const method = (req.method ?? 'GET').toUpperCase();
     if (url.pathname === '/_sim' || url.pathname.startsWith('/_sim/')) return control(req, res, url, method);
 
-    const record: SimRequest = { at: new Date(), httpMethod: method, path: url.pathname, query: url.search.slice(1), status: 0 };
+    const apiUser = header(req.headers, 'x-clockodoapiuser')?.toLowerCase();
+    const record: SimRequest = { at: new Date(), httpMethod: method, path: url.pathname, query: url.search.slice(1), status: 0, ...(apiUser ? { apiUser } : {}) };
     requests.push(record);
     if (requests.length > MAX_REQUESTS_KEPT) requests.splice(0, requests.length - MAX_REQUESTS_KEPT);
     res.on('close', () => {

@@ -46,6 +46,8 @@ export interface TimeclockSimulatorOptions {
   host?: string /* 127.0.0.1 */;
   port?: number /* 0 = random */;
   token: string;
+  /** More tokens the simulator accepts (several TimeClock accounts served by one simulator). */
+  tokens?: string[];
   seed?: number /* 42 */;
   employees?: number /* 40 */;
   today?: string;
@@ -293,7 +295,7 @@ export async function startTimeclockSimulator(options: TimeclockSimulatorOptions
     const header = req.headers.authorization;
     if (typeof header !== 'string') return false;
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-    return match?.[1] === options.token;
+    return match?.[1] === options.token || (match?.[1] !== undefined && (options.tokens ?? []).includes(match[1]));
   }
 
   async function handleRpc(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

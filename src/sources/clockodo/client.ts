@@ -173,14 +173,23 @@ export interface ClockodoClientOptions extends Omit<HttpTransportOptions, 'sourc
   apiKey: string;
   externalApplication: string;
   entrygroupsPerMinute: number;
+  /** The span entrygroupsPerMinute counts over (default 60 s). */
+  entrygroupsSpanSeconds?: number;
+  /** Replaces the in-process limiter (the fleet's is PostgreSQL-backed, shared by every worker). */
+  entrygroupsLimiter?: RequestLimiter;
   clock?: Clock;
   /** items_per_page for /v3/users (at most 1000). */
   usersPerPage?: number;
 }
 
+/** Waits until one more request may start. */
+export interface RequestLimiter {
+  acquire(signal?: AbortSignal): Promise<void>;
+}
+
 /** Minimum interval between request starts; reservations are taken in call order. */
-export function createIntervalLimiter(perMinute: number, clock: Clock = systemClock): { acquire(signal?: AbortSignal): Promise<void> } {
-  const interval = 60_000 / perMinute;
+export function createIntervalLimiter(perMinute: number, clock: Clock = systemClock, spanSeconds = 60): RequestLimiter {
+  const interval = (spanSeconds * 1000) / perMinute;
   let next = Number.NEGATIVE_INFINITY;
   return {
     async acquire(signal) {
@@ -318,7 +327,7 @@ export function clockodoErrorMessage(body: unknown): string | undefined {
 export function createClockodoClient(options: ClockodoClientOptions): ClockodoClient {
   const transport: HttpTransportOptions = { ...options, source: 'clockodo', secrets: [options.apiKey] };
   const base = options.url.replace(/\/+$/, '');
-  const limiter = createIntervalLimiter(options.entrygroupsPerMinute, options.clock ?? systemClock);
+  const limiter = options.entrygroupsLimiter ?? createIntervalLimiter(options.entrygroupsPerMinute, options.clock ?? systemClock, options.entrygroupsSpanSeconds);
   const perPage = Math.min(1000, Math.max(1, options.usersPerPage ?? 1000));
   const headers = {
     accept: 'application/json',

@@ -2,13 +2,13 @@
 import type { ClockodoConfig } from '../../config.ts';
 import type { Stream } from '../../pipeline/stream.ts';
 import type { HttpTransportOptions } from '../http.ts';
-import { createClockodoClient, type ClockodoClient, type Clock } from './client.ts';
+import { createClockodoClient, type ClockodoClient, type Clock, type RequestLimiter } from './client.ts';
 import { entrygroupsStream } from './streams/entrygroups.ts';
 import { usersStream } from './streams/users.ts';
 
 export const CLOCKODO_STREAMS = ['entrygroups', 'users'] as const;
 
-export type ClockodoTransport = Omit<HttpTransportOptions, 'source' | 'secrets'> & { clock?: Clock };
+export type ClockodoTransport = Omit<HttpTransportOptions, 'source' | 'secrets'> & { clock?: Clock; entrygroupsLimiter?: RequestLimiter };
 
 export function createClientFromConfig(config: ClockodoConfig, transport: ClockodoTransport): ClockodoClient {
   return createClockodoClient({
@@ -18,6 +18,7 @@ export function createClientFromConfig(config: ClockodoConfig, transport: Clocko
     apiKey: config.apiKey,
     externalApplication: config.externalApplication,
     entrygroupsPerMinute: config.entrygroupsPerMinute,
+    entrygroupsSpanSeconds: config.entrygroupsSpanSeconds,
   });
 }
 
