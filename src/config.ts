@@ -11,7 +11,7 @@ import { IANAZone } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import cron from 'node-cron';
 import { z } from 'zod';
-import { ConfigError, registerSecrets } from './errors.ts';
+import { ConfigError, UsageError, registerSecrets } from './errors.ts';
 
 /**
  * The account label every row loaded from the built-in simulators carries. Real credentials may not
@@ -355,6 +355,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsHost: e.PUNCHCARD_METRICS_HOST,
     },
   };
+}
+
+/** The configured accounts of a source (from PUNCHCARD_ACCOUNTS, else the single-account variables). */
+export function accountsOf(config: Config, source: 'timeclock'): TimeclockConfig[];
+export function accountsOf(config: Config, source: 'clockodo'): ClockodoConfig[];
+export function accountsOf(config: Config, source: 'timeclock' | 'clockodo'): Array<TimeclockConfig | ClockodoConfig>;
+export function accountsOf(config: Config, source: 'timeclock' | 'clockodo'): Array<TimeclockConfig | ClockodoConfig> {
+  return source === 'timeclock' ? config.timeclockAccounts : config.clockodoAccounts;
+}
+
+const SOURCE_TITLES = { timeclock: 'TimeClock', clockodo: 'clockodo' } as const;
+
+/** "timeclock a, b; clockodo a": every configured label, for an error line. */
+export function knownAccountLabels(config: Config): string {
+  const parts = (['timeclock', 'clockodo'] as const)
+    .map((source) => [source, accountsOf(config, source).map((a) => a.account)] as const)
+    .filter(([, labels]) => labels.length > 0)
+    .map(([source, labels]) => `${source} ${labels.join(', ')}`);
+  return parts.length > 0 ? parts.join('; ') : 'none configured';
+}
+
+/**
+ * The one account of `source` a command acts on: the one labelled `label` (given as `option`),
+ * else the only one configured; undefined when the source has none and no label was given.
+ * Several accounts and no label is refused: a command that changes data or identities must not
+ * guess which account was meant.
+ */
+export function chooseAccount(config: Config, source: 'timeclock', label: string | undefined, option: string): TimeclockConfig | undefined;
+export function chooseAccount(config: Config, source: 'clockodo', label: string | undefined, option: string): ClockodoConfig | undefined;
+export function chooseAccount(config: Config, source: 'timeclock' | 'clockodo', label: string | undefined, option: string): TimeclockConfig | ClockodoConfig | undefined {
+  const accounts = accountsOf(config, source);
+  if (label !== undefined) {
+    const found = accounts.find((a) => a.account === label);
+    if (!found) throw new UsageError(`${option} ${JSON.stringify(label)} is not a configured ${SOURCE_TITLES[source]} account (known: ${knownAccountLabels(config)})`);
+    return found;
+  }
+  if (accounts.length > 1) {
+    throw new UsageError(`${accounts.length} ${SOURCE_TITLES[source]} accounts are configured (${accounts.map((a) => a.account).join(', ')}): name one with ${option}`);
+  }
+  return accounts[0];
 }
 
 type EnvValues = z.infer<typeof envSchema>;

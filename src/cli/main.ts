@@ -83,9 +83,10 @@ export function buildProgram(): Command {
 
   program
     .command('check')
-    .description('check the database, the migrations and each configured source\'s credentials (one line each)')
-    .action(async () => {
-      await checkCommand(createContext());
+    .description('check the database, the migrations and each configured account\'s credentials (one line each)')
+    .option('--account <label>', 'only the accounts with this label (default: every account)')
+    .action(async (flags: { account?: string }) => {
+      await checkCommand(createContext(), flags);
     });
 
   program
@@ -116,8 +117,9 @@ export function buildProgram(): Command {
     .description('link a TimeClock employee to a clockodo user by hand (wins over number and e-mail matching)')
     .option('--timeclock <employeeNumber>', 'TimeClock employee number as the warehouse shows it (text, e.g. 1265 or A-17)')
     .option('--clockodo <userId>', 'clockodo user id')
-    .option('--timeclock-account <name>', 'TimeClock account label (default TIMECLOCK_ACCOUNT)')
-    .option('--clockodo-account <name>', 'clockodo account label (default CLOCKODO_ACCOUNT)')
+    .option('--account <label>', 'account label of both sides (required when a source has several accounts)')
+    .option('--timeclock-account <label>', 'TimeClock account label, when it differs from the clockodo one (default: the only TimeClock account, TIMECLOCK_ACCOUNT)')
+    .option('--clockodo-account <label>', 'clockodo account label (default: the only clockodo account, CLOCKODO_ACCOUNT)')
     .option('--remove', 'remove the manual link of --timeclock')
     .action(async (flags) => linkCommand(createContext(), flags));
 

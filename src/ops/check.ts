@@ -6,8 +6,8 @@
  * SOURCE_PROBES is keyed by SourceName, so a new source does not compile until it has a probe.
  */
 import type { Pool } from 'pg';
-import type { Config } from '../config.ts';
-import { describeError, printable, type SourceName } from '../errors.ts';
+import { knownAccountLabels, type ClockodoConfig, type Config, type TimeclockConfig } from '../config.ts';
+import { describeError, printable, UsageError, type SourceName } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { migrationStatus } from '../db/migrate.ts';
 import { addDays, todayIn } from '../pipeline/windows.ts';
@@ -15,7 +15,7 @@ import { transformSessions } from '../transform/timeclock/sessions.ts';
 import { timeclockReading } from '../sources/timeclock/index.ts';
 import { utcBoundsOfLocalDays } from '../transform/clockodo/time.ts';
 import { parseDayGroup } from '../transform/clockodo/entrygroups.ts';
-import { configuredSources, SOURCES } from '../sources/registry.ts';
+import { SOURCES } from '../sources/registry.ts';
 import { DEFAULT_RETRY_POLICY, type HttpTransportOptions } from '../sources/http.ts';
 import { createClientFromConfig } from '../sources/clockodo/index.ts';
 import { createTimeclockClient } from '../sources/timeclock/client.ts';
@@ -35,19 +35,22 @@ export interface ProbeOptions {
   signal?: AbortSignal;
 }
 
-/** One request that only succeeds with accepted credentials; resolves with a short description. */
-type Probe = (options: ProbeOptions, transport: Omit<HttpTransportOptions, 'source' | 'secrets'>) => Promise<string>;
+interface AccountOf {
+  timeclock: TimeclockConfig;
+  clockodo: ClockodoConfig;
+}
 
-export const SOURCE_PROBES: Record<SourceName, Probe> = {
-  timeclock: async ({ config, now }, transport) => {
-    const tc = config.timeclock!;
+/** One request that only succeeds with the account's credentials accepted; resolves with a short description. */
+type Probe<A> = (account: A, options: ProbeOptions, transport: Omit<HttpTransportOptions, 'source' | 'secrets'>) => Promise<string>;
+
+export const SOURCE_PROBES: { [S in SourceName]: Probe<AccountOf[S]> } = {
+  timeclock: async (tc, { now }, transport) => {
     const day = todayIn(tc.timezone, now);
     const client = createTimeclockClient({ ...transport, url: tc.url, token: tc.token });
     const result = await client.call('sessions', { startDate: day, endDate: day });
     return `credentials accepted (sessions ${day}: ${result.length} employee record(s)) at ${new URL(tc.url).host}`;
   },
-  clockodo: async ({ config, now }, transport) => {
-    const co = config.clockodo!;
+  clockodo: async (co, { now }, transport) => {
     const client = createClientFromConfig(co, transport);
     const users = await client.ping();
     const day = await probeDayGroup(client, addDays(todayIn(co.timezone, now), -1), co.timezone);
@@ -114,20 +117,61 @@ function checkTransport(options: ProbeOptions) {
   };
 }
 
-/** One result per known source: probed when configured, else "not configured". */
-export async function checkSources(options: ProbeOptions): Promise<CheckResult[]> {
-  const configured = configuredSources(options.config);
+/** The accounts `check` probes: every configured one, or those labelled `label` (`--account`). */
+export interface CheckedAccounts {
+  timeclock: TimeclockConfig[];
+  clockodo: ClockodoConfig[];
+}
+
+/** Throws a UsageError listing the known labels when `label` names no configured account. */
+export function accountsToCheck(config: Config, label: string | undefined): CheckedAccounts {
+  if (label === undefined) return { timeclock: config.timeclockAccounts, clockodo: config.clockodoAccounts };
+  const chosen = { timeclock: config.timeclockAccounts.filter((a) => a.account === label), clockodo: config.clockodoAccounts.filter((a) => a.account === label) };
+  if (chosen.timeclock.length + chosen.clockodo.length === 0) {
+    throw new UsageError(`--account ${JSON.stringify(label)} is not a configured account (known: ${knownAccountLabels(config)})`);
+  }
+  return chosen;
+}
+
+/**
+ * The name a result line carries: the source alone for the single-account variables (as always),
+ * the source and the label once an accounts file may list several accounts of it.
+ */
+export function checkName(config: Config, source: SourceName, account: string): string {
+  return config.accountsFile === undefined ? source : `${source} ${JSON.stringify(account)}`;
+}
+
+/**
+ * One block per account (its credentials, and for TimeClock its stamps), each line named by
+ * checkName. A source without accounts is "not configured", which is not a failure; with
+ * --account, only the accounts of that label are checked and an unlabelled source is left out.
+ */
+export async function checkAccounts(options: ProbeOptions, accounts: CheckedAccounts, label: string | undefined, pool?: Pool): Promise<CheckResult[]> {
   const transport = checkTransport(options);
   const results: CheckResult[] = [];
+  const probe = async <S extends SourceName>(source: S, account: AccountOf[S]): Promise<CheckResult> => {
+    const name = checkName(options.config, source, account.account);
+    try {
+      const logger = options.logger.child({ source, account: account.account });
+      return { name, outcome: 'ok', detail: await SOURCE_PROBES[source](account, options, { ...transport, logger }) };
+    } catch (error) {
+      return { name, outcome: 'failed', detail: describeError(error) };
+    }
+  };
   for (const source of Object.keys(SOURCES) as SourceName[]) {
-    if (!configured.includes(source)) {
-      results.push({ name: source, outcome: 'not configured', detail: 'no credentials set' });
+    const list = accounts[source];
+    if (list.length === 0) {
+      if (label === undefined) results.push({ name: source, outcome: 'not configured', detail: 'no credentials set' });
       continue;
     }
-    try {
-      results.push({ name: source, outcome: 'ok', detail: await SOURCE_PROBES[source](options, { ...transport, logger: options.logger.child({ source }) }) });
-    } catch (error) {
-      results.push({ name: source, outcome: 'failed', detail: describeError(error) });
+    if (source === 'timeclock') {
+      for (const tc of list as TimeclockConfig[]) {
+        const credentials = await probe('timeclock', tc);
+        results.push(credentials);
+        if (credentials.outcome === 'ok') results.push(await checkTimeclockStamps(options, tc, pool));
+      }
+    } else {
+      for (const co of list as ClockodoConfig[]) results.push(await probe('clockodo', co));
     }
   }
   return results;
@@ -137,12 +181,10 @@ export async function checkSources(options: ProbeOptions): Promise<CheckResult[]
  * The latest TimeClock session of the last window of days, as sent (stamp and zone) and as
  * punchcard stores it under TIMECLOCK_STAMPS (local stamp, zone, UTC), plus the UTC the warehouse
  * holds for it when it was loaded: an operator compares this line with the TimeClock web app to
- * confirm how the account's stamps are meant. Undefined when TimeClock is not configured.
+ * confirm how the account's stamps are meant.
  */
-export async function checkTimeclockStamps(options: ProbeOptions, pool?: Pool): Promise<CheckResult | undefined> {
-  const tc = options.config.timeclock;
-  if (!tc) return undefined;
-  const name = 'timeclock stamps';
+export async function checkTimeclockStamps(options: ProbeOptions, tc: TimeclockConfig, pool?: Pool): Promise<CheckResult> {
+  const name = `${checkName(options.config, 'timeclock', tc.account)} stamps`;
   try {
     const window = { start: addDays(todayIn(tc.timezone, options.now), 1 - tc.windowDays), end: todayIn(tc.timezone, options.now) };
     const client = createTimeclockClient({ ...checkTransport(options), logger: options.logger.child({ source: 'timeclock' }), url: tc.url, token: tc.token });

@@ -21,7 +21,8 @@ export async function withDemoSources<T>(env: NodeJS.ProcessEnv, logger: Logger,
     const clockodo = await startClockodoSimulator({ port: 0, attendance: timeclock.dataset });
     try {
       const apiUser = DEFAULT_API_USERS[0]!;
-      const { TIMECLOCK_ACCOUNT: _t, CLOCKODO_ACCOUNT: _c, ...rest } = env;
+      // The simulators replace every configured account, those of an accounts file included.
+      const { TIMECLOCK_ACCOUNT: _t, CLOCKODO_ACCOUNT: _c, PUNCHCARD_ACCOUNTS: _a, ...rest } = env;
       const loaded = loadConfig({
         ...rest,
         TIMECLOCK_API_URL: timeclock.url,

@@ -13,8 +13,16 @@ export interface FleetAccounts {
   clockodoUsers: Array<{ email: string; apiKey: string; revenueRights: boolean }>;
 }
 
-/** `n` TimeClock and `n` clockodo accounts, credentials by environment variable. */
-export function fleetAccounts(n: number, urls: { timeclock: string; clockodo: string }, extra: { windowDays?: number; perSpan?: number; spanSeconds?: number } = {}): FleetAccounts {
+/**
+ * `n` TimeClock and `n` clockodo accounts, credentials by environment variable. Labels default to
+ * tenant-<i>; a URL given as a list is per account (one simulator per account, its own data).
+ */
+export function fleetAccounts(
+  n: number,
+  urls: { timeclock: string | string[]; clockodo: string | string[] },
+  extra: { windowDays?: number; perSpan?: number; spanSeconds?: number; labels?: string[] } = {},
+): FleetAccounts {
+  const urlOf = (url: string | string[], i: number) => (Array.isArray(url) ? url[i]! : url);
   const dir = mkdtempSync(join(tmpdir(), 'punchcard-fleet-'));
   const env: Record<string, string> = {};
   const accounts: unknown[] = [];
@@ -24,14 +32,15 @@ export function fleetAccounts(n: number, urls: { timeclock: string; clockodo: st
     const token = `fleet-tc-token-${i}`;
     timeclockTokens.push(token);
     env[`TC_TOKEN_${i}`] = token;
-    accounts.push({ source: 'timeclock', account: `tenant-${i}`, url: urls.timeclock, token: { env: `TC_TOKEN_${i}` }, timezone: 'Asia/Jerusalem', ...(extra.windowDays ? { windowDays: extra.windowDays } : {}) });
+    const label = extra.labels?.[i] ?? `tenant-${i}`;
+    accounts.push({ source: 'timeclock', account: label, url: urlOf(urls.timeclock, i), token: { env: `TC_TOKEN_${i}` }, timezone: 'Asia/Jerusalem', ...(extra.windowDays ? { windowDays: extra.windowDays } : {}) });
     const user = { email: `api-${i}@fleet.test`, apiKey: `fleet-ck-key-${i}`, revenueRights: true };
     clockodoUsers.push(user);
     env[`CK_KEY_${i}`] = user.apiKey;
     accounts.push({
       source: 'clockodo',
-      account: `tenant-${i}`,
-      url: urls.clockodo,
+      account: label,
+      url: urlOf(urls.clockodo, i),
       user: user.email,
       key: { env: `CK_KEY_${i}` },
       timezone: 'Europe/Berlin',

@@ -223,7 +223,7 @@ describe('punchcard check: the day group of a one-day probe', () => {
   const probe = async () => {
     const config = loadConfig({ CLOCKODO_API_URL: url, CLOCKODO_API_USER: 'ops@example.com', CLOCKODO_API_KEY: 'k' });
     const transport = { timeoutMs: 2000, retry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 1 }, logger: createLogger({ level: 'silent' }) };
-    return SOURCE_PROBES.clockodo({ config, logger: transport.logger, now: new Date('2026-09-02T10:00:00Z') }, transport);
+    return SOURCE_PROBES.clockodo(config.clockodo!, { config, logger: transport.logger, now: new Date('2026-09-02T10:00:00Z') }, transport);
   };
   const day = (group: unknown) => ({ grouped_by: 'day', group, name: 'x', duration: 60, restrictions: null });
 

@@ -1,12 +1,14 @@
 /**
- * `punchcard check`: one line per check (database, migrations, each source); exit 1 when any
+ * `punchcard check`: one line per check (database, migrations, then a block per account); exit 1 when any
  * failed. Changes nothing: migrations are compared, not applied.
  */
 import { describeError } from '../../errors.ts';
-import { anyFailed, checkDatabase, checkSources, checkTimeclockStamps, formatChecks, type CheckResult } from '../../ops/check.ts';
+import { accountsToCheck, anyFailed, checkAccounts, checkDatabase, formatChecks, type CheckResult } from '../../ops/check.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 
-export async function checkCommand(context: CommandContext): Promise<CheckResult[]> {
+export async function checkCommand(context: CommandContext, flags: { account?: string } = {}): Promise<CheckResult[]> {
+  // A wrong label is a usage error: stopped before the database or any source is asked.
+  const accounts = accountsToCheck(context.config, flags.account);
   const where = context.config.databaseUrl ? 'DATABASE_URL' : `embedded, ${context.config.dataDir}/pgdata`;
   const results: CheckResult[] = [];
   let db;
@@ -19,9 +21,7 @@ export async function checkCommand(context: CommandContext): Promise<CheckResult
   try {
     if (db) results.push(...(await checkDatabase(db.pool, where)));
     const probe = { config: context.config, logger: context.logger, now: new Date(), signal: context.signal };
-    results.push(...(await checkSources(probe)));
-    const stamps = results.find((r) => r.name === 'timeclock')?.outcome === 'ok' ? await checkTimeclockStamps(probe, db?.pool) : undefined;
-    if (stamps) results.push(stamps);
+    results.push(...(await checkAccounts(probe, accounts, flags.account, db?.pool)));
   } finally {
     await db?.close();
   }

@@ -19,7 +19,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { Pool } from 'pg';
-import type { ClockodoConfig } from '../../config.ts';
+import { chooseAccount, type ClockodoConfig } from '../../config.ts';
 import { AbortedError, SourceError, UsageError } from '../../errors.ts';
 import { planTasks } from '../../pipeline/plan.ts';
 import { runPlan, type RunSummary } from '../../pipeline/run.ts';
@@ -61,6 +61,8 @@ export interface ClockodoChangeFlags {
   dryRun?: boolean;
   /** false with --no-resync. */
   resync?: boolean;
+  /** The clockodo account's label; required when several are configured. */
+  account?: string;
 }
 
 export interface ChangeRequest {
@@ -229,7 +231,8 @@ export async function clockodoChangeCommand(
   io: ClockodoIO = { stdin: process.stdin, stdout: process.stdout },
   client?: ClockodoClient,
 ): Promise<ChangeOutcome> {
-  const config = context.config.clockodo;
+  // Chosen first: the account's zone reads --since/--until, and a wrong label stops before any request.
+  const config = chooseAccount(context.config, 'clockodo', flags.account, '--account');
   const zone = config?.timezone ?? 'Europe/Berlin';
   const request = parseChangeFlags(kind, flags, zone);
   if (!config) throw new UsageError('clockodo is not configured: set CLOCKODO_API_USER and CLOCKODO_API_KEY');
@@ -237,7 +240,8 @@ export async function clockodoChangeCommand(
   const print = (line: string) => io.stdout.write(`${line}\n`);
 
   const { confirmKey, affectedEntries } = await api.requestChange(kind, request.change);
-  print(`Selection: ${describeSelection(request, zone)}`);
+  const inAccount = context.config.clockodoAccounts.length > 1 ? ` in account ${config.account}` : '';
+  print(`Selection${inAccount}: ${describeSelection(request, zone)}`);
   if (affectedEntries === 0 || confirmKey === undefined) {
     print(`${entries(0)} match: nothing was changed.`);
     return { affected: 0 };
@@ -338,6 +342,7 @@ function addSelectionOptions(command: Command): Command {
     .option('--text <text>', 'only entries with exactly this description')
     .option('--texts-id <id>', 'only entries with this description id')
     .option('--budget-type <type>', `only entries of projects with this budget type: ${Object.keys(BUDGET_TYPE_SHORT_NAMES).join(', ')} (sent as rep_filter_budget_…)`)
+    .option('--account <label>', 'the clockodo account (required when several are configured)')
     .option('--yes', 'do not ask: confirm the change (needed when stdin is not a terminal)')
     .option('--dry-run', 'only show what would change and how many entries')
     .option('--no-resync', 'do not re-load the affected months of entrygroups into the warehouse afterwards');

@@ -2,12 +2,15 @@
 import { hostname, userInfo } from 'node:os';
 import { removeManualLink, setManualLink } from '../../load/links.ts';
 import { UsageError } from '../../errors.ts';
+import { accountsOf, chooseAccount, type Config } from '../../config.ts';
 import { parseEmployeeNumber } from '../../transform/timeclock/common.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
 
 export interface LinkFlags {
   timeclock?: string;
   clockodo?: string;
+  /** The label of both sides (the accounts file gives one label to a company's TimeClock and clockodo accounts). */
+  account?: string;
   timeclockAccount?: string;
   clockodoAccount?: string;
   remove?: boolean;
@@ -25,9 +28,27 @@ function employeeNumberOf(value: string | undefined): string {
   return parsed.value.number;
 }
 
+/**
+ * The account label of one side of the link: the one named (checked against the configured
+ * accounts of that source, when there are any: a host with only DATABASE_URL links by the
+ * warehouse's labels), else the only configured account, else "default". Several accounts and
+ * none named is refused by chooseAccount: a link changes who is who, so it never guesses.
+ */
+function accountLabel(config: Config, source: 'timeclock' | 'clockodo', flags: LinkFlags): string {
+  const own = source === 'timeclock' ? flags.timeclockAccount : flags.clockodoAccount;
+  const label = own ?? flags.account;
+  const option = own !== undefined ? `--${source}-account` : '--account';
+  if (label !== undefined && accountsOf(config, source).length === 0) return label;
+  const chosen = source === 'timeclock' ? chooseAccount(config, 'timeclock', label, option) : chooseAccount(config, 'clockodo', label, option);
+  return chosen?.account ?? 'default';
+}
+
 export async function linkCommand(context: CommandContext, flags: LinkFlags): Promise<void> {
   const employeeNumber = employeeNumberOf(flags.timeclock);
-  const timeclockAccount = flags.timeclockAccount ?? context.config.timeclock?.account ?? 'default';
+  if (flags.account !== undefined && (flags.timeclockAccount !== undefined || flags.clockodoAccount !== undefined)) {
+    throw new UsageError('give either --account or --timeclock-account / --clockodo-account, not both');
+  }
+  const timeclockAccount = accountLabel(context.config, 'timeclock', flags);
   if (flags.remove) {
     const db = await openWarehouse(context, 'write');
     try {
@@ -39,7 +60,7 @@ export async function linkCommand(context: CommandContext, flags: LinkFlags): Pr
     return;
   }
   const clockodoUserId = wholeNumber('--clockodo', flags.clockodo);
-  const clockodoAccount = flags.clockodoAccount ?? context.config.clockodo?.account ?? 'default';
+  const clockodoAccount = accountLabel(context.config, 'clockodo', flags);
   const db = await openWarehouse(context, 'write');
   try {
     await setManualLink(db.pool, { timeclockAccount, employeeNumber, clockodoAccount, clockodoUserId, createdBy: `${userInfo().username}@${hostname()}` });
