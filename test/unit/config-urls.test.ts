@@ -34,3 +34,13 @@ describe('API URLs', () => {
     expect(config.clockodo?.url).toBe('https://my.clockodo.com/api');
   });
 });
+
+describe('PUNCHCARD_METRICS_HOST', () => {
+  it('defaults to loopback, takes an IP address, and refuses anything else naming the variable', () => {
+    expect(loadConfig({}).schedule.metricsHost).toBe('127.0.0.1');
+    expect(loadConfig({ PUNCHCARD_METRICS_HOST: '::' }).schedule.metricsHost).toBe('::');
+    for (const value of ['all', '0.0.0.0:9464', 'http://0.0.0.0']) {
+      expect(() => loadConfig({ PUNCHCARD_METRICS_HOST: value })).toThrow(expect.objectContaining({ variable: 'PUNCHCARD_METRICS_HOST' }));
+    }
+  });
+});

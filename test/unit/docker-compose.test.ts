@@ -54,10 +54,49 @@ describe('docker-compose.yml', () => {
     expect(postgres.volumes).toContain('./docker/postgres-init:/docker-entrypoint-initdb.d:ro');
   });
 
-  it('builds from a Dockerfile whose entry point is the punchcard CLI', () => {
-    const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
-    expect(dockerfile).toMatch(/^FROM node:20/m);
-    expect(dockerfile).toMatch(/RUN npm ci/);
-    expect(dockerfile).toMatch(/ENTRYPOINT \["node", "bin\/punchcard.mjs"\]/);
+});
+
+/** Dockerfile instructions, continuation lines joined and comments dropped. */
+function instructions(text: string): Array<{ op: string; args: string }> {
+  return text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const [op = '', ...rest] = line.split(/\s+/);
+      return { op: op.toUpperCase(), args: rest.join(' ') };
+    });
+}
+
+describe('Dockerfile', () => {
+  const dockerfile = instructions(readFileSync(new URL('Dockerfile', root), 'utf8'));
+  const all = (op: string) => dockerfile.filter((i) => i.op === op).map((i) => i.args);
+
+  it('builds on node:24 slim, installs production dependencies only, and runs the CLI without a loader', () => {
+    expect(all('FROM')).toEqual(['node:24-bookworm-slim']);
+    const installs = all('RUN').filter((args) => /\bnpm (ci|install|i)\b/.test(args));
+    expect(installs).toHaveLength(1);
+    expect(installs[0]).toMatch(/^npm ci --omit=dev\b/);
+    expect(all('ENTRYPOINT')).toEqual(['["node", "bin/punchcard.mjs"]']);
+    // tsx is a dev dependency: nothing in the image may ask for it.
+    expect(dockerfile.filter((i) => /tsx|--loader|--import/.test(i.args))).toEqual([]);
+  });
+
+  it('runs as an unprivileged user from the last USER on', () => {
+    const users = dockerfile.map((i, index) => ({ ...i, index })).filter((i) => i.op === 'USER');
+    expect(users.at(-1)?.args).toBe('node');
+    // Nothing after it switches back or installs.
+    expect(dockerfile.slice(users.at(-1)!.index + 1).filter((i) => i.op === 'RUN' || i.op === 'USER')).toEqual([]);
+  });
+
+  it('bakes no secret into a layer: no ENV or ARG holding one, no credentials file copied', () => {
+    const secretName = /TOKEN|KEY|PASSWORD|SECRET|DATABASE_URL|CREDENTIAL|NPM_AUTH|_AUTH/i;
+    const declared = [...all('ENV'), ...all('ARG')].flatMap((args) => [...args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)(?==|\s|$)/g)].map((m) => m[1]!));
+    expect(declared.filter((name) => secretName.test(name))).toEqual([]);
+    expect([...all('COPY'), ...all('ADD')].filter((args) => /\.env|\.npmrc|\.pem|\.key\b|credentials/.test(args))).toEqual([]);
+    expect(all('COPY').filter((args) => /^\.\s/.test(args))).toEqual([]); // never the whole context
+    const ignored = readFileSync(new URL('.dockerignore', root), 'utf8').split('\n');
+    for (const entry of ['.env', '.punchcard', 'node_modules']) expect(ignored).toContain(entry);
   });
 });

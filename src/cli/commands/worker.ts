@@ -45,15 +45,34 @@ export async function workerCommand(context: CommandContext): Promise<void> {
       });
       scheduler = startSchedule(JOBS, { config, pool: db.pool, databaseUrl: db.url, logger, signal, boss });
       try {
-        server = await startOpsServer({ pool: db.pool, port: config.schedule.metricsPort, logger, syncInProgress: () => scheduler!.busy(), boss });
+        server = await startOpsServer({
+          pool: db.pool,
+          port: config.schedule.metricsPort,
+          host: config.schedule.metricsHost,
+          logger,
+          syncInProgress: () => scheduler!.busy(),
+          boss,
+        });
       } catch (error) {
         if ((error as { code?: string }).code === 'EADDRINUSE') {
           throw new ConfigError(`PUNCHCARD_METRICS_PORT ${config.schedule.metricsPort} is already in use (0 picks a free port)`, 'PUNCHCARD_METRICS_PORT');
         }
+        if ((error as { code?: string }).code === 'EADDRNOTAVAIL') {
+          throw new ConfigError(`PUNCHCARD_METRICS_HOST ${config.schedule.metricsHost} is not an address of this machine`, 'PUNCHCARD_METRICS_HOST');
+        }
         throw error;
       }
+      const { metricsHost: host } = config.schedule;
+      const base = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
       logger.info(
-        { port: server.port, concurrency: config.queue.concurrency, accounts: config.timeclockAccounts.length + config.clockodoAccounts.length, healthz: `http://localhost:${server.port}/healthz`, metrics: `http://localhost:${server.port}/metrics` },
+        {
+          host,
+          port: server.port,
+          concurrency: config.queue.concurrency,
+          accounts: config.timeclockAccounts.length + config.clockodoAccounts.length,
+          healthz: `${base}/healthz`,
+          metrics: `${base}/metrics`,
+        },
         'worker listening',
       );
       await new Promise<void>((resolve) => {

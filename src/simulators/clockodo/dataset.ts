@@ -156,12 +156,11 @@ export interface NewEntry extends EntryPatch {
 
 /** A rejected mutation; `fields` names the offending input. */
 export class DatasetError extends Error {
-  constructor(
-    message: string,
-    readonly fields: string[],
-  ) {
+  readonly fields: string[];
+  constructor(message: string, fields: string[]) {
     super(message);
     this.name = 'DatasetError';
+    this.fields = fields;
   }
 }
 

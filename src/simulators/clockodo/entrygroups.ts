@@ -389,10 +389,13 @@ export class ConfirmKeys {
   private readonly issued = new Map<string, { request: string; expiresAt: number }>();
   private readonly used = new Set<string>();
 
-  constructor(
-    private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(ttlMs: number, now: () => number = Date.now) {
+    this.ttlMs = ttlMs;
+    this.now = now;
+  }
 
   issue(request: string): string {
     const now = this.now();

@@ -6,16 +6,18 @@ import { parseUtcStamp } from './calendar.ts';
 import { BUDGET_TYPES, type BudgetTypeFilter, type EntryFilter } from './dataset.ts';
 
 export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    /** Omitted from the body when undefined (401 bodies carry only a message). */
-    readonly fields?: string[],
-    /** Omitted from the body when undefined (the real API sometimes sends no code). */
-    readonly code?: string,
-  ) {
+  readonly status: number;
+  /** Omitted from the body when undefined (401 bodies carry only a message). */
+  readonly fields: string[] | undefined;
+  /** Omitted from the body when undefined (the real API sometimes sends no code). */
+  readonly code: string | undefined;
+
+  constructor(status: number, message: string, fields?: string[], code?: string) {
     super(message);
     this.name = 'ApiError';
+    this.status = status;
+    this.fields = fields;
+    this.code = code;
   }
 
   body(): string {

@@ -160,12 +160,11 @@ export interface TimeclockDatasetOptions {
 }
 
 export class SimDatasetError extends Error {
-  constructor(
-    readonly code: 'not-found' | 'conflict' | 'invalid',
-    message: string,
-  ) {
+  readonly code: 'not-found' | 'conflict' | 'invalid';
+  constructor(code: 'not-found' | 'conflict' | 'invalid', message: string) {
     super(message);
     this.name = 'SimDatasetError';
+    this.code = code;
   }
 }
 
