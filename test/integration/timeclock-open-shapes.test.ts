@@ -141,6 +141,16 @@ describe('point 14: TIMECLOCK_STAMPS', () => {
     expect(bad.stderr.trim()).toBe('punchcard: TIMECLOCK_STAMPS must be local or utc');
   });
 
+  it('a re-backfill after switching the reading restates the stamps (an unchanged answer is not skipped)', async () => {
+    const { db, env } = await load({ everyRange: false }, ['--from', '2024-10-09', '--to', '2024-10-09', '--streams', 'sessions']);
+    const utcOf = async () =>
+      (await db.pool.query(`SELECT to_char(start_utc AT TIME ZONE 'UTC', 'HH24:MI:SS') AS utc FROM reporting.work_sessions WHERE employee_number = '1265' AND work_date = '2024-10-09'`)).rows;
+    expect(await utcOf()).toEqual([{ utc: '05:12:34' }]);
+    const again = await runCli(['backfill', '--from', '2024-10-09', '--to', '2024-10-09', '--streams', 'sessions'], { ...env, TIMECLOCK_STAMPS: 'utc' });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await utcOf()).toEqual([{ utc: '08:12:34' }]);
+  });
+
   it('punchcard check shows the latest session as sent and as stored, in either reading', async () => {
     const server = await startSeedServer(TOKEN, { everyRange: true });
     servers.push(server);

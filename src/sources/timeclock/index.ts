@@ -18,10 +18,13 @@ export const TIMECLOCK_STREAMS = ['sessions', 'lunches', 'timesheet', 'extended-
 export function timeclockStreams(config: TimeclockConfig, transport: Omit<HttpTransportOptions, 'source' | 'secrets'>): Stream[] {
   const client: TimeclockClient = createTimeclockClient({ ...transport, url: config.url, token: config.token });
   const reading = timeclockReading(config);
+  // The reading turns the same answer into other rows (UTC stamps, defaulted zones): part of the
+  // answer's fingerprint, so a re-backfill after changing it restates instead of skipping.
+  const settingsFingerprint = `stamps=${reading.stamps};defaultZone=${reading.defaultZone ?? ''}`;
   return [
     sessionsStream(client, config.account, config.windowDays, reading),
     lunchesStream(client, config.account, config.windowDays, reading),
     timesheetStream(client, config.account, config.windowDays, reading),
     extendedSessionsStream(client, config.account, config.windowDays, reading),
-  ];
+  ].map((stream) => ({ ...stream, settingsFingerprint }));
 }
