@@ -63,11 +63,7 @@ export async function sendOnce(
   let response: Response;
   let body: string;
   try {
-    response = await fetch(url, { ...init, signal, redirect: 'manual' });
-    if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel().catch(() => undefined);
-      throw redirectError(options, operation, url, response);
-    }
+    response = await fetchNotRedirected(options, operation, url, { ...init, signal });
     body = await readCapped(options, operation, response);
   } catch (error) {
     throw transportFailure(options, operation, error, timeout);
@@ -92,11 +88,7 @@ export async function sendStreaming<T>(
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   let response: Response;
   try {
-    response = await fetch(url, { ...init, signal, redirect: 'manual' });
-    if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel().catch(() => undefined);
-      throw redirectError(options, operation, url, response);
-    }
+    response = await fetchNotRedirected(options, operation, url, { ...init, signal });
     if (response.status < 200 || response.status >= 300 || response.body === null) {
       const body = await readCapped(options, operation, response);
       return { answer: { status: response.status, headers: response.headers, body } };
@@ -136,6 +128,16 @@ export async function sendStreaming<T>(
     if (!bodyFailed) throw error;
     throw transportFailure(options, operation, error, timeout);
   }
+}
+
+/** fetch without following redirects: a 3xx is cancelled and thrown as a redirectError. */
+async function fetchNotRedirected(options: HttpTransportOptions, operation: string, url: string, init: RequestInit): Promise<Response> {
+  const response = await fetch(url, { ...init, redirect: 'manual' });
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel().catch(() => undefined);
+    throw redirectError(options, operation, url, response);
+  }
+  return response;
 }
 
 /** A failed attempt as the error to retry on (or not): cancelled, timed out, or a network failure. */

@@ -295,7 +295,7 @@ export async function startTimeclockSimulator(options: TimeclockSimulatorOptions
     const header = req.headers.authorization;
     if (typeof header !== 'string') return false;
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-    return match?.[1] === options.token || (match?.[1] !== undefined && (options.tokens ?? []).includes(match[1]));
+    return match !== null && [options.token, ...(options.tokens ?? [])].includes(match[1]!);
   }
 
   async function handleRpc(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

@@ -363,19 +363,7 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     const answer = await sendOnce(transport, operation, url, init);
     if (answer.status < 200 || answer.status >= 300) throw httpStatusError(transport, operation, answer, clockodoErrorMessage(answer.body));
     const json = parseJsonBody(transport, operation, answer);
-    if (!json || typeof json !== 'object' || Array.isArray(json)) throw invalid(operation, 'answer is not a JSON object', answer.body);
-    const said = clockodoErrorMessage(json);
-    if (said !== undefined) {
-      // An error body with a 2xx status: the request was not carried out.
-      throw new SourceError(`clockodo ${operation}: request refused (HTTP ${answer.status}): ${safeExcerpt(said, [options.apiKey])}`, {
-        source: 'clockodo',
-        kind: 'client',
-        retryable: false,
-        status: answer.status,
-        operation,
-        excerpt: safeExcerpt(answer.body, [options.apiKey]),
-      });
-    }
+    checkEnvelope(operation, answer.status, json, answer.body);
     return { answer, json };
   }
 
@@ -393,7 +381,10 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     });
   }
 
-  /** The checks send() makes on a parsed answer, for one parsed as it arrived. */
+  /**
+   * A parsed 2xx answer must be a JSON object without an error body (an error body with a 2xx
+   * status: the request was not carried out). For send() and for an answer parsed as it arrived.
+   */
   function checkEnvelope(operation: string, status: number, root: unknown, excerpt: string): void {
     if (!root || typeof root !== 'object' || Array.isArray(root)) throw invalid(operation, 'answer is not a JSON object', excerpt);
     const said = clockodoErrorMessage(root);
