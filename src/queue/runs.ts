@@ -146,6 +146,8 @@ async function countDown(client: PoolClient, data: WindowJobData): Promise<numbe
     `UPDATE punchcard.sync_runs SET windows_pending = windows_pending - 1 WHERE id = $1 AND status = 'running' AND windows_pending > 0 RETURNING windows_pending AS left`,
     [data.runId],
   );
+  // A statement of its own, after the update: its snapshot is taken once the run's row lock is ours,
+  // so it sees the ledger row of whoever held the lock before (one CTE with the update would not).
   const { rows: earlier } = await client.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM punchcard.sync_windows
      WHERE run_id = $1 AND status = 'succeeded' AND (source, account, stream, window_start, window_end) = ($2, $3, $4, $5::date, $6::date)`,
