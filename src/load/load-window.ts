@@ -50,15 +50,22 @@ export interface LedgerHooks {
   beforeCommit?: (client: PoolClient) => Promise<void>;
 }
 
-/** How a load ends: its ledger hooks, and the answer's fingerprint kept in the ledger row (see loadUnchangedWindow). */
+/** How a load ends: its ledger hooks, and the answer's fingerprint kept in the ledger row (see recordUnchangedWindow). */
 export interface LoadOptions extends LedgerHooks {
   answerSha256?: string;
 }
 
-/** Loads a batch held in memory. */
-export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: StreamBatch, options: LoadOptions = {}): Promise<WindowCounts> {
+/**
+ * Loads a batch held in memory (given as a function, it is made only when the answer must be
+ * loaded). With `answerSha256`, an answer unchanged since the window's last commit is only
+ * recorded (see recordUnchangedWindow), checked in the same transaction as the load.
+ */
+export async function loadWindow(pool: Pool, identity: WindowIdentity, batchOrMake: StreamBatch | (() => StreamBatch), options: LoadOptions = {}): Promise<WindowCounts> {
   return inTransaction(pool, async (client) => {
     await lockStream(client, identity);
+    const unchanged = await recordUnchangedWindow(client, identity, options);
+    if (unchanged) return unchanged;
+    const batch = typeof batchOrMake === 'function' ? batchOrMake() : batchOrMake;
     const counts: WindowCounts = { received: batch.received, inserted: 0, updated: 0, deleted: 0, rejected: batch.rejects.length };
     for (const table of batch.tables) {
       const result = await mergeTable(client, table.spec, table.rows, scopeOf(identity));
@@ -76,12 +83,14 @@ export async function loadWindow(pool: Pool, identity: WindowIdentity, batch: St
 /**
  * Loads a spooled answer (see pipeline/spool.ts): its rows stream from the spool file into the
  * stage's COPY, finalizeBatch's key checks run on the stage, and the raw answer streams from its
- * file; nothing of the answer is held in memory.
+ * file; nothing of the answer is held in memory. `answerSha256` as for loadWindow.
  */
 export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, spooled: SpooledBatch, options: LoadOptions = {}): Promise<WindowCounts> {
   const { spec } = spooled;
   return inTransaction(pool, async (client) => {
     await lockStream(client, identity);
+    const unchanged = await recordUnchangedWindow(client, identity, options);
+    if (unchanged) return unchanged;
     const stage = await createStage(client, spec, ['_ord bigint']);
     if (spooled.rows > 0) {
       const columnList = [...spec.columns.map((c) => ident(c.name)), '_ord'].join(', ');
@@ -103,22 +112,22 @@ export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, sp
  * (with that load's received and rejected counts) and nothing is staged or merged. Only when the
  * last committed window of the stream overlapping these days is this very window: had another
  * window (other bounds, --window-days) loaded some of them since, this answer must be loaded again.
- * Resolves undefined, writing nothing, when the window must be loaded.
+ * Resolves undefined, writing nothing, when the window must be loaded (or has no fingerprint).
+ * Runs in the load's transaction, after lockStream.
  */
-export async function loadUnchangedWindow(pool: Pool, identity: WindowIdentity, answerSha256: string, hooks: LedgerHooks = {}): Promise<WindowCounts | undefined> {
-  return inTransaction(pool, async (client) => {
-    await lockStream(client, identity);
-    const last = await lastCommittedAnswer(client, identity);
-    if (last?.answerSha256 !== answerSha256) return undefined;
-    const where = `source = $1 AND account = $2 AND stream = $3 AND window_start = $4 AND window_end = $5`;
-    const params = [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end];
-    // The window's rejects are still what the source sends; they now belong to this run.
-    await client.query(`UPDATE punchcard.rejects SET run_id = $6 WHERE ${where} AND run_id IS DISTINCT FROM $6`, [...params, identity.runId]);
-    await client.query(`UPDATE punchcard.raw_answers SET fetched_at = now() WHERE ${where}`, params);
-    const counts: WindowCounts = { received: last.received, inserted: 0, updated: 0, deleted: 0, rejected: last.rejected };
-    await recordSucceededWindow(client, identity, counts, { ...hooks, answerSha256 });
-    return counts;
-  });
+async function recordUnchangedWindow(client: PoolClient, identity: WindowIdentity, options: LoadOptions): Promise<WindowCounts | undefined> {
+  const { answerSha256 } = options;
+  if (answerSha256 === undefined) return undefined;
+  const last = await lastCommittedAnswer(client, identity);
+  if (last?.answerSha256 !== answerSha256) return undefined;
+  const where = `source = $1 AND account = $2 AND stream = $3 AND window_start = $4 AND window_end = $5`;
+  const params = [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end];
+  // The window's rejects are still what the source sends; they now belong to this run.
+  await client.query(`UPDATE punchcard.rejects SET run_id = $6 WHERE ${where} AND run_id IS DISTINCT FROM $6`, [...params, identity.runId]);
+  await client.query(`UPDATE punchcard.raw_answers SET fetched_at = now() WHERE ${where}`, params);
+  const counts: WindowCounts = { received: last.received, inserted: 0, updated: 0, deleted: 0, rejected: last.rejected };
+  await recordSucceededWindow(client, identity, counts, options);
+  return counts;
 }
 
 /** The answer fingerprint of the stream's latest committed window over any of these days, if it is this window. */

@@ -11,10 +11,10 @@
 import type { Pool } from 'pg';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { recordFailedWindow, type LedgerHooks, type WindowCounts, type WindowIdentity } from '../load/load-window.ts';
+import { recordFailedWindow, type WindowCounts } from '../load/load-window.ts';
 import { detectRestatements } from '../load/pay-periods.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
-import { commitWindow, disposeWindow, prepareWindow, syncWindow, type PreparedWindow } from './window.ts';
+import { commitWindow, disposeWindow, prepareWindow, type PreparedWindow } from './window.ts';
 import { forEachBounded, type Group } from './slots.ts';
 import { closeAbandonedRuns, committedWindows, findResumableRun, finishRun, reopenRun, startRun, windowKey, type RunPlan, type RunStatus } from '../load/ledger.ts';
 import type { DateWindow, Stream } from './stream.ts';
@@ -63,16 +63,6 @@ export interface RunSummary {
 export function windowGroup(task: WindowTask): Group | undefined {
   const max = task.stream.maxConcurrentWindows;
   return max === undefined ? undefined : { key: `${task.stream.source}/${task.stream.account}/${task.stream.name}`, max };
-}
-
-/**
- * The unit of work, whoever calls it (a queue worker; the in-process runner below runs its two
- * halves itself to overlap windows): fetch one (stream, window), transform it, and load it with its
- * ledger row in one transaction (see window.ts). A database error that rolled the transaction back
- * loads the same batch again.
- */
-export async function runWindow(pool: Pool, task: WindowTask, identity: WindowIdentity, log: Logger, hooks?: LedgerHooks): Promise<WindowCounts> {
-  return syncWindow(pool, identity, task, log, hooks);
 }
 
 /**

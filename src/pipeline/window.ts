@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Logger } from '../logger.ts';
 import { jsonPieces } from '../load/copy-format.ts';
-import { lastCommittedAnswer, loadSpooledWindow, loadUnchangedWindow, loadWindow, type LedgerHooks, type WindowCounts, type WindowIdentity } from '../load/load-window.ts';
+import { lastCommittedAnswer, loadSpooledWindow, loadWindow, type LedgerHooks, type WindowCounts, type WindowIdentity } from '../load/load-window.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
 import { finalizeBatch } from './batch.ts';
 import type { SpooledBatch } from './spool.ts';
@@ -70,11 +70,9 @@ export async function commitWindow(pool: Pool, identity: WindowIdentity, task: W
   const options = { ...hooks, answerSha256: prepared.fingerprint };
   return withDatabaseRetries(
     async () => {
-      const unchanged = await loadUnchangedWindow(pool, identity, prepared.fingerprint, hooks);
-      if (unchanged) return unchanged;
+      // One transaction: an answer unchanged since the window's last commit is only recorded.
       if (prepared.kind === 'spooled') return loadSpooledWindow(pool, identity, prepared.spooled, options);
-      prepared.batch ??= finalizeBatch(task.stream.transform(prepared.answer, task.window));
-      return loadWindow(pool, identity, prepared.batch, options);
+      return loadWindow(pool, identity, () => (prepared.batch ??= finalizeBatch(task.stream.transform(prepared.answer, task.window))), options);
     },
     {
       attempts: 4,

@@ -1,7 +1,7 @@
 /**
  * Runs on the queue. A run is planned as one job per (account, stream, window), inserted with the
  * run's ledger row in one transaction (pg-boss takes our transaction as its `db`), so a run exists
- * exactly when its jobs do. Any worker takes any job; each job is the per-window unit (runWindow:
+ * exactly when its jobs do. Any worker takes any job; each job is the per-window unit (syncWindow:
  * fetch, transform, load and ledger row in one transaction). A window's outcome — committed, or
  * failed once the queue gave up on it — counts the run's windows_pending down in the transaction
  * that records it, and whoever records the last one settles the run.
@@ -17,7 +17,8 @@ import { closeAbandonedRuns, committedWindows, findResumableRun, reopenRun, star
 import { recordFailedWindow, type WindowCounts, type WindowIdentity } from '../load/load-window.ts';
 import { detectRestatements } from '../load/pay-periods.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
-import { runWindow, type RunSummary, type WindowEvent, type WindowTask } from '../pipeline/run.ts';
+import type { RunSummary, WindowEvent, WindowTask } from '../pipeline/run.ts';
+import { syncWindow } from '../pipeline/window.ts';
 import type { Stream } from '../pipeline/stream.ts';
 import { buildStreams } from '../sources/registry.ts';
 import { FAILED_WINDOW_QUEUE, groupOf, groupTiers, NIGHTLY_QUEUE, transactionDb, WINDOW_QUEUE, type NightlyJobData, type WindowJobData } from './boss.ts';
@@ -43,10 +44,13 @@ function jobData(runId: number, task: WindowTask): WindowJobData {
   return { runId, source: task.stream.source, account: task.stream.account, stream: task.stream.name, start: task.window.start, end: task.window.end };
 }
 
-function jobFor(runId: number, task: WindowTask) {
-  const group = groupOf(task.stream.source, task.stream.account, task.stream.name);
-  return { data: jobData(runId, task), ...(group ? { group } : {}) };
+/** A window job, in its stream's concurrency group when the stream has one. */
+function jobOf(data: WindowJobData) {
+  const group = groupOf(data.source, data.account, data.stream);
+  return { data, ...(group ? { group } : {}) };
 }
+
+const jobFor = (runId: number, task: WindowTask) => jobOf(jobData(runId, task));
 
 /** Jobs of a run that a worker holds or will take (created, retry, active). */
 async function liveJobs(boss: PgBoss, runId: number): Promise<Array<Job<WindowJobData> & { state: string }>> {
@@ -105,20 +109,16 @@ export async function requeueFailedWindows(boss: PgBoss, pool: Pool, logger: Log
      FROM punchcard.outstanding_failed_windows ORDER BY 1, 2, 3, 4, 5`,
   );
   const byRun = new Map<number, WindowJobData[]>();
-  for (const row of rows) byRun.set(Number(row.runId), [...(byRun.get(Number(row.runId)) ?? []), { ...row, runId: Number(row.runId) }]);
+  for (const row of rows) {
+    const runId = Number(row.runId);
+    byRun.set(runId, byRun.get(runId) ?? []).get(runId)!.push({ ...row, runId });
+  }
   const runs: QueuedRun[] = [];
   for (const [runId, windows] of byRun) {
     const mark = await ledgerMark(pool, runId);
     await inTransaction(pool, async (client) => {
       await reopenRun(client, runId, windows.length);
-      await boss.insert(
-        WINDOW_QUEUE,
-        windows.map((data) => {
-          const group = groupOf(data.source, data.account, data.stream);
-          return { data, ...(group ? { group } : {}) };
-        }),
-        { db: transactionDb(client) },
-      );
+      await boss.insert(WINDOW_QUEUE, windows.map(jobOf), { db: transactionDb(client) });
     });
     logger.info({ runId, windows: windows.length }, 'failed windows enqueued again');
     runs.push({ runId, total: windows.length, alreadyCommitted: 0, enqueued: windows.length, ledgerMark: mark });
@@ -146,6 +146,8 @@ async function countDown(client: PoolClient, data: WindowJobData): Promise<numbe
     `UPDATE punchcard.sync_runs SET windows_pending = windows_pending - 1 WHERE id = $1 AND status = 'running' AND windows_pending > 0 RETURNING windows_pending AS left`,
     [data.runId],
   );
+  // A statement of its own, after the update: its snapshot is taken once the run's row lock is ours,
+  // so it sees the ledger row of whoever held the lock before (one CTE with the update would not).
   const { rows: earlier } = await client.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM punchcard.sync_windows
      WHERE run_id = $1 AND status = 'succeeded' AND (source, account, stream, window_start, window_end) = ($2, $3, $4, $5::date, $6::date)`,
@@ -243,7 +245,7 @@ export async function processWindowJob(deps: WindowWorkerDeps, job: Job<WindowJo
   log.info('window started');
   let left: number | undefined;
   try {
-    const counts = await runWindow(deps.pool, { stream, window: { start: data.start, end: data.end } }, identityOf(data), log, {
+    const counts = await syncWindow(deps.pool, identityOf(data), { stream, window: { start: data.start, end: data.end } }, log, {
       beforeCommit: async (client) => {
         left = await countDown(client, data);
       },
