@@ -214,11 +214,6 @@ export interface Config {
 /** Names of the variables holding secrets: the logger redacts them and errors never echo them. */
 export const SECRET_VARIABLES = ['TIMECLOCK_API_TOKEN', 'CLOCKODO_API_KEY', 'DATABASE_URL'] as const;
 
-/** Every secret the configuration holds (all accounts'), for the logger to hide. */
-export function configSecrets(config: Config): string[] {
-  return [...config.timeclockAccounts.map((a) => a.token), ...config.clockodoAccounts.map((a) => a.apiKey)];
-}
-
 /** Control characters (C0, DEL, C1): no credential has one, and in a header or a message they hide it from scrubbing. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
