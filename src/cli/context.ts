@@ -57,8 +57,9 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, options: Con
 
 /**
  * How a command uses the warehouse. `write` migrates first (commands that load or change data);
- * `read` neither migrates nor writes anything and refuses an unmigrated database with one line
- * (status, report); `raw` only connects (migrate, check, grant-bi decide for themselves).
+ * `read` neither migrates nor writes warehouse data and refuses an unmigrated database with one
+ * line (status, report; grant-bi, which changes only roles and grants); `raw` only connects
+ * (migrate, check decide for themselves).
  * Settings are never written here: only `migrate`, the worker and `settings apply` change them,
  * so a read-only command run with another environment cannot change what BI users see.
  */
