@@ -214,11 +214,6 @@ export interface Config {
 /** Names of the variables holding secrets: the logger redacts them and errors never echo them. */
 export const SECRET_VARIABLES = ['TIMECLOCK_API_TOKEN', 'CLOCKODO_API_KEY', 'DATABASE_URL'] as const;
 
-/** Every secret the configuration holds (all accounts'), for the logger to hide. */
-export function configSecrets(config: Config): string[] {
-  return [...config.timeclockAccounts.map((a) => a.token), ...config.clockodoAccounts.map((a) => a.apiKey)];
-}
-
 /** Control characters (C0, DEL, C1): no credential has one, and in a header or a message they hide it from scrubbing. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
@@ -283,10 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             url: timeclockUrl,
             token: e.TIMECLOCK_API_TOKEN,
             account: e.TIMECLOCK_ACCOUNT,
-            timezone: e.TIMECLOCK_TIMEZONE,
-            windowDays: e.TIMECLOCK_WINDOW_DAYS,
-            maxConcurrency: e.TIMECLOCK_MAX_CONCURRENCY,
-            stamps: e.TIMECLOCK_STAMPS as 'local' | 'utc',
+            ...envTimeclockDefaults(e),
           },
         ];
   const envClockodo: ClockodoConfig[] =
@@ -299,13 +291,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             apiKey: e.CLOCKODO_API_KEY,
             externalApplication: externalApplication(e.CLOCKODO_EXTERNAL_APPLICATION, e.CLOCKODO_CONTACT, e.CLOCKODO_API_USER),
             account: e.CLOCKODO_ACCOUNT,
-            timezone: e.CLOCKODO_TIMEZONE,
+            ...envClockodoDefaults(e),
             grouping: parseGrouping(e.CLOCKODO_GROUPING),
-            roundToMinutes: e.CLOCKODO_ROUND_TO_MINUTES,
-            prependCustomerToProjectName: e.CLOCKODO_PREPEND_CUSTOMER_TO_PROJECT_NAME,
-            calcAlsoRevenuesForProjectsWithHardBudget: e.CLOCKODO_CALC_ALSO_REVENUES_FOR_PROJECTS_WITH_HARD_BUDGET,
-            entrygroupsPerMinute: e.CLOCKODO_ENTRYGROUPS_PER_MINUTE,
-            entrygroupsSpanSeconds: e.CLOCKODO_ENTRYGROUPS_SPAN_SECONDS,
           },
         ];
   let timeclockAccounts = envTimeclock;
@@ -399,7 +386,7 @@ export function chooseAccount(config: Config, source: 'timeclock' | 'clockodo', 
 
 type EnvValues = z.infer<typeof envSchema>;
 
-/** What an accounts-file entry does not say comes from the single-account variables (or their defaults). */
+/** The per-account settings from the single-account variables (or their defaults): the single account's own, and what an accounts-file entry does not say. */
 function envTimeclockDefaults(e: EnvValues) {
   return { timezone: e.TIMECLOCK_TIMEZONE, windowDays: e.TIMECLOCK_WINDOW_DAYS, maxConcurrency: e.TIMECLOCK_MAX_CONCURRENCY, stamps: e.TIMECLOCK_STAMPS as 'local' | 'utc' };
 }

@@ -4,7 +4,7 @@
  * Ctrl-C / SIGTERM.
  */
 import { join } from 'node:path';
-import { configSecrets, loadConfig, type Config } from '../config.ts';
+import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
 import { migrate, pendingMigrations } from '../db/migrate.ts';
 import { ConfigError, UsageError } from '../errors.ts';
@@ -33,7 +33,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, options: Con
   const logger = createLogger({
     level: config.logLevel,
     pretty: interactive,
-    secrets: [...configSecrets(config), passwordOf(config.databaseUrl)],
+    // No `secrets`: loadConfig registered every credential (and the database password) for scrubSecrets.
   });
   const controller = new AbortController();
   let signals = 0;
@@ -57,8 +57,9 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, options: Con
 
 /**
  * How a command uses the warehouse. `write` migrates first (commands that load or change data);
- * `read` neither migrates nor writes anything and refuses an unmigrated database with one line
- * (status, report); `raw` only connects (migrate, check, grant-bi decide for themselves).
+ * `read` neither migrates nor writes warehouse data and refuses an unmigrated database with one
+ * line (status, report; grant-bi, which changes only roles and grants); `raw` only connects
+ * (migrate, check decide for themselves).
  * Settings are never written here: only `migrate`, the worker and `settings apply` change them,
  * so a read-only command run with another environment cannot change what BI users see.
  */
@@ -96,13 +97,4 @@ function dataDirError(dataDir: string, error: unknown): ConfigError | undefined 
   if (e.code === 'ENOTDIR') return new ConfigError(`${where}: a part of ${e.path ?? dataDir} is a file, not a folder`, 'PUNCHCARD_DATA_DIR');
   if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS' || e.code === 'ENOENT') return new ConfigError(`${where}: cannot create ${e.path ?? dataDir} (${e.code})`, 'PUNCHCARD_DATA_DIR');
   return undefined;
-}
-
-function passwordOf(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    return decodeURIComponent(new URL(url).password) || undefined;
-  } catch {
-    return undefined;
-  }
 }

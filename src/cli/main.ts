@@ -63,7 +63,7 @@ export function buildProgram(): Command {
 
   program
     .command('worker')
-    .description('run the nightly sync on PUNCHCARD_CRON (in PUNCHCARD_TZ), with /healthz and /metrics on PUNCHCARD_METRICS_PORT')
+    .description('work window jobs from the queue and run the nightly sync on PUNCHCARD_CRON (in PUNCHCARD_TZ), with /healthz and /metrics on PUNCHCARD_METRICS_PORT')
     .action(async () => workerCommand(createContext(process.env, { gracefulStop: true })));
 
   program

@@ -50,11 +50,6 @@ export async function readLedgerMetrics(pool: Pool): Promise<LedgerMetrics> {
   };
 }
 
-/**
- * The ledger's figures as prom-client metrics in a registry of their own, built per scrape: the
- * values are absolute readings of the ledger, and a fresh registry keeps two concurrent scrapes
- * from resetting each other's series.
- */
 type Samples = Array<[Record<string, string>, number]>;
 
 /** Adds one metric family with its samples to `registry`; the values are readings, not increments. */
@@ -72,6 +67,11 @@ function addFamily(registry: Registry) {
   };
 }
 
+/**
+ * The ledger's figures as prom-client metrics in a registry of their own, built per scrape: the
+ * values are absolute readings of the ledger, and a fresh registry keeps two concurrent scrapes
+ * from resetting each other's series.
+ */
 export function ledgerRegistry(metrics: LedgerMetrics, local: { syncInProgress: boolean }): Registry {
   const registry = new Registry();
   const family = addFamily(registry);

@@ -19,3 +19,12 @@ it('sync --demo with an accounts file set loads the simulators as account "demo"
   const { rows } = await db.pool.query<{ account: string }>(`SELECT DISTINCT account FROM punchcard.sync_windows ORDER BY 1`);
   expect(rows).toEqual([{ account: 'demo' }]);
 }, 150_000);
+
+it('demo with an accounts file set loads the simulators as account "demo", touching no listed account', async () => {
+  const fleet = fleetAccounts(2, { timeclock: 'http://127.0.0.1:9', clockodo: 'http://127.0.0.1:9' });
+  const result = await runCli(['demo', '--days', '2'], cliEnv({ DATABASE_URL: db.url, PUNCHCARD_ACCOUNTS: fleet.file, ...fleet.env }), { timeoutMs: 120_000 });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  const { rows } = await db.pool.query<{ account: string }>(`SELECT DISTINCT account FROM punchcard.sync_windows ORDER BY 1`);
+  expect(rows).toEqual([{ account: 'demo' }]);
+}, 150_000);

@@ -5,7 +5,7 @@
  */
 import { buildStreams } from '../../sources/registry.ts';
 import { requireCredentials } from '../../ops/sync.ts';
-import { runPlan, type RunSummary } from '../../pipeline/run.ts';
+import type { RunSummary } from '../../pipeline/run.ts';
 import { planTasks } from '../../pipeline/plan.ts';
 import type { Stream } from '../../pipeline/stream.ts';
 import { printable } from '../../errors.ts';
@@ -109,31 +109,6 @@ export function backfillPlan(streams: Stream[], request: Pick<BackfillRequest, '
 
 export function printQueued(run: QueuedRun): void {
   process.stdout.write(`run ${run.runId} queued: ${run.enqueued} windows enqueued, ${run.alreadyCommitted} already committed (of ${run.total}); follow it with punchcard status\n`);
-}
-
-export async function runBackfill(
-  context: CommandContext,
-  pool: import('pg').Pool,
-  streams: Stream[],
-  request: BackfillRequest,
-): Promise<RunSummary> {
-  const tasks = planTasks(streams, request.from, request.to, request.windowDays);
-  const progress = createProgress(context.logger, context.interactive);
-  try {
-    return await runPlan({
-      pool,
-      logger: context.logger,
-      plan: backfillPlan(streams, request),
-      tasks,
-      concurrency: request.concurrency,
-      resume: request.resume,
-      signal: context.signal,
-      onStart: (total, done) => progress.start(total, done),
-      onWindow: (event) => progress.window(event),
-    });
-  } finally {
-    progress.stop();
-  }
 }
 
 export function printSummary(summary: RunSummary): void {

@@ -6,8 +6,13 @@
 import { withDemoSources } from '../../ops/demo-sources.ts';
 import { buildStreams } from '../../sources/registry.ts';
 import { addDays, todayIn } from '../../pipeline/windows.ts';
+import { planTasks } from '../../pipeline/plan.ts';
+import { runPlan, type RunSummary } from '../../pipeline/run.ts';
+import type { Stream } from '../../pipeline/stream.ts';
+import type { Pool } from 'pg';
 import { openWarehouse, type CommandContext } from '../context.ts';
-import { printSummary, runBackfill } from './backfill.ts';
+import { createProgress } from '../progress.ts';
+import { backfillPlan, printSummary } from './backfill.ts';
 import { parseIntOption } from '../arguments.ts';
 
 export async function demoCommand(context: CommandContext, flags: { days?: string }): Promise<void> {
@@ -18,7 +23,7 @@ export async function demoCommand(context: CommandContext, flags: { days?: strin
       const to = todayIn(config.timeclock!.timezone, new Date());
       const from = addDays(to, -(days - 1));
       const streams = buildStreams(config, {}, { logger: context.logger, signal: context.signal });
-      const summary = await runBackfill({ ...context, config }, db.pool, streams, { from, to, concurrency: 2, resume: false, wait: true });
+      const summary = await backfillInProcess(context, db.pool, streams, { from, to });
       printSummary(summary);
       return { from, to };
     });
@@ -54,5 +59,29 @@ export async function demoCommand(context: CommandContext, flags: { days?: strin
     );
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * The demo's back-fill runs its windows in this process (runPlan), not on the queue like
+ * `backfill`: the simulators listen on this process's loopback under a configuration only this
+ * process holds, so a queue worker elsewhere could neither reach them nor build their streams.
+ */
+async function backfillInProcess(context: CommandContext, pool: Pool, streams: Stream[], range: { from: string; to: string }): Promise<RunSummary> {
+  const progress = createProgress(context.logger, context.interactive);
+  try {
+    return await runPlan({
+      pool,
+      logger: context.logger,
+      plan: backfillPlan(streams, range),
+      tasks: planTasks(streams, range.from, range.to),
+      concurrency: 2,
+      resume: false,
+      signal: context.signal,
+      onStart: (total, done) => progress.start(total, done),
+      onWindow: (event) => progress.window(event),
+    });
+  } finally {
+    progress.stop();
   }
 }

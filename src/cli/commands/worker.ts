@@ -9,10 +9,9 @@
  */
 import { JOBS, startSchedule } from '../../../jobs/schedule.ts';
 import { ConfigError } from '../../errors.ts';
-import { requireCredentials } from '../../ops/sync.ts';
 import { applySettings } from '../../ops/settings.ts';
 import { startOpsServer, type OpsServer } from '../../ops/metrics.ts';
-import { DEFAULT_SYNC_CONCURRENCY, runSync } from '../../ops/sync.ts';
+import { DEFAULT_SYNC_CONCURRENCY, requireCredentials, runSync } from '../../ops/sync.ts';
 import { NIGHTLY_QUEUE, type NightlyJobData } from '../../queue/boss.ts';
 import { fleetStreams, startWindowWorkers } from '../../queue/runs.ts';
 import { openQueueSession } from '../../queue/session.ts';
