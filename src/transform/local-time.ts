@@ -156,7 +156,7 @@ export function resolveInterval(startStamp: unknown, endStamp: unknown, zone: un
 }
 
 /** Postgres `timestamp without time zone` text for a local stamp (already validated). */
-export function localTimestamp(stamp: string): string {
+function localTimestamp(stamp: string): string {
   return stamp.replace(' ', 'T');
 }
 
