@@ -56,8 +56,7 @@ export function transformExtendedSessions(days: ExtendedDayAnswer[], account: st
         rejects.push(parsed.reject);
         return;
       }
-      const { record: s, interval, zone } = parsed.item;
-      const flags = [...parsed.item.flags];
+      const { record: s, interval, zone, flags } = parsed.item;
       const base = { account, employee_number: who, ...intervalColumns(interval, zone) };
       const duration = readWhole(s.duration, 'duration', flags);
       const isAbsence = readBoolean(s.isAbsence, 'isAbsence', flags);
