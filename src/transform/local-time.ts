@@ -92,18 +92,19 @@ export function resolveLocalStamp(stamp: unknown, zone: unknown, notBefore?: num
   if (!parsed.isValid) return { ok: false, reason: `stamp "${text}" could not be read in ${String(zone)}: ${parsed.invalidReason}` };
 
   const localDate = text.slice(0, 10);
+  const local = localTimestamp(text);
   if (parsed.second !== second || parsed.minute !== minute || parsed.hour !== hour || parsed.day !== day) {
     // luxon moved the wall-clock time forward: it fell into a gap (DST, or an odd-seconds zone change).
-    return { ok: true, value: instant(parsed, localDate, 'gap', localTimestamp(text)) };
+    return { ok: true, value: instant(parsed, localDate, 'gap', local) };
   }
   const candidates = parsed.getPossibleOffsets().sort((a, b) => a.toMillis() - b.toMillis());
   if (candidates.length > 1) {
     const earlier = candidates[0]!;
     const later = candidates[candidates.length - 1]!;
     const chosen = notBefore !== undefined && earlier.toSeconds() < notBefore ? later : earlier;
-    return { ok: true, value: instant(chosen, localDate, 'overlap', localTimestamp(text)) };
+    return { ok: true, value: instant(chosen, localDate, 'overlap', local) };
   }
-  return { ok: true, value: instant(parsed, localDate, 'exact', localTimestamp(text)) };
+  return { ok: true, value: instant(parsed, localDate, 'exact', local) };
 }
 
 function instant(dateTime: DateTime, localDate: string, resolution: Resolution, local: string): ResolvedInstant {
@@ -156,7 +157,7 @@ export function resolveInterval(startStamp: unknown, endStamp: unknown, zone: un
 }
 
 /** Postgres `timestamp without time zone` text for a local stamp (already validated). */
-export function localTimestamp(stamp: string): string {
+function localTimestamp(stamp: string): string {
   return stamp.replace(' ', 'T');
 }
 

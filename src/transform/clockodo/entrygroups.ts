@@ -221,7 +221,7 @@ function withoutSubGroups(node: Record<string, unknown>): Record<string, unknown
 }
 
 /** The top-level `groups` of an answer as a list, or the error that fails the window. */
-export function groupsOf(answer: unknown): unknown[] {
+function groupsOf(answer: unknown): unknown[] {
   const top = answer && typeof answer === 'object' && !Array.isArray(answer) ? (answer as Record<string, unknown>).groups : undefined;
   const list = top === undefined || top === null ? undefined : listOf(top);
   if (!list || !list.ok) {

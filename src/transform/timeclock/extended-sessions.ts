@@ -13,7 +13,7 @@
  */
 import type { DateWindow, RejectRow, StreamBatch } from '../../pipeline/stream.ts';
 import { tcAbsences, tcEmployeesExtended, tcPeriodTotals, tcSessions } from '../../load/tables.ts';
-import { checkLocalStamp, resolveLocalStamp } from '../local-time.ts';
+import { resolveLocalStamp } from '../local-time.ts';
 import {
   intervalColumns,
   LOCAL_STAMPS,
@@ -56,8 +56,7 @@ export function transformExtendedSessions(days: ExtendedDayAnswer[], account: st
         rejects.push(parsed.reject);
         return;
       }
-      const { record: s, interval, zone } = parsed.item;
-      const flags = [...parsed.item.flags];
+      const { record: s, interval, zone, flags } = parsed.item;
       const base = { account, employee_number: who, ...intervalColumns(interval, zone) };
       const duration = readWhole(s.duration, 'duration', flags);
       const isAbsence = readBoolean(s.isAbsence, 'isAbsence', flags);
@@ -151,8 +150,9 @@ function pick(record: Record<string, unknown>, fields: readonly string[]): Recor
 /** Sent-at stamps are informational: a malformed one is stored as NULL and flagged, not rejected. */
 function sentAt(value: unknown, flag: string, zone: string, reading: TimeclockReading, flags: string[]): string | null {
   if (value === null || value === undefined) return null;
-  const resolved = checkLocalStamp(value) === undefined ? resolveLocalStamp(value, zone, undefined, reading.stamps) : undefined;
-  if (!resolved?.ok) {
+  // The zone was checked with the session; a stamp that does not read is the only failure here.
+  const resolved = resolveLocalStamp(value, zone, undefined, reading.stamps);
+  if (!resolved.ok) {
     flags.push(`${flag}_unreadable`);
     return null;
   }

@@ -14,8 +14,7 @@ export function transformLunches(result: unknown[], account: string, window: Dat
       itemRejects.push(parsed.reject);
       return;
     }
-    const { record: l, interval, zone } = parsed.item;
-    const flags = [...parsed.item.flags];
+    const { record: l, interval, zone, flags } = parsed.item;
     rows.push({
       account,
       method: 'lunches',

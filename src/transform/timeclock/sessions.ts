@@ -13,8 +13,7 @@ export function transformSessions(result: unknown[], account: string, window: Da
       itemRejects.push(parsed.reject);
       return;
     }
-    const { record: s, interval, zone } = parsed.item;
-    const flags = [...parsed.item.flags];
+    const { record: s, interval, zone, flags } = parsed.item;
     rows.push({
       account,
       method: 'sessions',

@@ -8,7 +8,6 @@
  */
 import type { DateWindow, StreamBatch } from '../../pipeline/stream.ts';
 import { tcEmployeesBasic, tcLunches, tcSessions, tcWorkLogs } from '../../load/tables.ts';
-import type { ResolvedInterval } from '../local-time.ts';
 import {
   dateOf,
   intervalColumns,
@@ -41,8 +40,7 @@ export function transformTimesheet(result: unknown[], account: string, window: D
       itemRejects.push(parsed.reject);
       return;
     }
-    const { record: s, interval, zone } = parsed.item;
-    const flags = [...parsed.item.flags];
+    const { record: s, interval, zone, flags } = parsed.item;
     const sessionStart = interval.start.local;
     const { lunches: nestedLunches, workLogs: nestedLogs, ...sessionOnly } = s;
     const ownerFlags = windowFlags(interval.start.localDate, window);
@@ -77,16 +75,15 @@ export function transformTimesheet(result: unknown[], account: string, window: D
     for (const lunch of nestedLunchList) {
       const l = nested(lunch, 'lunch');
       if (!l) continue;
-      const lunchFlags = [...l.flags];
       lunches.push({
         account,
         method: 'timesheet',
         employee_number: who,
         ...intervalColumns(l.interval, zone),
-        ...sourceColumns(l.record, lunchFlags),
+        ...sourceColumns(l.record, l.flags),
         session_start_local: sessionStart,
         // Owned by the session's window (see tcLunches): flagged by the session's date.
-        flags: uniqueFlags(lunchFlags, employee.flags, ownerFlags),
+        flags: uniqueFlags(l.flags, employee.flags, ownerFlags),
         raw: lunch,
       });
     }
@@ -94,14 +91,21 @@ export function transformTimesheet(result: unknown[], account: string, window: D
     for (const log of nestedLogList) {
       const w = nested(log, 'work log');
       if (!w) continue;
-      const logFlags = [...w.flags];
-      const name = readText(w.record.name, 'name', logFlags);
-      const externalId = readText(w.record.externalId, 'externalId', logFlags);
-      workLogs.push(workLogRow(account, who, w.interval, interval, zone, sessionStart, name, externalId, {
-        ...sourceColumns(w.record, logFlags),
-        flags: uniqueFlags(logFlags, employee.flags, ownerFlags),
+      const name = readText(w.record.name, 'name', w.flags);
+      const externalId = readText(w.record.externalId, 'externalId', w.flags);
+      workLogs.push({
+        account,
+        employee_number: who,
+        ...intervalColumns(w.interval, zone),
+        work_date: interval.start.localDate, // the session's work date, not the log's own
+        task_key: externalId ?? name ?? '',
+        session_start_local: sessionStart,
+        name,
+        external_id: externalId,
+        ...sourceColumns(w.record, w.flags),
+        flags: uniqueFlags(w.flags, employee.flags, ownerFlags),
         raw: log,
-      }));
+      });
     }
   });
 
@@ -114,35 +118,6 @@ export function transformTimesheet(result: unknown[], account: string, window: D
       { spec: tcWorkLogs, rows: workLogs },
     ],
     rejects: [...rejects, ...itemRejects],
-  };
-}
-
-function workLogRow(
-  account: string,
-  who: string,
-  log: ResolvedInterval,
-  session: ResolvedInterval,
-  zone: string,
-  sessionStart: string,
-  name: string | null,
-  externalId: string | null,
-  rest: Record<string, unknown>,
-): Record<string, unknown> {
-  return {
-    account,
-    employee_number: who,
-    start_local: log.start.local,
-    task_key: externalId ?? name ?? '',
-    session_start_local: sessionStart,
-    name,
-    external_id: externalId,
-    end_local: log.end?.local ?? null,
-    timezone: zone,
-    start_utc: log.start.utc,
-    end_utc: log.end?.utc ?? null,
-    work_date: session.start.localDate,
-    duration_seconds: log.durationSeconds,
-    ...rest,
   };
 }
 
