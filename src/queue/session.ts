@@ -36,12 +36,11 @@ export interface QueuedRunRequest {
   onWindow?: (event: WindowEvent) => void;
 }
 
+type QueueDeps = { config: Config; pool: Pool; boss: PgBoss; logger: Logger; signal?: AbortSignal };
+
 export type QueuedRunResult = { waited: true; summary: RunSummary } | { waited: false; run: QueuedRun };
 
-export async function runOnQueue(
-  deps: { config: Config; pool: Pool; boss: PgBoss; logger: Logger; signal?: AbortSignal },
-  request: QueuedRunRequest,
-): Promise<QueuedRunResult> {
+export async function runOnQueue(deps: QueueDeps, request: QueuedRunRequest): Promise<QueuedRunResult> {
   if (!request.wait) return { waited: false, run: await enqueueRun(deps.boss, deps.pool, request.plan, request.tasks, { resume: request.resume, logger: deps.logger, lockedSyncSources: request.lockedSyncSources }) };
   // From its ledger row on, a run this process follows is wound down on Ctrl-C, not cut off.
   return whileRunning(async () => {
@@ -50,15 +49,18 @@ export async function runOnQueue(
   });
 }
 
-async function workAndFollow(
-  deps: { config: Config; pool: Pool; boss: PgBoss; logger: Logger; signal?: AbortSignal },
-  request: QueuedRunRequest,
-  run: QueuedRun,
-): Promise<RunSummary> {
+async function workAndFollow(deps: QueueDeps, request: QueuedRunRequest, run: QueuedRun): Promise<RunSummary> {
+  return workingTheQueue(deps, request.concurrency, (streams) =>
+    followRun({ pool: deps.pool, boss: deps.boss, logger: deps.logger, run, streams, signal: deps.signal, onStart: request.onStart, onWindow: request.onWindow }),
+  );
+}
+
+/** Runs `follow` while this process works window jobs with `concurrency` hands; stops them after. */
+export async function workingTheQueue<T>(deps: QueueDeps, concurrency: number, follow: (streams: ReturnType<typeof fleetStreams>) => Promise<T>): Promise<T> {
   const streams = fleetStreams(deps.config, deps.pool, deps.logger, deps.signal);
-  const stop = await startWindowWorkers(deps.boss, deps.config, { pool: deps.pool, logger: deps.logger, streams }, request.concurrency);
+  const stop = await startWindowWorkers(deps.boss, deps.config, { pool: deps.pool, logger: deps.logger, streams }, concurrency);
   try {
-    return await followRun({ pool: deps.pool, boss: deps.boss, logger: deps.logger, run, streams, signal: deps.signal, onStart: request.onStart, onWindow: request.onWindow });
+    return await follow(streams);
   } finally {
     await stop();
   }

@@ -3,8 +3,8 @@
  * loaded again goes back on the queue, in the run it failed in; unless --no-wait, this process
  * works the queue until those runs are settled (like backfill). Exit 0 when all loaded, 1 otherwise.
  */
-import { fleetStreams, followRun, requeueFailedWindows, startWindowWorkers } from '../../queue/runs.ts';
-import { openQueueSession } from '../../queue/session.ts';
+import { followRun, requeueFailedWindows } from '../../queue/runs.ts';
+import { openQueueSession, workingTheQueue } from '../../queue/session.ts';
 import { parseIntOption } from '../arguments.ts';
 import { whileRunning } from '../../pipeline/run.ts';
 import { openWarehouse, type CommandContext } from '../context.ts';
@@ -27,9 +27,8 @@ export async function retryFailedCommand(context: CommandContext, flags: { wait?
         for (const run of runs) printQueued(run);
         return;
       }
-      const streams = fleetStreams(context.config, db.pool, context.logger, context.signal);
-      const stop = await startWindowWorkers(queue.boss, context.config, { pool: db.pool, logger: context.logger, streams }, concurrency);
-      try {
+      const deps = { config: context.config, pool: db.pool, boss: queue.boss, logger: context.logger, signal: context.signal };
+      await workingTheQueue(deps, concurrency, async (streams) => {
         for (const run of runs) {
           const progress = createProgress(context.logger, context.interactive);
           try {
@@ -49,9 +48,7 @@ export async function retryFailedCommand(context: CommandContext, flags: { wait?
             progress.stop();
           }
         }
-      } finally {
-        await stop();
-      }
+      });
     } finally {
       await queue.close();
     }
