@@ -34,8 +34,8 @@ import { benchLoader, round2, type LoaderResult } from './loader.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'bench-token';
 const FIRST_DAY = '2025-01-01';
-/** Tables that hold the warehouse's data; the ledger, rejects and raw answers are bookkeeping. */
-const BOOKKEEPING_TABLES = ['sync_runs', 'sync_windows', 'rejects', 'raw_answers', 'settings'];
+/** Tables that hold the warehouse's data; the ledger, rejects, raw answers and the clockodo rate limiter's events are bookkeeping. */
+const BOOKKEEPING_TABLES = ['sync_runs', 'sync_windows', 'rejects', 'raw_answers', 'settings', 'rate_events'];
 
 interface Options {
   employees: number;
