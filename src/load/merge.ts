@@ -51,10 +51,11 @@ export async function mergeTable(
   spec: TableSpec,
   rows: ReadonlyArray<Record<string, unknown>>,
   window: WindowScope,
+  strategy?: MergeStrategy,
 ): Promise<TableCounts> {
   const stage = await createStage(client, spec);
   if (rows.length > 0) await copyRows(client, stage, spec, rows);
-  return mergeStage(client, spec, stage, rows.length > 0, window);
+  return mergeStage(client, spec, stage, rows.length > 0, window, strategy);
 }
 
 /** A temporary staging table shaped like the spec's columns, plus `extra` column definitions. */
@@ -65,37 +66,53 @@ export async function createStage(client: PoolClient, spec: TableSpec, extra: st
   return stage;
 }
 
-/** The merge of a filled stage into the spec's table; its keys must be unique (see mergeTable). */
-export async function mergeStage(client: PoolClient, spec: TableSpec, stage: string, hasRows: boolean, window: WindowScope): Promise<TableCounts> {
+/** How mergeStage writes (only the benchmark picks one; see bench/loader-compare.ts). */
+export type MergeStrategy = 'upsert' | 'update-insert' | 'merge';
 
+/** The merge of a filled stage into the spec's table; its keys must be unique (see mergeTable). */
+export async function mergeStage(
+  client: PoolClient,
+  spec: TableSpec,
+  stage: string,
+  hasRows: boolean,
+  window: WindowScope,
+  strategy: MergeStrategy = 'update-insert',
+): Promise<TableCounts> {
   const target = qualified(spec.table);
   const names = spec.columns.map((c) => ident(c.name));
+  const keys = spec.key.map(ident);
   const valueColumns = spec.columns.filter((c) => !spec.key.includes(c.name)).map((c) => ident(c.name));
   const softDelete = spec.scope !== undefined;
+  const keyMatch = keys.map((k) => `s.${k} = t.${k}`).join(' AND ');
   // Dimensions (no scope) are fed by several streams that each know some columns: a value is
   // never erased by a stream that sends NULL for it.
-  const incomingValue = (c: string) => (softDelete ? `EXCLUDED.${c}` : `COALESCE(EXCLUDED.${c}, t.${c})`);
-  const sets = valueColumns.map((c) => `${c} = ${incomingValue(c)}`);
-  sets.push('updated_at = now()');
-  if (softDelete) sets.push('deleted_at = NULL');
-  const current = valueColumns.map((c) => `t.${c}`);
-  const incoming = valueColumns.map(incomingValue);
-  if (softDelete) {
-    current.push('t.deleted_at IS NOT NULL');
-    incoming.push('false');
-  }
+  const incomingValue = (from: string, c: string) => (softDelete ? `${from}.${c}` : `COALESCE(${from}.${c}, t.${c})`);
+  const sets = (from: string) => {
+    const list = valueColumns.map((c) => `${c} = ${incomingValue(from, c)}`);
+    list.push('updated_at = now()');
+    if (softDelete) list.push('deleted_at = NULL');
+    return list.join(', ');
+  };
   // ROW(...) keeps the comparison valid when there is a single value column.
-  const changed = current.length > 0 ? `WHERE ROW(${current.join(', ')}) IS DISTINCT FROM ROW(${incoming.join(', ')})` : 'WHERE false';
+  const differs = (from: string) => {
+    const current = valueColumns.map((c) => `t.${c}`);
+    const incoming = valueColumns.map((c) => incomingValue(from, c));
+    if (softDelete) {
+      current.push('t.deleted_at IS NOT NULL');
+      incoming.push('false');
+    }
+    return current.length > 0 ? `ROW(${current.join(', ')}) IS DISTINCT FROM ROW(${incoming.join(', ')})` : 'false';
+  };
 
   let inserted = 0;
   let updated = 0;
-  if (hasRows) {
+  if (hasRows && strategy === 'upsert') {
     const upsert = await client.query<{ inserted: number; updated: number }>(
       `WITH written AS (
          INSERT INTO ${target} AS t (${names.join(', ')})
          SELECT ${names.join(', ')} FROM ${stage}
-         ON CONFLICT (${spec.key.map(ident).join(', ')}) DO UPDATE SET ${sets.join(', ')}
-         ${changed}
+         ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${sets('EXCLUDED')}
+         WHERE ${differs('EXCLUDED')}
          RETURNING (xmax = 0) AS is_insert
        )
        SELECT count(*) FILTER (WHERE is_insert)::int AS inserted,
@@ -104,6 +121,31 @@ export async function mergeStage(client: PoolClient, spec: TableSpec, stage: str
     );
     inserted = upsert.rows[0]!.inserted;
     updated = upsert.rows[0]!.updated;
+  } else if (hasRows && strategy === 'update-insert') {
+    const changed = await client.query(`UPDATE ${target} AS t SET ${sets('s')} FROM ${stage} AS s WHERE ${keyMatch} AND ${differs('s')}`);
+    updated = changed.rowCount ?? 0;
+    const added = await client.query<{ inserted: number; updated: number }>(
+      `WITH written AS (
+         INSERT INTO ${target} AS t (${names.join(', ')})
+         SELECT ${names.map((n) => `s.${n}`).join(', ')} FROM ${stage} AS s
+         WHERE NOT EXISTS (SELECT 1 FROM ${target} AS t WHERE ${keyMatch})
+         ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${sets('EXCLUDED')}
+         WHERE ${differs('EXCLUDED')}
+         RETURNING (xmax = 0) AS is_insert
+       )
+       SELECT count(*) FILTER (WHERE is_insert)::int AS inserted,
+              count(*) FILTER (WHERE NOT is_insert)::int AS updated
+       FROM written`,
+    );
+    inserted = added.rows[0]!.inserted;
+    updated += added.rows[0]!.updated;
+  } else if (hasRows && strategy === 'merge') {
+    const merged = await client.query(
+      `MERGE INTO ${target} AS t USING ${stage} AS s ON ${keyMatch}
+       WHEN MATCHED AND ${differs('s')} THEN UPDATE SET ${sets('s')}
+       WHEN NOT MATCHED THEN INSERT (${names.join(', ')}) VALUES (${names.map((n) => `s.${n}`).join(', ')})`,
+    );
+    updated = merged.rowCount ?? 0; // bench only: inserted + updated
   }
 
   let deleted = 0;
@@ -121,13 +163,12 @@ export async function mergeStage(client: PoolClient, spec: TableSpec, stage: str
     );
     if (sizes[0]!.live === sizes[0]!.sent) return { inserted, updated, deleted };
 
-    await client.query(`CREATE INDEX ON ${stage} (${spec.key.map(ident).join(', ')})`);
+    await client.query(`CREATE INDEX ON ${stage} (${keys.join(', ')})`);
     // Autovacuum never sees temp tables, and the target's statistics may still describe it before
     // this transaction's rows: the planner can pick a nested loop over the stage, which the index
     // keeps from turning quadratic (2.3 s for 5,200 rows without it). Key columns only: sampling
     // jsonb is costly.
-    await client.query(`ANALYZE ${stage} (${spec.key.map(ident).join(', ')})`);
-    const keyMatch = spec.key.map((k) => `s.${ident(k)} = t.${ident(k)}`).join(' AND ');
+    await client.query(`ANALYZE ${stage} (${keys.join(', ')})`);
     const marked = await client.query(
       `UPDATE ${target} AS t SET deleted_at = now(), updated_at = now()
        WHERE (${scope.sql}) AND t.deleted_at IS NULL
