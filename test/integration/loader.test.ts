@@ -193,6 +193,37 @@ describe('merge semantics on the fast path', () => {
 
   });
 
+  it('counts and writes exactly right when one load mixes new, changed, unchanged, restored and vanished rows', async () => {
+    const spec = tcSessions('sessions');
+    const window = { account: 'globex', start: '2025-03-10', end: '2025-03-16' };
+    const rows = [10, 11, 12, 13, 14].map((e) => session('globex', 'sessions', e, 10));
+    expect(await merge(spec, rows, window)).toEqual({ inserted: 5, updated: 0, deleted: 0 });
+    // Employee 13's row vanishes (marked deleted) so that the next load can restore it.
+    expect(await merge(spec, rows.slice(0, 3).concat(rows[4]!), window)).toEqual({ inserted: 0, updated: 0, deleted: 1 });
+    const before = await versions();
+
+    // 10 unchanged, 11 changed, 12 vanishes, 13 restored, 14 unchanged, 15 new.
+    const next = [rows[0]!, { ...rows[1]!, location_type: 'home' }, rows[3]!, rows[4]!, session('globex', 'sessions', 15, 11)];
+    expect(await merge(spec, next, window)).toEqual({ inserted: 1, updated: 2, deleted: 1 });
+    const after = await versions();
+    expect(rewritten(before, after)).toEqual(['globex/sessions/11/2025-03-10', 'globex/sessions/12/2025-03-10', 'globex/sessions/13/2025-03-10', 'globex/sessions/15/2025-03-11']);
+    expect(Object.keys(after).filter((id) => id.startsWith('globex/sessions/') && after[id]!.deleted)).toEqual(['globex/sessions/12/2025-03-10']);
+  });
+
+  it('refuses one key loaded twice with different values, and accepts a repeat of a stored row', async () => {
+    const spec = tcSessions('sessions');
+    const window = { account: 'initech', start: '2025-03-17', end: '2025-03-23' };
+    const row = session('initech', 'sessions', 1, 17);
+    expect(await merge(spec, [row], window)).toEqual({ inserted: 1, updated: 0, deleted: 0 });
+    expect(await merge(spec, [row, row], window)).toEqual({ inserted: 0, updated: 0, deleted: 0 });
+    // A stored key and a new one, each sent with two versions: whole stage, then the filtered rows.
+    await expect(merge(spec, [{ ...row, end_note: 'a' }, { ...row, end_note: 'b' }], window)).rejects.toThrow(/cannot affect row a second time/);
+    const fresh = session('initech', 'sessions', 2, 18);
+    await expect(merge(spec, [row, fresh, { ...fresh, end_note: 'b' }], window)).rejects.toThrow(/cannot affect row a second time/);
+    const { rows: stored } = await db.pool.query(`SELECT employee_number, end_note FROM punchcard.tc_sessions WHERE account = 'initech' ORDER BY 1`);
+    expect(stored).toEqual([{ employee_number: '1', end_note: null }]);
+  });
+
   it('never erases a dimension value with a NULL, but does apply a changed value', async () => {
     const window = { account: 'acme', start: '2025-03-03', end: '2025-03-09' };
     const employee = async () =>

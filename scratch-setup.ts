@@ -1,0 +1,16 @@
+import pg from 'pg';
+import { migrate } from './src/db/migrate.ts';
+import { inTransaction } from './src/db/client.ts';
+import { copyRows } from './src/load/merge.ts';
+import { tcSessions } from './src/load/tables.ts';
+import { generateSessionRows } from './bench/loader.ts';
+const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/loader_scratch_x9', max: 1 });
+await migrate(pool);
+const spec = tcSessions('sessions');
+await pool.query('SELECT 1'); await pool.query('CREATE TABLE stage_changed AS SELECT * FROM punchcard.tc_sessions WITH NO DATA');
+await pool.query('CREATE TABLE stage_orig AS SELECT * FROM punchcard.tc_sessions WITH NO DATA');
+await inTransaction(pool, (c) => copyRows(c, 'punchcard.tc_sessions', spec, generateSessionRows(200000, 0).rows));
+await inTransaction(pool, (c) => copyRows(c, 'stage_orig', spec, generateSessionRows(200000, 0).rows));
+await inTransaction(pool, (c) => copyRows(c, 'stage_changed', spec, generateSessionRows(200000, 1).rows));
+await pool.query('VACUUM ANALYZE punchcard.tc_sessions');
+await pool.end();
