@@ -8,9 +8,8 @@
  * "before" is the single upsert merge.ts used until then (INSERT … ON CONFLICT DO UPDATE … WHERE
  * IS DISTINCT FROM, then the same vanished-rows count), kept here only as the baseline.
  */
-import pg from 'pg';
+import pg, { type PoolClient } from 'pg';
 import { inTransaction } from '../src/db/client.ts';
-import type { PoolClient } from 'pg';
 import { copyRows, createStage, mergeTable, type TableCounts } from '../src/load/merge.ts';
 import { ident, qualified, type TableSpec, type WindowScope } from '../src/load/table-spec.ts';
 import { tcSessions } from '../src/load/tables.ts';
@@ -68,7 +67,7 @@ function timeStatements(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
   (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
     const text = typeof args[0] === 'string' ? args[0] : 'COPY';
-    const label = text.trim().split(/\s+/).slice(0, 2).join(' ');
+    const label = text.trim().split(/\s+/).slice(0, 4).join(' ');
     const t0 = performance.now();
     const result = query(...args);
     if (result && typeof (result as Promise<unknown>).then === 'function') {

@@ -1,7 +1,7 @@
 /**
- * The bulk path for every table: COPY the window's rows into a temporary staging table, then one
- * set-based upsert that writes only rows that really changed, then one statement that marks the
- * window's rows the source no longer returns as deleted. Runs on the caller's transaction.
+ * The bulk path for every table: COPY the window's rows into a temporary staging table, a read-only
+ * probe of which rows are new or changed, a set-based upsert of only those, then one statement that
+ * marks the window's rows the source no longer returns as deleted. Runs on the caller's transaction.
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
