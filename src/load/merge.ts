@@ -18,6 +18,9 @@ export interface TableCounts {
 
 let stageCounter = 0;
 
+/** How many staged rows mergeStage looks at before it decides how to find the rows to write. */
+const PROBE_SAMPLE = 1000;
+
 /** Streams rows into `table` (columns as declared) with COPY, in chunks of about 64 KiB. */
 export async function copyRows(
   client: PoolClient,
@@ -109,30 +112,42 @@ export async function mergeStage(client: PoolClient, spec: TableSpec, stage: str
 
   let inserted = 0;
   let updated = 0;
-  // Staged rows in the window's scope, counted in the probe (the scope's SQL reads alias `t`).
+  // Staged rows in the window's scope (the scope's SQL reads alias `t`).
   let sent = 0;
   if (hasRows) {
     const inScope = scope ? `(${scope.sql})` : 'false';
-    const { rows: probe } = await client.query<{ staged: number; matched: number; changed: number; sent: number }>(
-      `SELECT count(*)::int AS staged,
-              count(t.${keys[0]})::int AS matched,
-              count(*) FILTER (WHERE t.${keys[0]} IS NOT NULL AND ${differs('s')})::int AS changed,
-              count(*) FILTER (WHERE s.pc_in_scope)::int AS sent
-       FROM (SELECT t.*, ${inScope} AS pc_in_scope FROM ${stage} AS t) AS s
-       LEFT JOIN ${target} AS t ON ${keyMatch}`,
-      scope?.params ?? [],
-    );
-    const counts = probe[0]!;
-    sent = counts.sent;
-    const toWrite = counts.changed + (counts.staged - counts.matched);
-    if (toWrite > 0) {
-      // Every staged row needs writing (a new or fully edited window): the stage as it is.
-      // Otherwise only the rows the probe found new or different, so that no unchanged row is
-      // locked. The upsert's own WHERE stays: it decides for keys another transaction committed
-      // since the probe (a dimension shared by streams), and PostgreSQL still refuses one key
-      // staged twice with different values ("cannot affect row a second time").
+    // Of the staged rows (the first `limit` of them if given): how many, how many are new or
+    // differ from the stored row, how many lie in the window's scope.
+    const probe = async (limit?: number) => {
+      const { rows } = await client.query<{ staged: number; toWrite: number; sent: number }>(
+        `SELECT count(*)::int AS staged,
+                count(*) FILTER (WHERE t.${keys[0]} IS NULL OR ${differs('s')})::int AS "toWrite",
+                count(*) FILTER (WHERE s.pc_in_scope)::int AS sent
+         FROM (SELECT t.*, ${inScope} AS pc_in_scope FROM ${stage} AS t${limit === undefined ? '' : ` LIMIT ${limit}`}) AS s
+         LEFT JOIN ${target} AS t ON ${keyMatch}`,
+        scope?.params ?? [],
+      );
+      return rows[0]!;
+    };
+    // The first rows first (index look-ups, milliseconds): when every one of them must be written,
+    // the window is taken for new or edited and the whole stage goes to the upsert, sparing the
+    // full probe (10–15% of an edited 200,000-row load). Otherwise the full probe decides.
+    const sample = await probe(PROBE_SAMPLE);
+    const exact = sample.staged < PROBE_SAMPLE ? sample : sample.toWrite < sample.staged ? await probe() : undefined;
+    if (exact) {
+      sent = exact.sent;
+    } else if (scope) {
+      const { rows } = await client.query<{ sent: number }>(`SELECT count(*)::int AS sent FROM ${stage} AS t WHERE ${scope.sql}`, scope.params);
+      sent = rows[0]!.sent;
+    }
+    if (!exact || exact.toWrite > 0) {
+      // Every staged row to be written (or so it looked): the stage as it is. Otherwise only the
+      // rows the probe found new or different, so that no unchanged row is locked. The upsert's
+      // own WHERE stays: it decides for keys another transaction committed since the probe (a
+      // dimension shared by streams) and for rows the sample did not look at, and PostgreSQL
+      // still refuses one key staged twice with different values ("cannot affect row a second time").
       const source =
-        toWrite === counts.staged
+        !exact || exact.toWrite === exact.staged
           ? `SELECT ${names.join(', ')} FROM ${stage}`
           : `SELECT ${names.map((n) => `s.${n}`).join(', ')} FROM ${stage} AS s LEFT JOIN ${target} AS t ON ${keyMatch}
              WHERE t.${keys[0]} IS NULL OR ${differs('s')}`;

@@ -210,6 +210,31 @@ describe('merge semantics on the fast path', () => {
     expect(Object.keys(after).filter((id) => id.startsWith('globex/sessions/') && after[id]!.deleted)).toEqual(['globex/sessions/12/2025-03-10']);
   });
 
+  it('counts exactly in a window larger than the probe sample, whichever way the first rows point', async () => {
+    const spec = tcSessions('sessions');
+    const window = { account: 'hooli', start: '2025-03-01', end: '2025-03-31' };
+    // 1,240 rows (40 employees × 31 days), in the order an answer sends them.
+    const rows: Row[] = [];
+    for (let day = 1; day <= 31; day++) for (let e = 1; e <= 40; e++) rows.push(session('hooli', 'sessions', e, day));
+    const stored = async () =>
+      new Map((await db.pool.query<{ id: string; xmin: string }>(`SELECT employee_number || '/' || work_date AS id, xmin::text AS xmin FROM punchcard.tc_sessions WHERE account = 'hooli'`)).rows.map((r) => [r.id, r.xmin]));
+    const changedIds = (a: Map<string, string>, b: Map<string, string>) => [...b.keys()].filter((id) => a.get(id) !== b.get(id)).length;
+    expect(await merge(spec, rows, window)).toEqual({ inserted: 1240, updated: 0, deleted: 0 });
+
+    // The first 1,100 rows edited, the last one gone, the rest unchanged: the whole stage is upserted.
+    const edited = rows.map((r, i) => (i < 1100 ? { ...r, end_note: 'edited' } : r)).slice(0, -1);
+    const v1 = await stored();
+    expect(await merge(spec, edited, window)).toEqual({ inserted: 0, updated: 1100, deleted: 1 });
+    const v2 = await stored();
+    expect(changedIds(v1, v2)).toBe(1101);
+
+    // Only the last row differs (restored) and one is new: the full probe finds them.
+    const next = [...rows.map((r, i) => (i < 1100 ? { ...r, end_note: 'edited' } : r)), session('hooli', 'sessions', 41, 31)];
+    expect(await merge(spec, next, window)).toEqual({ inserted: 1, updated: 1, deleted: 0 });
+    expect(changedIds(v2, await stored())).toBe(2);
+    expect(await merge(spec, next, window)).toEqual({ inserted: 0, updated: 0, deleted: 0 });
+  });
+
   it('refuses one key loaded twice with different values, and accepts a repeat of a stored row', async () => {
     const spec = tcSessions('sessions');
     const window = { account: 'initech', start: '2025-03-17', end: '2025-03-23' };
