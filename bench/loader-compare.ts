@@ -1,7 +1,7 @@
 /**
  * The loader before and after issue 14's probe-first merge, side by side: for each round, a raw
  * COPY and then each strategy's new / changed / unchanged loads of the same tc_sessions rows
- * (bench/loader.ts's generator), interleaved so a busy machine skews all of them alike. Prints
+ * (bench/loader.ts's generator), in alternating order so a busy machine skews all of them alike. Prints
  * medians, ratios to COPY, rows written (by xmin) and where each load spent its time.
  * `node bin/run-ts.mjs bench/loader-compare.ts [rows] [rounds] [before,after]`
  *
@@ -98,7 +98,9 @@ try {
     await fresh();
     copyMs.push(await timed(() => inTransaction(pool, (c) => copyRows(c, 'punchcard.tc_sessions', SPEC, original.rows))));
     const line = [`round ${round + 1}: copy ${Math.round(copyMs.at(-1)!)}`];
-    for (const strategy of strategies) {
+    // Every other round runs the strategies in the opposite order: a machine getting busier or
+    // quieter within a round must not favour whichever runs first.
+    for (const strategy of round % 2 === 0 ? strategies : [...strategies].reverse()) {
       await fresh();
       const phases: Array<[string, Array<Record<string, unknown>>]> = [['new', original.rows], ['changed', changed.rows], ['unchanged', changed.rows]];
       for (const [phase, rows] of phases) {
