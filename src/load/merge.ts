@@ -71,9 +71,9 @@ export async function createStage(client: PoolClient, spec: TableSpec, extra: st
 /**
  * The merge of a filled stage into the spec's table; its keys must be unique (see mergeTable).
  *
- * A read-only probe first joins the stage to the target and counts the staged rows, those whose key
- * exists and those that really differ; the upsert (INSERT … ON CONFLICT DO UPDATE … WHERE IS
- * DISTINCT FROM) then runs only when something must be written, and only over those rows. Fed
+ * A read-only probe first joins the stage to the target and counts the staged rows and those that
+ * are new or really differ; the upsert (INSERT … ON CONFLICT DO UPDATE … WHERE IS DISTINCT FROM)
+ * then runs only when something must be written, and only over those rows. Fed
  * every staged row, the upsert locks each conflicting row even when its WHERE skips the update:
  * writing xmax dirties the page and logs WAL for every unchanged row (an unchanged 200,000-row
  * window spent 2.3–3.6 s there against 0.7–1.2 s for the probe). Writing the changed rows with an
