@@ -4,7 +4,7 @@
  */
 import type { ClockodoConfig } from '../../../config.ts';
 import { ConfigError } from '../../../errors.ts';
-import type { DateWindow, Stream } from '../../../pipeline/stream.ts';
+import type { DateWindow, ReceivedAnswer, Stream } from '../../../pipeline/stream.ts';
 import { splitByMonth } from '../../../pipeline/windows.ts';
 import { openSpool } from '../../../pipeline/spool.ts';
 import { ckEntrygroups } from '../../../load/tables-clockodo.ts';
@@ -51,6 +51,16 @@ export function entrygroupsStream(client: ClockodoClient, settings: EntrygroupsS
     settingsFingerprint: groupingSignature(settings.grouping, settings.roundToMinutes),
     fetch: (window: DateWindow) => client.entrygroups(query(window)),
     transform: (answer, window) => transformEntrygroups(answer, context(window)),
-    fetchSpooled: (window: DateWindow) => client.entrygroupsStreamed(query(window), () => openSpool(ckEntrygroups, createEntrygroupsTransformer(context(window)))),
+    // The fingerprint is the SHA-256 of the body's bytes, as it was before receive() existed.
+    receive: async (window, known): Promise<ReceivedAnswer> => {
+      const open = () => openSpool(ckEntrygroups, createEntrygroupsTransformer(context(window)));
+      const answer = await client.entrygroupsFingerprinted(query(window), known, open);
+      const answerSha256 = answer.sha256;
+      if (answer.value === undefined) {
+        return { kind: 'known', answerSha256, read: async () => ({ kind: 'spooled', answerSha256, spooled: await answer.read() }), dispose: answer.dispose };
+      }
+      await answer.dispose();
+      return { kind: 'spooled', answerSha256, spooled: answer.value };
+    },
   };
 }
