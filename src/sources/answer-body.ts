@@ -26,6 +26,8 @@ export interface AnswerBody {
   sha256: string;
   /** How often `exclude` occurred (0 without one). */
   excluded: number;
+  /** The temp file holding the body, when it was too big to keep in memory. */
+  file?: string;
   /** The body as text, decoded as fetch's Response.text() would (UTF-8, BOM dropped). */
   text(): Promise<string>;
   /** The body again, chunk by chunk. */
@@ -84,6 +86,7 @@ export async function receiveBody(chunks: AsyncIterable<Uint8Array>, options: { 
     bytes,
     sha256,
     excluded,
+    file: path_,
     async text() {
       const decoder = new TextDecoder();
       const parts: string[] = [];
