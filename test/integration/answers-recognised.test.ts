@@ -16,7 +16,7 @@ import type { DateWindow, Stream } from '../../src/pipeline/stream.ts';
 import { createTimeclockClient } from '../../src/sources/timeclock/client.ts';
 import { sessionsStream } from '../../src/sources/timeclock/streams/sessions.ts';
 import { LOCAL_STAMPS } from '../../src/transform/timeclock/common.ts';
-import { TimeclockDataset } from '../../src/simulators/timeclock/index.ts';
+import { startTimeclockSimulator, TimeclockDataset } from '../../src/simulators/timeclock/index.ts';
 import { startClockodoSimulator, type ClockodoSimulator } from '../../src/simulators/clockodo/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildStreams } from '../../src/sources/registry.ts';
@@ -201,6 +201,31 @@ describe('a TimeClock answer', () => {
       await disposeWindow(prepared);
     }
     expect(await liveDays()).toEqual(['2026-09-01', '2026-09-02']);
+  });
+});
+
+describe('a TimeClock extended-sessions window (one request per day)', () => {
+  it('is recognised once all its days are in, none of them parsed; a day that changed makes it load', async () => {
+    const sim = await startTimeclockSimulator({ token: TOKEN, seed: 9, employees: 4, today: '2025-06-30' });
+    try {
+      const env = cliEnv({ DATABASE_URL: db.url, TIMECLOCK_API_URL: sim.url, TIMECLOCK_API_TOKEN: TOKEN });
+      const [stream] = buildStreams(loadConfig(env), { source: 'timeclock', streams: ['extended-sessions'] }, { logger: silentLogger() });
+      const week: DateWindow = { start: '2025-06-02', end: '2025-06-08' };
+      expect(await preparedKind(stream!, week)).toBe('batch');
+      const first = await run(stream!, week);
+      expect(first.window.inserted).toBeGreaterThan(0);
+      const before = sim.requests.length;
+      expect(await preparedKind(stream!, week)).toBe('known');
+      expect(sim.requests.length - before).toBe(7);
+      const again = await run(stream!, week);
+      expect(again.window).toMatchObject({ received: first.window.received, inserted: 0, updated: 0, deleted: 0 });
+      // A truncated day on a changed window is asked again, and the window loads.
+      sim.faults.add({ kind: 'truncated', count: 1 });
+      expect((await run(stream!, { start: '2025-06-09', end: '2025-06-15' })).summary.status).toBe('succeeded');
+      expect(sim.faults.injected.get('truncated')).toBe(1);
+    } finally {
+      await sim.close();
+    }
   });
 });
 
