@@ -10,7 +10,7 @@
 import { randomInt } from 'node:crypto';
 import { SourceError, safeExcerpt } from '../../errors.ts';
 import { receiveBody, type AnswerBody } from '../answer-body.ts';
-import { httpStatusError, parseJsonBody, sendStreaming, withRetries, type HttpTransportOptions } from '../http.ts';
+import { httpStatusError, parseJsonBody, sendOnce, sendStreaming, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
 import { sha256OfAnswer } from '../answer-hash.ts';
 
 export const TIMECLOCK_METHODS = ['sessions', 'lunches', 'timesheet', 'extended-sessions'] as const;
@@ -61,25 +61,23 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
   // the answer's fingerprint, so an unchanged answer is recognised without being parsed.
   let nextId = 100_000_000_000_000 + randomInt(0, 2 ** 47);
 
+  function request(id: number, method: TimeclockMethod, window: DayWindow): RequestInit {
+    return {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        authorization: `Bearer ${options.token}`,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', method, params: { startDate: window.startDate, endDate: window.endDate }, id }),
+    };
+  }
+
   /** One request; a 2xx body is received (hashed without the echoed id), not parsed. */
   async function receive(method: TimeclockMethod, window: DayWindow): Promise<{ id: number; operation: string; body: AnswerBody }> {
     const id = nextId++;
     const operation = `${method} ${window.startDate}..${window.endDate}`;
-    const outcome = await sendStreaming(
-      transport,
-      operation,
-      options.url,
-      {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          authorization: `Bearer ${options.token}`,
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', method, params: { startDate: window.startDate, endDate: window.endDate }, id }),
-      },
-      (chunks) => receiveBody(chunks, { exclude: Buffer.from(String(id)) }),
-    );
+    const outcome = await sendStreaming(transport, operation, options.url, request(id, method, window), (chunks) => receiveBody(chunks, { exclude: Buffer.from(String(id)) }));
     if ('answer' in outcome) {
       const { answer } = outcome;
       if (answer.status < 200 || answer.status >= 300) throw httpStatusError(transport, operation, answer, rpcErrorMessage(answer.body));
@@ -90,9 +88,21 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
     return { id, operation, body: outcome.value };
   }
 
-  /** The envelope checked and its `result` list, as call() has always checked it. */
+  /** One request read whole and parsed, for call(): no fingerprint wanted, nothing kept aside. */
+  async function attemptCall(method: TimeclockMethod, window: DayWindow): Promise<unknown[]> {
+    const id = nextId++;
+    const operation = `${method} ${window.startDate}..${window.endDate}`;
+    const answer = await sendOnce(transport, operation, options.url, request(id, method, window));
+    if (answer.status < 200 || answer.status >= 300) throw httpStatusError(transport, operation, answer, rpcErrorMessage(answer.body));
+    return resultOf(id, operation, answer);
+  }
+
   async function read(id: number, operation: string, received: AnswerBody): Promise<unknown[]> {
-    const answer = { status: 200, headers: new Headers(), body: await received.text() };
+    return resultOf(id, operation, { status: 200, headers: new Headers(), body: await received.text() });
+  }
+
+  /** The envelope checked and its `result` list. */
+  function resultOf(id: number, operation: string, answer: HttpAnswer): unknown[] {
     const body = parseJsonBody(transport, operation, answer);
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid(operation, 'answer is not a JSON-RPC response object', answer.body);
     const envelope = body as { jsonrpc?: unknown; id?: unknown; result?: unknown; error?: unknown };
@@ -123,7 +133,7 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
     const later = { read: () => read(id, operation, body), dispose: () => body.dispose() };
     try {
       // Exactly one occurrence: the echoed id (the answer is then equal, id aside, to the one whose
-      // fingerprint it matches, which passed every check below). Any other count: parse to know.
+      // fingerprint it matches, which passed every check of resultOf). Any other count: parse to know.
       if (body.excluded === 1) {
         const sha256 = `body-without-id:${body.sha256}`;
         if (known(sha256)) return { sha256, ...later };
@@ -151,11 +161,7 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
     withRetries(transport, `${method} ${window.startDate}..${window.endDate}`, () => attempt(method, window, known));
   return {
     callFingerprinted,
-    async call(method, window) {
-      const answer = await callFingerprinted(method, window, () => false);
-      await answer.dispose();
-      return answer.result!;
-    },
+    call: (method, window) => withRetries(transport, `${method} ${window.startDate}..${window.endDate}`, () => attemptCall(method, window)),
   };
 }
 
