@@ -60,7 +60,8 @@ export async function openQueue(databaseUrl: string, config: QueueConfig, logger
     createSchema: !options.readOnly,
     superviseIntervalSeconds: config.maintenanceSeconds,
     monitorIntervalSeconds: config.maintenanceSeconds,
-    // The ready count a worker's burst mode reads comes from this cache.
+    // How often pg-boss refreshes its cache of queue settings and counts (the window hands do not
+    // wait on its ready count: see startWindowWorkers).
     queueCacheIntervalSeconds: Math.min(config.maintenanceSeconds, 10),
     // node-cron in every worker is the schedule (jobs/schedule.ts); pg-boss's own cron stays off.
     schedule: false,
