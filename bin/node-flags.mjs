@@ -1,43 +1,57 @@
-// The V8 flags punchcard runs with, in one place. Read by the launcher (bin/punchcard.mjs, which
-// applies them at run time), by bench/run.ts for the processes it measures, and compared with
-// package.json's scripts, the Dockerfile's ENTRYPOINT and docker-compose.yml by
-// test/unit/node-flags.test.ts, which start Node with them on the command line.
+// The V8 flags punchcard runs with, in one place. Read by the launcher (bin/punchcard.mjs), by
+// bench/run.ts and bench/fleet.ts for the processes they start, and compared with package.json's
+// scripts and the Dockerfile's ENTRYPOINT by test/unit/node-flags.test.ts.
 //
-// --max-semi-space-size: V8's young generation (two semi-spaces) grows to 16-32 MB each by default
-// on a 64-bit machine; a window's short-lived rows (parsed answers, transformed rows, COPY
-// buffers) then sit in up to ~100 MB of young space between scavenges. Measured on a 300-employee
-// backfill and the 1,000-employee nightly sync (README "Memory"), a 2 MB semi-space cuts peak
-// RSS by about half for no measurable loss of wall time; 1 MB scavenges so often that it costs
-// time, 4-8 MB give back much of the memory. The old generation is not capped: a cap would turn
-// a large answer into a crash instead of a slower run.
+// Chosen by measurement (bench/semi-space.ts and README "Memory"; 2 cores shared with other
+// work, so times are rough): peak RSS of the nightly sync (1,000 employees, 14 days, both sources)
+// and of a 31-day TimeClock backfill of 1,000 employees, against Node's defaults (~380 MB each):
+// - --max-semi-space-size=2: V8's young generation (two semi-spaces) otherwise grows to 16-32 MB
+//   each on 64-bit, so a window's short-lived objects (parsed answers, rows, COPY text) sit in up
+//   to ~100 MB between scavenges. 2 MB: ~260-290 MB, wall time unchanged within the noise; 1 MB
+//   scavenges more for no further gain, 4-8 MB give memory back.
+// - --optimize-for-size: V8 grows the old generation in smaller steps and collects sooner; the
+//   live heap of a sync is ~50 MB (half of it code), what made the peak was garbage. With it:
+//   nightly ~160 MB, backfill ~175 MB; the sync took no longer, a CPU-bound backfill up to ~20%
+//   longer in our noisy runs. Memory is the issue's constraint (the worker shares small hosts).
+// The old generation is not capped: a cap turns a large answer into a crash instead of a slow run.
 import v8 from 'node:v8';
 
 /** The flags, as they go on a `node` command line. */
-export const V8_FLAGS = Object.freeze(['--max-semi-space-size=2']);
+export const V8_FLAGS = Object.freeze(['--max-semi-space-size=2', '--optimize-for-size']);
 
-const nameOf = (flag) => flag.split('=')[0].replaceAll('_', '-');
+// `--no-x` and `--x=…` name the same flag as `--x`; V8 reads `_` and `-` alike.
+const nameOf = (flag) => flag.split('=')[0].replaceAll('_', '-').replace(/^--no-/, '--');
+const nodeOptionsOf = (env) => (env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
 
-/** Whether `flag`'s name (the value aside) is among `given` (command-line flags, e.g. process.execArgv). */
-function alreadyGiven(flag, given) {
-  return given.some((arg) => nameOf(arg) === nameOf(flag));
+/** Our flags that neither `given` (command-line arguments) nor NODE_OPTIONS sets: a user's own value wins. */
+function missing(given, env) {
+  const names = new Set([...given, ...nodeOptionsOf(env)].map(nameOf));
+  return V8_FLAGS.filter((flag) => !names.has(nameOf(flag)));
 }
 
-/**
- * Arguments for starting `node` on a punchcard entry point: our flags first, then `extra`, except
- * a flag that NODE_OPTIONS (`env`) already sets, so a user's own value wins.
- */
+/** Arguments for starting `node` on a punchcard entry point: our flags first, then `extra`. */
 export function nodeArgs(extra = [], env = process.env) {
-  const fromEnv = (env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
-  return [...V8_FLAGS.filter((flag) => !alreadyGiven(flag, [...fromEnv, ...extra])), ...extra];
+  return [...missing(extra, env), ...extra];
 }
 
 /**
- * Sets the flags in this running V8, when Node was not started with them (command line or
- * NODE_OPTIONS). It must run before the program allocates much: V8 sized the young generation at
- * start, and a semi-space that has grown is only shrunk by later scavenges, so this is a good deal
- * less exact than the command line (where we start Node ourselves we give them there).
+ * Makes this process run with the flags. V8 sizes its young generation when it starts, and
+ * v8.setFlagsFromString afterwards changed nothing measurable (the semi-spaces had already been
+ * set up), so when Node was started without them (`punchcard` from npm's bin link, `node
+ * bin/punchcard.mjs`) the process replaces itself with the same command plus the flags:
+ * process.execve keeps the pid, stdio, environment and signals (no child process, nothing hidden
+ * from whoever measures it) and costs one bare Node start (~40 ms). Where execve does not exist
+ * (Windows, Node < 23.11) the flags are set at run time, which is the best left.
  */
 export function applyV8Flags() {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)];
-  for (const flag of V8_FLAGS) if (!alreadyGiven(flag, given)) v8.setFlagsFromString(flag);
+  const flags = missing(process.execArgv, process.env);
+  if (flags.length === 0) return;
+  if (typeof process.execve === 'function' && process.env.PUNCHCARD_NO_REEXEC !== '1') {
+    try {
+      process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], process.env);
+    } catch {
+      // The exec was refused (e.g. a sandbox without execve): go on in this process.
+    }
+  }
+  for (const flag of flags) v8.setFlagsFromString(flag);
 }
