@@ -2,18 +2,20 @@
 // bench/run.ts and bench/fleet.ts for the processes they start, and compared with package.json's
 // scripts and the Dockerfile's ENTRYPOINT by test/unit/node-flags.test.ts.
 //
-// Chosen by measurement (bench/semi-space.ts and README "Memory"; 2 cores shared with other
-// work, so times are rough): peak RSS of the nightly sync (1,000 employees, 14 days, both sources)
-// and of a 31-day TimeClock backfill of 1,000 employees, against Node's defaults (~380 MB each):
-// - --max-semi-space-size=2: V8's young generation (two semi-spaces) otherwise grows to 16-32 MB
+// Chosen by measurement (README "Memory: V8 flags and the nightly sync's heap"; bench/semi-space.ts).
+// The live heap of the nightly sync is ~50 MB, half of it code; the peak RSS (~380 MB with
+// Node's defaults) was garbage V8 let pile up:
+// - --max-semi-space-size=2: the young generation (two semi-spaces) otherwise grows to 16-32 MB
 //   each on 64-bit, so a window's short-lived objects (parsed answers, rows, COPY text) sit in up
-//   to ~100 MB between scavenges. 2 MB: ~260-290 MB, wall time unchanged within the noise; 1 MB
-//   scavenges more for no further gain, 4-8 MB give memory back.
-// - --optimize-for-size: V8 grows the old generation in smaller steps and collects sooner; the
-//   live heap of a sync is ~50 MB (half of it code), what made the peak was garbage. With it:
-//   nightly ~160 MB, backfill ~175 MB; the sync took no longer, a CPU-bound backfill up to ~20%
-//   longer in our noisy runs. Memory is the issue's constraint (the worker shares small hosts).
+//   to ~100 MB between scavenges. 1-8 MB all do about as well (nightly ~250-290 MB); the default
+//   is what costs.
+// - --optimize-for-size: V8 grows the old generation in smaller steps and collects sooner: nightly
+//   sync ~160 MB, 31-day backfill of 1,000 employees ~175 MB. No time lost on the sync; on a
+//   CPU-bound backfill between none and ~1.8x in our noisy runs (2 shared cores). If that proves
+//   real, --heap-growing-percent=20 instead gave ~185 MB at the speed of semi-space alone.
 // The old generation is not capped: a cap turns a large answer into a crash instead of a slow run.
+// Only some V8 flags are allowed in NODE_OPTIONS (not --optimize-for-size): give them on the
+// command line, as package.json, the Dockerfile and the bench do.
 import v8 from 'node:v8';
 
 /** The flags, as they go on a `node` command line. */

@@ -60,11 +60,17 @@ describe('V8 flags', () => {
     expect(given.starts).toHaveLength(1); // nothing to add: no exec at all
   });
 
-  it('a value in NODE_OPTIONS wins over ours (also a --no-… one)', async () => {
+  it('a user\'s own value wins over ours: on the command line (also a --no-… one) or in NODE_OPTIONS', async () => {
     const theirs = V8_FLAGS.map((flag) => (flag.includes('=') ? `${flag.split('=')[0]}=7` : flag.replace(/^--/, '--no-')));
-    const run = await helpRun([], { NODE_OPTIONS: theirs.join(' ') });
-    expect(run.code).toBe(0);
-    expect(run.execArgv).toEqual([]);
-    expect(run.starts).toHaveLength(1);
+    const commandLine = await helpRun(theirs);
+    expect(commandLine.code).toBe(0);
+    expect(commandLine.execArgv).toEqual(theirs);
+    expect(commandLine.starts).toHaveLength(1);
+
+    // NODE_OPTIONS takes only some V8 flags (not --optimize-for-size): those it holds are not added again.
+    const semiSpace = V8_FLAGS.find((flag) => flag.startsWith('--max-semi-space-size='))!;
+    const environment = await helpRun([], { NODE_OPTIONS: '--max-semi-space-size=7' });
+    expect(environment.code).toBe(0);
+    expect(environment.execArgv).toEqual(V8_FLAGS.filter((flag) => flag !== semiSpace));
   });
 });
