@@ -51,15 +51,17 @@ export function registerClockodoCommands(program: Command, makeContext: () => Pr
     .option('--set-hourly-rate <rate>', 'new hourly rate, e.g. 92.50')
     .addHelpText('after', `\nExample:\n  punchcard clockodo edit --since 2026-09-01 --until 2026-09-30 --users-id 501 --billable 1 --set-billable 2`)
     .action(async (flags: ClockodoChangeFlags) => {
+      const context = await makeContext(); // first: it installs the signal handlers
       const { clockodoChangeCommand } = await import('./clockodo.ts');
-      await clockodoChangeCommand(await makeContext(), 'edit', flags);
+      await clockodoChangeCommand(context, 'edit', flags);
     });
 
   addSelectionOptions(group.command('delete').description('delete a group of time entries (DELETE /v2/entrygroups)'))
     .addHelpText('after', `\nExample:\n  punchcard clockodo delete --since 2026-09-14 --until 2026-09-14 --users-id 501 --dry-run`)
     .action(async (flags: ClockodoChangeFlags) => {
+      const context = await makeContext(); // first: it installs the signal handlers
       const { clockodoChangeCommand } = await import('./clockodo.ts');
-      await clockodoChangeCommand(await makeContext(), 'delete', flags);
+      await clockodoChangeCommand(context, 'delete', flags);
     });
 }
 
