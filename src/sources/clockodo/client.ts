@@ -29,28 +29,10 @@ import { SourceError, safeExcerpt } from '../../errors.ts';
 import { limitDepth, MAX_JSON_DEPTH } from '../../json-depth.ts';
 import type { GroupsSink } from '../../pipeline/spool.ts';
 import { receiveBody } from '../answer-body.ts';
+import { BUDGET_TYPES, type BudgetType } from './budget-types.ts';
 import { httpStatusError, parseJsonBody, sendOnce, sendStreaming, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
 
-/**
- * `filter[budget_type]` values exactly as clockodo's OpenAPI (BudgetOption) lists them. A value
- * clockodo does not know may be ignored, which WIDENS an edit or delete: only these are sent.
- */
-export const BUDGET_TYPES = [
-  'rep_filter_budget_strict',
-  'rep_filter_budget_strict_completed',
-  'rep_filter_budget_strict_incomplete',
-  'rep_filter_budget_soft',
-  'rep_filter_budget_soft_completed',
-  'rep_filter_budget_soft_incomplete',
-  'rep_filter_budget_without',
-  'rep_filter_budget_without_strict',
-] as const;
-export type BudgetType = (typeof BUDGET_TYPES)[number];
-
-/** The CLI's short names (the German page's spelling) → the API value. */
-export const BUDGET_TYPE_SHORT_NAMES: Readonly<Record<string, BudgetType>> = Object.fromEntries(
-  BUDGET_TYPES.map((value) => [value.slice('rep_filter_budget_'.length).replaceAll('_', '-'), value]),
-);
+export { BUDGET_TYPES, BUDGET_TYPE_SHORT_NAMES, type BudgetType } from './budget-types.ts';
 
 /** Every id filter has a minimum of 1 (OpenAPI): 0 ("without project" in clockodo's UI) is not a filter. */
 export const ID_FILTER_KEYS = ['users_id', 'customers_id', 'projects_id', 'subprojects_id', 'services_id', 'lumpsum_services_id', 'teams_id', 'texts_id'] as const;

@@ -27,6 +27,14 @@ export function checkGrouping(grouping: readonly string[]): void {
   }
 }
 
+/**
+ * Months of one account in flight at once, in the in-process runner and on the queue (boss.ts
+ * groupTiers). clockodo answers about 10 entrygroups requests a minute, so more months at once gain
+ * nothing against the real API. Two: one month is fetched and spooled while the one before it loads
+ * (one window of a stream loads at a time); spooled, neither is held in memory.
+ */
+export const ENTRYGROUPS_MONTHS_IN_FLIGHT = 2;
+
 export function entrygroupsStream(client: ClockodoClient, settings: EntrygroupsSettings): Stream {
   checkGrouping(settings.grouping);
   const query = (window: DateWindow) => ({
@@ -44,10 +52,7 @@ export function entrygroupsStream(client: ClockodoClient, settings: EntrygroupsS
     account: settings.account,
     defaultWindowDays: 31,
     splitWindows: splitByMonth,
-    // clockodo answers about 10 entrygroups requests a minute, so more months at once gain nothing
-    // against the real API. Two: one month is fetched and spooled while the one before it loads
-    // (the runner lets one window of a stream load at a time); spooled, neither is held in memory.
-    maxConcurrentWindows: 2,
+    maxConcurrentWindows: ENTRYGROUPS_MONTHS_IN_FLIGHT,
     settingsFingerprint: groupingSignature(settings.grouping, settings.roundToMinutes),
     fetch: (window: DateWindow) => client.entrygroups(query(window)),
     transform: (answer, window) => transformEntrygroups(answer, context(window)),
