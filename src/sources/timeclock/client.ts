@@ -56,10 +56,12 @@ const REQUEST_ERRORS = new Set([-32700, -32600, -32601, -32602]);
 
 export function createTimeclockClient(options: TimeclockClientOptions): TimeclockClient {
   const transport: HttpTransportOptions = { ...options, source: 'timeclock', secrets: [options.token] };
-  // Request ids are distinctive 15-digit numbers (a random start, then counting up) rather than
+  // Request ids are distinctive 10-digit numbers (a random start, then counting up) rather than
   // 1, 2, 3: the id an answer echoes is then found in its body by its digits alone and left out of
-  // the answer's fingerprint, so an unchanged answer is recognised without being parsed.
-  let nextId = 100_000_000_000_000 + randomInt(0, 2 ** 47);
+  // the answer's fingerprint, so an unchanged answer is recognised without being parsed. They stay
+  // within a signed 32-bit integer (the documents' examples are small integers, and a server may
+  // read the id as one); digits that also occur elsewhere in a body only cost that answer a parse.
+  let nextId = 1_000_000_000 + randomInt(0, 2 ** 30);
 
   function request(id: number, method: TimeclockMethod, window: DayWindow): RequestInit {
     return {
