@@ -29,6 +29,7 @@ import { DEFAULT_API_USERS, startClockodoSimulator, type ClockodoSimulator } fro
 import { startTimeclockSimulator, type TimeclockSimulator } from '../src/simulators/timeclock/index.ts';
 import { addDays } from '../src/pipeline/windows.ts';
 import { openBenchDatabase, type BenchDatabase } from './database.ts';
+import { nodeArgs } from '../bin/node-flags.mjs';
 import { benchLoader, round2, type LoaderResult } from './loader.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -90,11 +91,14 @@ interface ChildResult {
   stdout: string;
 }
 
-/** Runs a node entry point with the peak-RSS reporter preloaded; fails loudly on a non-zero exit. */
+/**
+ * Runs a node entry point with the peak-RSS reporter preloaded, and with punchcard's V8 flags on
+ * the command line as package.json and the Dockerfile start it; fails loudly on a non-zero exit.
+ */
 function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', path.join(ROOT, 'bench/peak-rss.mjs'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, nodeArgs(['--import', path.join(ROOT, 'bench/peak-rss.mjs'), ...args], env), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += String(chunk)));

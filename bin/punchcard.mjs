@@ -3,6 +3,10 @@
 // from its .ts sources without a loader (faster start, less memory, and the production image
 // carries no tsx). Older Node falls back to tsx, a dev dependency.
 import module from 'node:module';
+import { applyV8Flags } from './node-flags.mjs';
+
+// First, before anything allocates: V8's young-generation size (bin/node-flags.mjs).
+applyV8Flags();
 
 // Stripping types costs a WebAssembly compiler per start (~25 MB, ~1 s here); Node's compile
 // cache (NODE_COMPILE_CACHE, else the OS temp folder) keeps the stripped code, so later starts

@@ -108,6 +108,18 @@ export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, sp
 }
 
 /**
+ * Records an answer recognised by its fingerprint before it was parsed: in one transaction, under
+ * the stream's lock, if it is still the one the window last committed (recordUnchangedWindow).
+ * Resolves undefined, having written nothing, when the answer must be loaded after all.
+ */
+export async function recordIfUnchanged(pool: Pool, identity: WindowIdentity, options: LoadOptions & { answerSha256: string }): Promise<WindowCounts | undefined> {
+  return inTransaction(pool, async (client) => {
+    await lockStream(client, identity);
+    return recordUnchangedWindow(client, identity, options);
+  });
+}
+
+/**
  * An answer equal to the one the window last committed changes nothing: the ledger row is written
  * (with that load's received and rejected counts) and nothing is staged or merged. Only when the
  * last committed window of the stream overlapping these days is this very window: had another

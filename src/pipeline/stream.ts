@@ -56,14 +56,31 @@ export interface Stream {
   /** Pure: no I/O, no clock. */
   transform(answer: unknown, window: DateWindow): StreamBatch;
   /**
-   * Fetch and transform in one pass, the answer parsed as it arrives and spooled to disk instead of
-   * held (clockodo entrygroups: tens of MB a month). When present, the runner uses it instead of
-   * fetch + transform.
+   * Fetches the window's answer, fingerprinting it as its bytes arrive (the body kept aside, not
+   * parsed), and asks `known(answerSha256)` before parsing anything: an answer it recognises is
+   * handed back unparsed (kind 'known'); any other is parsed, and for a spooled stream transformed
+   * and spooled to disk (clockodo entrygroups: tens of MB a month). When present, the runner uses
+   * it instead of fetch.
    */
-  fetchSpooled?(window: DateWindow): Promise<SpooledBatch>;
+  receive?(window: DateWindow, known: (answerSha256: string) => boolean): Promise<ReceivedAnswer>;
   /**
    * What besides the answer decides the rows it becomes (e.g. the grouping): part of the answer's
    * fingerprint, so an unchanged answer read with other settings is loaded again.
    */
   settingsFingerprint?: string;
 }
+
+/** What a stream's answer is once read: held in memory (the runner transforms it), or transformed and spooled. */
+export type ReadAnswer = { kind: 'answer'; answerSha256: string; answer: unknown } | { kind: 'spooled'; answerSha256: string; spooled: SpooledBatch };
+
+/** What `receive` hands back: an answer read, or one recognised by its fingerprint and not parsed. */
+export type ReceivedAnswer =
+  | ReadAnswer
+  | {
+      kind: 'known';
+      answerSha256: string;
+      /** Parses (and transforms) it after all, should the ledger have moved on meanwhile. */
+      read(): Promise<ReadAnswer>;
+      /** Frees the kept body. */
+      dispose(): Promise<void>;
+    };

@@ -12,6 +12,7 @@ import type { PoolClient } from 'pg';
 import type { Config, QueueConfig } from '../config.ts';
 import type { SourceName } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { ENTRYGROUPS_MONTHS_IN_FLIGHT } from '../sources/clockodo/streams/entrygroups.ts';
 import { SOURCES } from '../sources/registry.ts';
 
 export const QUEUE_SCHEMA = 'pgboss';
@@ -59,7 +60,8 @@ export async function openQueue(databaseUrl: string, config: QueueConfig, logger
     createSchema: !options.readOnly,
     superviseIntervalSeconds: config.maintenanceSeconds,
     monitorIntervalSeconds: config.maintenanceSeconds,
-    // The ready count a worker's burst mode reads comes from this cache.
+    // How often pg-boss refreshes its cache of queue settings and counts (the window hands do not
+    // wait on its ready count: see startWindowWorkers).
     queueCacheIntervalSeconds: Math.min(config.maintenanceSeconds, 10),
     // node-cron in every worker is the schedule (jobs/schedule.ts); pg-boss's own cron stays off.
     schedule: false,
@@ -108,8 +110,11 @@ export function transactionDb(client: PoolClient): Db {
 
 /**
  * Fleet-wide caps, as pg-boss group concurrency (counted in the database across all workers): a
- * TimeClock account runs at most its maxConcurrency windows at once; a clockodo account one
- * entrygroups month at a time. Every worker derives the same tiers from the same accounts file.
+ * TimeClock account runs at most its maxConcurrency windows at once; a clockodo account at most
+ * ENTRYGROUPS_MONTHS_IN_FLIGHT entrygroups months (two: one fetched and spooled while the one before
+ * it loads, as the in-process runner does; their loads still take turns on the stream's advisory
+ * lock, see lockStream in load-window.ts). Every worker derives the same tiers from the same
+ * accounts file.
  */
 export function groupOf(source: SourceName, account: string, stream: string): { id: string; tier: string } | undefined {
   if (source === 'timeclock') return { id: `timeclock:${account}`, tier: `timeclock:${account}` };
@@ -120,8 +125,21 @@ export function groupOf(source: SourceName, account: string, stream: string): { 
 export function groupTiers(config: Config): Record<string, number> {
   const tiers: Record<string, number> = {};
   for (const account of config.timeclockAccounts) tiers[groupOf('timeclock', account.account, 'sessions')!.tier] = account.maxConcurrency;
-  for (const account of config.clockodoAccounts) tiers[groupOf('clockodo', account.account, 'entrygroups')!.tier] = 1;
+  for (const account of config.clockodoAccounts) tiers[groupOf('clockodo', account.account, 'entrygroups')!.tier] = ENTRYGROUPS_MONTHS_IN_FLIGHT;
   return tiers;
+}
+
+/**
+ * Biggest first. A window job's pg-boss priority (taken highest first, equal ones in creation
+ * order): clockodo entrygroups months, the longest windows by far (one answer per month), start
+ * first, so the short windows fill the hands around them instead of a lone month running last;
+ * then clockodo users; then the TimeClock streams. The priority is stored on the job row, so a
+ * retried job keeps it (and a dead-lettered one carries it), and a resumed or retry-failed run
+ * inserts its jobs by this same rule.
+ */
+export function windowPriority(source: SourceName, stream: string): number {
+  if (source === 'clockodo') return stream === 'entrygroups' ? 20 : 10;
+  return 0;
 }
 
 export function isKnownSource(value: string): value is SourceName {

@@ -21,7 +21,7 @@ import type { RunSummary, WindowEvent, WindowTask } from '../pipeline/run.ts';
 import { syncWindow } from '../pipeline/window.ts';
 import type { Stream } from '../pipeline/stream.ts';
 import { buildStreams } from '../sources/registry.ts';
-import { FAILED_WINDOW_QUEUE, groupOf, groupTiers, NIGHTLY_QUEUE, transactionDb, WINDOW_QUEUE, type NightlyJobData, type WindowJobData } from './boss.ts';
+import { FAILED_WINDOW_QUEUE, groupOf, groupTiers, NIGHTLY_QUEUE, transactionDb, WINDOW_QUEUE, windowPriority, type NightlyJobData, type WindowJobData } from './boss.ts';
 import { clockodoRateKey, createPgRateLimiter } from './rate-limit.ts';
 
 export interface QueuedRun {
@@ -44,10 +44,10 @@ function jobData(runId: number, task: WindowTask): WindowJobData {
   return { runId, source: task.stream.source, account: task.stream.account, stream: task.stream.name, start: task.window.start, end: task.window.end };
 }
 
-/** A window job, in its stream's concurrency group when the stream has one. */
+/** A window job, biggest first (windowPriority), in its stream's concurrency group when the stream has one. */
 function jobOf(data: WindowJobData) {
   const group = groupOf(data.source, data.account, data.stream);
-  return { data, ...(group ? { group } : {}) };
+  return { data, priority: windowPriority(data.source, data.stream), ...(group ? { group } : {}) };
 }
 
 const jobFor = (runId: number, task: WindowTask) => jobOf(jobData(runId, task));
@@ -289,30 +289,51 @@ function failureMessage(output: unknown): string {
   return typeof message === 'string' ? message : describeError(output ?? 'the job failed');
 }
 
-/** Starts taking window jobs (and recording dead-lettered ones) in this process; returns a stop function. */
+/**
+ * Starts taking window jobs (and recording dead-lettered ones) in this process; returns a stop function.
+ *
+ * One pg-boss worker per hand, each taking one window at a time. pg-boss waits its polling interval
+ * after every fetch, a job or not (its burst mode reads a ready count cached every few seconds, so it
+ * seldom engages), and windows are often shorter than that interval. So a hand that has finished a
+ * window asks for the next at once (notifyWorker skips that one wait); when the fetch comes back
+ * empty (nothing ready, or every ready job's group at its cap) the hand polls at the interval again.
+ */
 export async function startWindowWorkers(boss: PgBoss, config: Config, deps: WindowWorkerDeps, concurrency: number): Promise<() => Promise<void>> {
   const groupConcurrency = { default: 1_000, tiers: groupTiers(config) };
-  const windows = await boss.work<WindowJobData>(
-    WINDOW_QUEUE,
-    // burstWhenReadyExceeds: while a backlog waits, take the next window at once instead of after the
-    // polling interval (which a window shorter than the interval would otherwise wait out).
-    { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 0.5, burstWhenReadyExceeds: 1, groupConcurrency, perJobResults: true as const },
-    async ([job]) => {
-      try {
-        await processWindowJob(deps, job!);
-        return [{ id: job!.id, status: 'completed' as const }];
-      } catch (error) {
-        // Another attempt cannot help (credentials refused, a request the API rejects): a failed window now.
-        if (error instanceof SourceError && !error.retryable) return [{ id: job!.id, status: 'deadletter' as const, output: { message: describeError(error) } }];
-        throw error;
-      }
-    },
-  );
-  const failures = await boss.work<WindowJobData>(FAILED_WINDOW_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true as const }, async ([job]) => {
-    await processFailedWindowJob(deps, job as JobWithMetadata<WindowJobData>);
-  });
+  const hands: string[] = [];
+  const stopHands = () => Promise.all(hands.map((id) => boss.offWork(WINDOW_QUEUE, { id, wait: true })));
+  let failures: string;
+  try {
+    for (let hand = 0; hand < concurrency; hand++) {
+      // Known once work() returns, which is before this hand can have fetched, let alone finished, a job.
+      let self: string | undefined;
+      self = await boss.work<WindowJobData>(
+        WINDOW_QUEUE,
+        { localConcurrency: 1, batchSize: 1, pollingIntervalSeconds: 0.5, groupConcurrency, perJobResults: true as const },
+        async ([job]) => {
+          try {
+            await processWindowJob(deps, job!);
+            return [{ id: job!.id, status: 'completed' as const }];
+          } catch (error) {
+            // Another attempt cannot help (credentials refused, a request the API rejects): a failed window now.
+            if (error instanceof SourceError && !error.retryable) return [{ id: job!.id, status: 'deadletter' as const, output: { message: describeError(error) } }];
+            throw error;
+          } finally {
+            if (self !== undefined) boss.notifyWorker(self);
+          }
+        },
+      );
+      hands.push(self);
+    }
+    failures = await boss.work<WindowJobData>(FAILED_WINDOW_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true as const }, async ([job]) => {
+      await processFailedWindowJob(deps, job as JobWithMetadata<WindowJobData>);
+    });
+  } catch (error) {
+    await stopHands();
+    throw error;
+  }
   return async () => {
-    await boss.offWork(WINDOW_QUEUE, { id: windows, wait: true });
+    await stopHands();
     await boss.offWork(FAILED_WINDOW_QUEUE, { id: failures, wait: true });
   };
 }

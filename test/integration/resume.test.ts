@@ -39,7 +39,18 @@ afterAll(async () => {
   await fresh?.drop();
 });
 
-const envFor = (db: TestDatabase) => cliEnv({ DATABASE_URL: db.url, TIMECLOCK_API_URL: sim.url, TIMECLOCK_API_TOKEN: TOKEN });
+// A kill lands in the middle of a window, whose job the dead process still holds: the resumed run
+// leaves it to the queue, which takes it up again once its heartbeat lapses (heartbeat + maintenance
+// interval) and after the retry delay. Short ones keep that wait within the test's time.
+const envFor = (db: TestDatabase) =>
+  cliEnv({
+    DATABASE_URL: db.url,
+    TIMECLOCK_API_URL: sim.url,
+    TIMECLOCK_API_TOKEN: TOKEN,
+    PUNCHCARD_JOB_HEARTBEAT_SECONDS: '10',
+    PUNCHCARD_QUEUE_MAINTENANCE_SECONDS: '1',
+    PUNCHCARD_JOB_RETRY_DELAY_SECONDS: '1',
+  });
 
 async function committedWindows(db: TestDatabase) {
   const { rows } = await db.pool.query<{ stream: string; start: string; end: string }>(

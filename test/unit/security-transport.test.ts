@@ -152,6 +152,26 @@ describe('security #6: answers are capped after decompression', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('security #1 #6: a TimeClock answer fingerprinted as it arrives is refused a redirect and capped alike, its token scrubbed', async () => {
+    const window = { startDate: '2025-06-02', endDate: '2025-06-08' };
+    const thief = await loopback((_req, res) => res.end('{"jsonrpc":"2.0","id":1,"result":[]}'));
+    const origin = await loopback((_req, res) => res.writeHead(307, { location: `${thief.url}/rpc?token=${TOKEN}` }).end());
+    const redirected = createTimeclockClient({ ...transport, url: `${origin.url}/rpc`, token: TOKEN });
+    const refused = await failure(redirected.callFingerprinted('sessions', window, () => false));
+    expect([refused.kind, thief.requests.length, origin.requests.length]).toEqual(['redirect', 0, 1]);
+    expect(refused.message).not.toContain(TOKEN);
+
+    const big = await loopback((_req, res) => res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, result: [{ note: 'x'.repeat(3 * MB) }] })));
+    const capped = createTimeclockClient({ ...transport, url: `${big.url}/rpc`, token: TOKEN, maxResponseBytes: MB });
+    const tooLarge = await failure(capped.callFingerprinted('sessions', window, () => true));
+    expect([tooLarge.kind, big.requests.length]).toEqual(['too-large', 1]);
+
+    const echo = await loopback((_req, res) => res.end(`{"jsonrpc":"2.0","id":0,"error":{"code":-32602,"message":"bad token ${TOKEN}"}}`));
+    const refusedParams = await failure(createTimeclockClient({ ...transport, url: `${echo.url}/rpc`, token: TOKEN }).callFingerprinted('sessions', window, () => true));
+    expect(refusedParams.kind).toBe('rpc');
+    expect(`${refusedParams.message} ${refusedParams.excerpt}`).not.toContain(TOKEN);
+  });
+
   it('an answer under the cap is read whole', async () => {
     const server = await loopback((req, res) => {
       const id = JSON.parse(state(req)).id;

@@ -23,34 +23,16 @@
  * that the outcome is unknown. A 4xx on it means the key was refused (unknown, expired, used, or
  * issued for other parameters).
  */
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JSONParser } from '@streamparser/json';
 import { SourceError, safeExcerpt } from '../../errors.ts';
 import { limitDepth, MAX_JSON_DEPTH } from '../../json-depth.ts';
 import type { GroupsSink } from '../../pipeline/spool.ts';
+import { receiveBody } from '../answer-body.ts';
+import { BUDGET_TYPES, type BudgetType } from './budget-types.ts';
 import { httpStatusError, parseJsonBody, sendOnce, sendStreaming, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
 
-/**
- * `filter[budget_type]` values exactly as clockodo's OpenAPI (BudgetOption) lists them. A value
- * clockodo does not know may be ignored, which WIDENS an edit or delete: only these are sent.
- */
-export const BUDGET_TYPES = [
-  'rep_filter_budget_strict',
-  'rep_filter_budget_strict_completed',
-  'rep_filter_budget_strict_incomplete',
-  'rep_filter_budget_soft',
-  'rep_filter_budget_soft_completed',
-  'rep_filter_budget_soft_incomplete',
-  'rep_filter_budget_without',
-  'rep_filter_budget_without_strict',
-] as const;
-export type BudgetType = (typeof BUDGET_TYPES)[number];
-
-/** The CLI's short names (the German page's spelling) → the API value. */
-export const BUDGET_TYPE_SHORT_NAMES: Readonly<Record<string, BudgetType>> = Object.fromEntries(
-  BUDGET_TYPES.map((value) => [value.slice('rep_filter_budget_'.length).replaceAll('_', '-'), value]),
-);
+export { BUDGET_TYPES, BUDGET_TYPE_SHORT_NAMES, type BudgetType } from './budget-types.ts';
 
 /** Every id filter has a minimum of 1 (OpenAPI): 0 ("without project" in clockodo's UI) is not a filter. */
 export const ID_FILTER_KEYS = ['users_id', 'customers_id', 'projects_id', 'subprojects_id', 'services_id', 'lumpsum_services_id', 'teams_id', 'texts_id'] as const;
@@ -149,11 +131,14 @@ export interface ClockodoClient {
   /** GET /v2/entrygroups: the parsed answer object (`{"groups": ...}`), throttled. */
   entrygroups(query: EntrygroupsQuery): Promise<Record<string, unknown>>;
   /**
-   * GET /v2/entrygroups parsed as it arrives: each member of `groups` goes to a sink opened for the
+   * GET /v2/entrygroups, its body kept as it arrives (in a temp file when large, see answer-body.ts)
+   * and fingerprinted (SHA-256 of the bytes); `known(sha256)` is asked before anything is parsed.
+   * Recognised: nothing is parsed (`value` undefined; `read()` parses it later if need be). Else the
+   * kept body is parsed piece by piece, each member of `groups` handed to a sink opened for the
    * attempt (a failed attempt's sink is discarded before the retry). Same checks and retries as
    * entrygroups(); the answer is never held whole.
    */
-  entrygroupsStreamed<T>(query: EntrygroupsQuery, open: () => Promise<GroupsSink<T>>): Promise<T>;
+  entrygroupsFingerprinted<T>(query: EntrygroupsQuery, known: (sha256: string) => boolean, open: () => Promise<GroupsSink<T>>): Promise<FingerprintedEntrygroups<T>>;
   /** GET /v3/users, every page. */
   users(): Promise<UsersListing>;
   /** The smallest authenticated request (one user of page 1): resolves with the account's user count, if sent. */
@@ -162,6 +147,17 @@ export interface ClockodoClient {
   requestChange(kind: ChangeKind, change: EntrygroupsChange): Promise<ConfirmRequest>;
   /** Second step: the same request with the confirm key. Returns how many entries changed. */
   confirmChange(kind: ChangeKind, change: EntrygroupsChange, confirmKey: string): Promise<number>;
+}
+
+export interface FingerprintedEntrygroups<T> {
+  /** SHA-256 of the body as received. */
+  sha256: string;
+  /** What the sink made of the answer; undefined when `known` recognised it. */
+  value?: T;
+  /** Parses the kept body into a new sink (for an answer `known` recognised). */
+  read(): Promise<T>;
+  /** Frees the kept body. */
+  dispose(): Promise<void>;
 }
 
 /** Time and waiting, injectable so tests of the throttle do not sleep. */
@@ -400,22 +396,38 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     }
   }
 
-  async function entrygroupsStreamed<T>(query: EntrygroupsQuery, open: () => Promise<GroupsSink<T>>): Promise<T> {
+  async function entrygroupsFingerprinted<T>(
+    query: EntrygroupsQuery,
+    known: (sha256: string) => boolean,
+    open: () => Promise<GroupsSink<T>>,
+  ): Promise<FingerprintedEntrygroups<T>> {
     const operation = `GET entrygroups ${query.timeSince}..${query.timeUntil}`;
     const url = `${base}/v2/entrygroups?${entrygroupsQueryString(query)}`;
     return withRetries(transport, operation, async () => {
       await limiter.acquire(options.signal);
-      const sink = await open();
-      try {
-        const outcome = await sendStreaming(transport, operation, url, { method: 'GET', headers }, (chunks) => consumeEntrygroups(operation, chunks, sink));
-        if ('answer' in outcome) {
-          const { answer } = outcome;
-          throw httpStatusError(transport, operation, answer, clockodoErrorMessage(answer.body));
+      const outcome = await sendStreaming(transport, operation, url, { method: 'GET', headers }, (chunks) => receiveBody(chunks));
+      if ('answer' in outcome) {
+        const { answer } = outcome;
+        throw httpStatusError(transport, operation, answer, clockodoErrorMessage(answer.body));
+      }
+      const body = outcome.value;
+      const read = async (): Promise<T> => {
+        const sink = await open();
+        try {
+          return await consumeEntrygroups(operation, body.chunks(), sink, body.sha256);
+        } catch (error) {
+          await sink.discard();
+          throw error;
         }
-        return outcome.value;
-      } catch (error) {
-        await sink.discard();
-        throw error;
+      };
+      const later = { sha256: body.sha256, read, dispose: () => body.dispose() };
+      // Bytes equal to an answer already committed passed every check below when it was loaded.
+      if (known(body.sha256)) return later;
+      try {
+        // Parsed inside the attempt: a body that is not JSON (truncated) is fetched again.
+        return { ...later, value: await read() };
+      } finally {
+        await body.dispose();
       }
     });
   }
@@ -423,11 +435,10 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
   /** Small answers (errors, an empty month) are kept as text too, so they can be quoted and read whole. */
   const SMALL_ANSWER = 1 << 20;
 
-  async function consumeEntrygroups<T>(operation: string, chunks: AsyncIterable<Uint8Array>, sink: GroupsSink<T>): Promise<T> {
+  async function consumeEntrygroups<T>(operation: string, chunks: AsyncIterable<Uint8Array>, sink: GroupsSink<T>, answerSha256: string): Promise<T> {
     // keepStack off would also drop the answer's other members (an error, …) once parsed; instead
     // each member of `groups` is dropped from its parent as soon as it is handed on.
     const parser = new JSONParser({ paths: ['$.groups.*'], keepStack: true });
-    const hash = createHash('sha256');
     const decoder = new TextDecoder();
     let small: string | undefined = '';
     let bytes = 0;
@@ -455,7 +466,6 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
       });
     for await (const chunk of chunks) {
       bytes += chunk.byteLength;
-      hash.update(chunk);
       if (small !== undefined) small = bytes <= SMALL_ANSWER ? small + decoder.decode(chunk, { stream: true }) : undefined;
       try {
         parser.write(chunk);
@@ -475,7 +485,7 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     checkEnvelope(operation, 200, root, small ?? '');
     const groups = root.groups;
     if (groups === undefined || groups === null || typeof groups !== 'object') throw invalid(operation, 'answer has no "groups" list', small ?? '');
-    return sink.finish(root, hash.digest('hex'));
+    return sink.finish(root, answerSha256);
   }
 
   async function users(): Promise<UsersListing> {
@@ -568,7 +578,7 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     });
   }
 
-  return { entrygroups, entrygroupsStreamed, users, ping, requestChange, confirmChange };
+  return { entrygroups, entrygroupsFingerprinted, users, ping, requestChange, confirmChange };
 }
 
 /** A count sent as a JSON number or a digit string; undefined when it is neither. */

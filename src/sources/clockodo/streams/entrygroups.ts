@@ -4,7 +4,7 @@
  */
 import type { ClockodoConfig } from '../../../config.ts';
 import { ConfigError } from '../../../errors.ts';
-import type { DateWindow, Stream } from '../../../pipeline/stream.ts';
+import type { DateWindow, ReceivedAnswer, Stream } from '../../../pipeline/stream.ts';
 import { splitByMonth } from '../../../pipeline/windows.ts';
 import { openSpool } from '../../../pipeline/spool.ts';
 import { ckEntrygroups } from '../../../load/tables-clockodo.ts';
@@ -27,6 +27,14 @@ export function checkGrouping(grouping: readonly string[]): void {
   }
 }
 
+/**
+ * Months of one account in flight at once, in the in-process runner and on the queue (boss.ts
+ * groupTiers). clockodo answers about 10 entrygroups requests a minute, so more months at once gain
+ * nothing against the real API. Two: one month is fetched and spooled while the one before it loads
+ * (one window of a stream loads at a time); spooled, neither is held in memory.
+ */
+export const ENTRYGROUPS_MONTHS_IN_FLIGHT = 2;
+
 export function entrygroupsStream(client: ClockodoClient, settings: EntrygroupsSettings): Stream {
   checkGrouping(settings.grouping);
   const query = (window: DateWindow) => ({
@@ -44,13 +52,20 @@ export function entrygroupsStream(client: ClockodoClient, settings: EntrygroupsS
     account: settings.account,
     defaultWindowDays: 31,
     splitWindows: splitByMonth,
-    // clockodo answers about 10 entrygroups requests a minute, so more months at once gain nothing
-    // against the real API. Two: one month is fetched and spooled while the one before it loads
-    // (the runner lets one window of a stream load at a time); spooled, neither is held in memory.
-    maxConcurrentWindows: 2,
+    maxConcurrentWindows: ENTRYGROUPS_MONTHS_IN_FLIGHT,
     settingsFingerprint: groupingSignature(settings.grouping, settings.roundToMinutes),
     fetch: (window: DateWindow) => client.entrygroups(query(window)),
     transform: (answer, window) => transformEntrygroups(answer, context(window)),
-    fetchSpooled: (window: DateWindow) => client.entrygroupsStreamed(query(window), () => openSpool(ckEntrygroups, createEntrygroupsTransformer(context(window)))),
+    // The fingerprint is the SHA-256 of the body's bytes, as it was before receive() existed.
+    receive: async (window, known): Promise<ReceivedAnswer> => {
+      const open = () => openSpool(ckEntrygroups, createEntrygroupsTransformer(context(window)));
+      const answer = await client.entrygroupsFingerprinted(query(window), known, open);
+      const answerSha256 = answer.sha256;
+      if (answer.value === undefined) {
+        return { kind: 'known', answerSha256, read: async () => ({ kind: 'spooled', answerSha256, spooled: await answer.read() }), dispose: answer.dispose };
+      }
+      await answer.dispose();
+      return { kind: 'spooled', answerSha256, spooled: answer.value };
+    },
   };
 }

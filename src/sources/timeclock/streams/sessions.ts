@@ -2,6 +2,7 @@
 import type { DateWindow, Stream } from '../../../pipeline/stream.ts';
 import { transformSessions } from '../../../transform/timeclock/sessions.ts';
 import type { TimeclockClient } from '../client.ts';
+import { receiveCall } from './received.ts';
 import type { TimeclockReading } from '../../../transform/timeclock/common.ts';
 
 export function sessionsStream(client: TimeclockClient, account: string, defaultWindowDays: number, reading: TimeclockReading): Stream {
@@ -11,6 +12,7 @@ export function sessionsStream(client: TimeclockClient, account: string, default
     account,
     defaultWindowDays,
     fetch: (window: DateWindow) => client.call('sessions', { startDate: window.start, endDate: window.end }),
+    receive: (window, known) => receiveCall(client, 'sessions', window, known),
     transform: (answer, window) => transformSessions(answer as unknown[], account, window, reading),
   };
 }

@@ -2,6 +2,7 @@
 import type { DateWindow, Stream } from '../../../pipeline/stream.ts';
 import { transformTimesheet } from '../../../transform/timeclock/timesheet.ts';
 import type { TimeclockClient } from '../client.ts';
+import { receiveCall } from './received.ts';
 import type { TimeclockReading } from '../../../transform/timeclock/common.ts';
 
 export function timesheetStream(client: TimeclockClient, account: string, defaultWindowDays: number, reading: TimeclockReading): Stream {
@@ -11,6 +12,7 @@ export function timesheetStream(client: TimeclockClient, account: string, defaul
     account,
     defaultWindowDays,
     fetch: (window: DateWindow) => client.call('timesheet', { startDate: window.start, endDate: window.end }),
+    receive: (window, known) => receiveCall(client, 'timesheet', window, known),
     transform: (answer, window) => transformTimesheet(answer as unknown[], account, window, reading),
   };
 }

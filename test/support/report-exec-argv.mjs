@@ -1,0 +1,5 @@
+// Preloaded (`node --import`) by test/unit/node-flags.test.ts: every start of a Node program in this
+// process (the launcher may exec itself) prints its pid and the Node flags it runs with.
+import { writeSync } from 'node:fs';
+
+writeSync(2, `EXEC_ARGV ${process.pid} ${JSON.stringify(process.execArgv.filter((arg) => !arg.startsWith('--import') && !arg.endsWith('report-exec-argv.mjs')))}\n`);

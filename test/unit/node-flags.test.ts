@@ -1,0 +1,76 @@
+/**
+ * punchcard's V8 flags (bin/node-flags.mjs) are one list: every place that starts Node on the CLI
+ * gives exactly that list, the launcher makes a process started without them run with them, and a
+ * user's own value (NODE_OPTIONS or the command line) wins over ours.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { nodeArgs, V8_FLAGS } from '../../bin/node-flags.mjs';
+
+const root = new URL('../../', import.meta.url);
+const CLI = fileURLToPath(new URL('bin/punchcard.mjs', root));
+const REPORT_EXEC_ARGV = fileURLToPath(new URL('../support/report-exec-argv.mjs', import.meta.url));
+
+/** `node [args] bin/punchcard.mjs --help` with a preload that prints the process's execArgv and pid. */
+function helpRun(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; execArgv: string[]; starts: number[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...args, '--import', REPORT_EXEC_ARGV, CLI, '--help'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const lines = [...stderr.matchAll(/^EXEC_ARGV (\d+) (.*)$/gm)];
+      resolve({ code, execArgv: lines.length > 0 ? (JSON.parse(lines.at(-1)![2]!) as string[]) : [], starts: lines.map((line) => Number(line[1])) });
+    });
+  });
+}
+
+describe('V8 flags', () => {
+  it('are given on the command line wherever we start Node on the CLI: package.json scripts and the Dockerfile', () => {
+    expect(V8_FLAGS.length).toBeGreaterThan(0);
+    const scripts = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const cliScripts = Object.entries(scripts).filter(([, command]) => command.includes('bin/punchcard.mjs'));
+    expect(cliScripts.map(([name]) => name).sort()).toEqual(['demo', 'punchcard', 'start']);
+    for (const [name, command] of cliScripts) expect(command, name).toMatch(new RegExp(`^node ${V8_FLAGS.join(' ')} bin/punchcard\\.mjs\\b`));
+    const entrypoint = /^ENTRYPOINT (.+)$/m.exec(readFileSync(new URL('Dockerfile', root), 'utf8'))?.[1];
+    expect(JSON.parse(entrypoint!)).toEqual(['node', ...V8_FLAGS, 'bin/punchcard.mjs']);
+  });
+
+  it('nodeArgs puts them before the entry point unless the arguments or NODE_OPTIONS already set them', () => {
+    expect(nodeArgs(['bin/punchcard.mjs', 'sync'], {})).toEqual([...V8_FLAGS, 'bin/punchcard.mjs', 'sync']);
+    const [first] = V8_FLAGS;
+    const name = first!.split('=')[0]!;
+    expect(nodeArgs([`${name}=64`, 'x.mjs'], {})).not.toContain(first);
+    expect(nodeArgs(['x.mjs'], { NODE_OPTIONS: `--trace-warnings ${name.replaceAll('-', '_')}=64` })).not.toContain(first);
+  });
+
+  it('the launcher runs punchcard with them when Node was started without them, in the same process', async () => {
+    const bare = await helpRun([]);
+    expect(bare.code).toBe(0);
+    for (const flag of V8_FLAGS) expect(bare.execArgv).toContain(flag);
+    // Started twice in one process: replaced in place (execve), not a child, so whoever watches the
+    // process sees all of it.
+    expect(bare.starts).toHaveLength(2);
+    expect(new Set(bare.starts).size).toBe(1);
+
+    const given = await helpRun([...V8_FLAGS]);
+    expect(given.execArgv.filter((arg) => V8_FLAGS.includes(arg))).toEqual([...V8_FLAGS]);
+    expect(given.starts).toHaveLength(1); // nothing to add: no exec at all
+  });
+
+  it('a user\'s own value wins over ours: on the command line (also a --no-… one) or in NODE_OPTIONS', async () => {
+    const theirs = V8_FLAGS.map((flag) => (flag.includes('=') ? `${flag.split('=')[0]}=7` : flag.replace(/^--/, '--no-')));
+    const commandLine = await helpRun(theirs);
+    expect(commandLine.code).toBe(0);
+    expect(commandLine.execArgv).toEqual(theirs);
+    expect(commandLine.starts).toHaveLength(1);
+
+    // NODE_OPTIONS takes only some V8 flags (not --optimize-for-size): those it holds are not added again.
+    const semiSpace = V8_FLAGS.find((flag) => flag.startsWith('--max-semi-space-size='))!;
+    const environment = await helpRun([], { NODE_OPTIONS: '--max-semi-space-size=7' });
+    expect(environment.code).toBe(0);
+    expect(environment.execArgv).toEqual(V8_FLAGS.filter((flag) => flag !== semiSpace));
+  });
+});
