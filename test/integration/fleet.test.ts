@@ -130,8 +130,10 @@ describe('a fleet of worker processes', () => {
     const three = [0, 1, 2].map(() => startWorker(env));
     workers.push(...three);
     await Promise.all(three.map((w) => w.waitFor((line) => line.msg === 'worker listening')));
-    // Slow answers, so the victim is surely inside a window when it dies.
-    timeclock.setLatency(1500);
+    // Slow answers from both APIs, so the victim is surely inside a window when it dies, whichever
+    // window it took first (clockodo's months are taken first: biggest first).
+    timeclock.setLatency(600);
+    clockodo.setLatency(600);
     try {
       const queued = await runCli(['backfill', '--from', '2025-11-01', '--to', '2025-11-30', '--window-days', '31', '--no-wait'], env);
       expect(queued.code).toBe(0);
@@ -150,6 +152,7 @@ describe('a fleet of worker processes', () => {
       expect(await warehouseChecksum(db.pool)).toEqual(await warehouseChecksum(reference.pool));
     } finally {
       timeclock.setLatency(0);
+      clockodo.setLatency(0);
       await Promise.all(three.map((w) => w.stop()));
     }
   }, 300_000);

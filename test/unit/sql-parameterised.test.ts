@@ -12,8 +12,7 @@ const ROOT = new URL('../../src/', import.meta.url).pathname;
 
 const REVIEWED: Record<string, string[]> = {
   // merge.ts: every piece is derived from a TableSpec (code, not input) through ident()/qualified().
-  // `differs`, `sets` and `inScope` assemble such identifiers and fixed SQL; `source` is one of two such SELECTs.
-  'load/merge.ts': ['table', 'columnList', 'stage', 'columnDefs', 'target', "names.join(', ')", "keys.join(', ')", 'keys[0]', "sets('EXCLUDED')", "differs('s')", "differs('EXCLUDED')", 'inScope', 'source', 'scope.sql', 'keyMatch'].concat(
+  'load/merge.ts': ['table', 'columnList', 'stage', 'columnDefs', 'target', "names.join(', ')", "spec.key.map(ident).join(', ')", "sets.join(', ')", 'changed', 'scope.sql', 'keyMatch'].concat(
     // settleDuplicateKeys: likewise from the spec through ident(); `raw`, `employee` and `workDate` are fixed fragments.
     ['dups', 'stagedKeys', 'stagedValues', 'versionMatch', 'employee', 'workDate', 'keyText', 'raw'],
   ),
