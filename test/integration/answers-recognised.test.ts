@@ -6,8 +6,6 @@
  * still fail the window), and the load itself when the ledger moved on between the fetch and the
  * commit (the recognised answer is then read and loaded after all).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
 import { runPlan } from '../../src/pipeline/run.ts';
@@ -21,7 +19,9 @@ import { startClockodoSimulator, type ClockodoSimulator } from '../../src/simula
 import { loadConfig } from '../../src/config.ts';
 import { buildStreams } from '../../src/sources/registry.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { cliEnv } from '../support/cli.ts';
+import { startAnswerServer, type AnswerServer } from '../support/answer-server.ts';
+import { cliEnv, clockodoSimulatorEnv } from '../support/cli.ts';
+import { countingTransforms } from '../support/streams.ts';
 
 const TOKEN = 'recognised-token-51a';
 const WEEK: DateWindow = { start: '2026-09-01', end: '2026-09-07' };
@@ -31,8 +31,7 @@ type Mode = 'plain' | 'wrong-id' | 'no-jsonrpc' | 'error' | 'result-object' | 'i
 let mode: Mode = 'plain';
 let sessions = ['2026-09-01', '2026-09-02'];
 const ids: unknown[] = [];
-let server: Server;
-let url: string;
+let server: AnswerServer;
 let db: TestDatabase;
 
 const session = (day: string) => ({ startDate: `${day} 08:00:00`, endDate: `${day} 16:00:00`, timezone: 'Europe/Berlin', locationType: 'office', startSourceType: 'web', endSourceType: 'web' });
@@ -58,38 +57,22 @@ function answer(id: number): string {
 }
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', () => {
-      const { id } = JSON.parse(body) as { id: number };
-      ids.push(id);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(answer(id));
-    });
+  server = await startAnswerServer((body, res) => {
+    const { id } = JSON.parse(body) as { id: number };
+    ids.push(id);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(answer(id));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/rpc`;
   db = await createTestDatabase();
 });
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   await db?.drop();
 });
 
 /** The sessions stream over the test server (no retries), counting its transforms. */
 function timeclockSessions(): { stream: Stream; transforms: () => number } {
-  const client = createTimeclockClient({ url, token: TOKEN, timeoutMs: 5000, retry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 1 }, logger: silentLogger() });
-  const real = { ...sessionsStream(client, 'acme', 7, LOCAL_STAMPS), settingsFingerprint: 'stamps=local;defaultZone=' };
-  let transforms = 0;
-  const stream: Stream = {
-    ...real,
-    transform: (answer, window) => {
-      transforms += 1;
-      return real.transform(answer, window);
-    },
-  };
-  return { stream, transforms: () => transforms };
+  const client = createTimeclockClient({ url: server.url, token: TOKEN, timeoutMs: 5000, retry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 1 }, logger: silentLogger() });
+  return countingTransforms({ ...sessionsStream(client, 'acme', 7, LOCAL_STAMPS), settingsFingerprint: 'stamps=local;defaultZone=' });
 }
 
 async function run(stream: Stream, window: DateWindow) {
@@ -237,14 +220,7 @@ describe('a clockodo entrygroups month', () => {
   afterAll(async () => sim?.close());
 
   it('is recognised by the bytes of its body before it is parsed; a changed month is parsed and loaded', async () => {
-    const env = cliEnv({
-      DATABASE_URL: db.url,
-      CLOCKODO_API_URL: sim.url,
-      CLOCKODO_API_USER: 'api-admin@punchcard.test',
-      CLOCKODO_API_KEY: 'clockodo-admin-key',
-      CLOCKODO_EXTERNAL_APPLICATION: 'punchcard-tests;ops@example.com',
-      CLOCKODO_ENTRYGROUPS_PER_MINUTE: '6000',
-    });
+    const env = clockodoSimulatorEnv(sim.url, db.url);
     const [stream] = buildStreams(loadConfig(env), { source: 'clockodo', streams: ['entrygroups'] }, { logger: silentLogger() });
     const october: DateWindow = { start: '2026-10-01', end: '2026-10-31' };
     expect(await preparedKind(stream!, october)).toBe('spooled');

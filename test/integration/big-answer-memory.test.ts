@@ -5,12 +5,11 @@
  * stored) under one fixed bound, and every leaf of both lands in the warehouse.
  */
 import { createServer, type Server } from 'node:http';
-import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { CLI, cliEnv } from '../support/cli.ts';
+import { cliEnv, outputOf, spawnCli } from '../support/cli.ts';
 
 /**
  * Below what holding a 100 MB answer takes (measured on the code that parsed answers whole: 349 MB
@@ -84,7 +83,7 @@ afterAll(async () => {
 });
 
 /** The real CLI's backfill of September, with its peak RSS as the process itself reports it. */
-function backfillSeptember(extra: Record<string, string> = {}): Promise<{ code: number | null; peakRssMb: number; stdout: string; stderr: string }> {
+async function backfillSeptember(extra: Record<string, string> = {}): Promise<{ code: number | null; peakRssMb: number; stdout: string; stderr: string }> {
   const env = cliEnv({
     DATABASE_URL: db.url,
     CLOCKODO_API_URL: generator.url,
@@ -94,18 +93,13 @@ function backfillSeptember(extra: Record<string, string> = {}): Promise<{ code: 
     HTTP_TIMEOUT_MS: '180000',
     ...extra,
   });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', PEAK_RSS_PRELOAD, CLI, 'backfill', '--source', 'clockodo', '--streams', 'entrygroups', '--from', '2026-09-01', '--to', '2026-09-30'], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const peak = /PUNCHCARD_BENCH_PEAK_RSS_KB=(\d+)/.exec(stderr);
-      resolve({ code, peakRssMb: peak ? Math.round(Number(peak[1]) / 1024) : Number.NaN, stdout, stderr });
-    });
+  const child = spawnCli(['backfill', '--source', 'clockodo', '--streams', 'entrygroups', '--from', '2026-09-01', '--to', '2026-09-30'], env, {
+    preload: [PEAK_RSS_PRELOAD],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const { code, stdout, stderr } = await outputOf(child, 600_000);
+  const peak = /PUNCHCARD_BENCH_PEAK_RSS_KB=(\d+)/.exec(stderr);
+  return { code, peakRssMb: peak ? Math.round(Number(peak[1]) / 1024) : Number.NaN, stdout, stderr };
 }
 
 describe('a big clockodo answer', () => {

@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { AbortedError, UsageError } from '../../src/errors.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { cliEnv, runCli } from '../support/cli.ts';
+import { clockodoSimulatorEnv, runCli } from '../support/cli.ts';
 
 const FROM = '2026-09-01';
 const TO = '2026-09-30';
@@ -26,14 +26,7 @@ let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   sim = await startClockodoSimulator({ attendance: new TimeclockDataset({ seed: 7, employees: 8, today: '2026-10-15' }), seed: 11 });
   db = await createTestDatabase();
-  env = cliEnv({
-    DATABASE_URL: db.url,
-    CLOCKODO_API_URL: sim.url,
-    CLOCKODO_API_USER: 'api-admin@punchcard.test',
-    CLOCKODO_API_KEY: 'clockodo-admin-key',
-    CLOCKODO_EXTERNAL_APPLICATION: 'punchcard-tests;ops@example.com',
-    CLOCKODO_ENTRYGROUPS_PER_MINUTE: '6000',
-  });
+  env = clockodoSimulatorEnv(sim.url, db.url);
   const loaded = await runCli(['backfill', '--source', 'clockodo', '--streams', 'entrygroups', '--from', FROM, '--to', TO], env);
   expect(loaded.stderr).toBe('');
   expect(loaded.code).toBe(0);

@@ -9,7 +9,7 @@ import { DateTime } from 'luxon';
 import { addDays } from '../../src/pipeline/windows.ts';
 import { utcBoundsOfLocalDays } from '../../src/transform/clockodo/time.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { cliEnv, runCli } from '../support/cli.ts';
+import { clockodoSimulatorEnv, runCli } from '../support/cli.ts';
 
 // Crosses a month boundary and the end of summer time in Europe/Berlin (2026-10-25).
 const FROM = '2026-09-21';
@@ -22,14 +22,7 @@ let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   sim = await startClockodoSimulator({ attendance: new TimeclockDataset({ seed: 42, employees: 12, today: '2026-11-02' }), seed: 5 });
   db = await createTestDatabase();
-  env = cliEnv({
-    DATABASE_URL: db.url,
-    CLOCKODO_API_URL: sim.url,
-    CLOCKODO_API_USER: 'api-admin@punchcard.test',
-    CLOCKODO_API_KEY: 'clockodo-admin-key',
-    CLOCKODO_EXTERNAL_APPLICATION: 'punchcard-tests;ops@example.com',
-    CLOCKODO_ENTRYGROUPS_PER_MINUTE: '6000',
-  });
+  env = clockodoSimulatorEnv(sim.url, db.url);
 });
 
 afterAll(async () => {

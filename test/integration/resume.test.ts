@@ -2,12 +2,11 @@
  * A backfill killed with SIGKILL (no cleanup of any kind) and restarted with --resume ends with
  * the same warehouse, row for row, as one uninterrupted run, and fetches no committed window again.
  */
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTimeclockSimulator, type TimeclockSimulator } from '../../src/simulators/timeclock/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { CLI, cliEnv, runCli } from '../support/cli.ts';
+import { cliEnv, runCli, spawnCli } from '../support/cli.ts';
 import { warehouseChecksum } from '../support/checksum.ts';
 import { seededRandom } from '../../src/simulators/faults.ts';
 
@@ -65,7 +64,7 @@ describe(`backfill --resume after SIGKILL at ${CRASH_POINTS.length} crash points
     const killed = await createTestDatabase();
     try {
       sim.setLatency(150); // slow enough to kill in the middle
-      const child = spawn(process.execPath, [CLI, ...ARGS], { env: envFor(killed), stdio: 'ignore' });
+      const child = spawnCli(ARGS, envFor(killed), { stdio: 'ignore' });
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
       const deadline = Date.now() + 30_000;
       while ((await committedWindows(killed).catch(() => [])).length < afterWindows) {

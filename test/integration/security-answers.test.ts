@@ -3,16 +3,14 @@
  * is one reject while the rest of its window loads, and an answer over PUNCHCARD_MAX_RESPONSE_MB
  * fails its own window with the reason (not retried) while the other windows load.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startAnswerServer, type AnswerServer } from '../support/answer-server.ts';
 import { cliEnv, runCli } from '../support/cli.ts';
 
 const TOKEN = 'answers-token-4c1d';
 const DEPTH = 20_000;
-let server: Server;
-let url: string;
+let server: AnswerServer;
 let db: TestDatabase;
 const calls: string[] = [];
 
@@ -26,36 +24,29 @@ const session = (day: string) => ({
 });
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', () => {
-      const { id, method } = JSON.parse(body);
-      calls.push(method);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      if (method === 'sessions') {
-        // Written as text: building the nested value in JS would need the recursion under test.
-        const deep = `${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`;
-        const hostile = JSON.stringify({ ...session('2026-09-02'), extra: '@DEEP@' }).replace('"@DEEP@"', deep);
-        res.end(
-          `{"jsonrpc":"2.0","id":${id},"result":[` +
-            `${JSON.stringify({ employeeNumber: 1, email: 'a@example.com', sessions: [session('2026-09-01')] })},` +
-            `{"employeeNumber":2,"email":"b@example.com","sessions":[${hostile},${JSON.stringify(session('2026-09-03'))}]},` +
-            `${JSON.stringify({ employeeNumber: 3, email: 'c@example.com', sessions: [session('2026-09-04')] })}]}`,
-        );
-      } else {
-        // 3 MB of padding in an otherwise valid answer: over a 1 MB cap.
-        res.end(JSON.stringify({ jsonrpc: '2.0', id, result: [{ employeeNumber: 1, email: 'x'.repeat(3_000_000), sessions: [] }] }));
-      }
-    });
+  server = await startAnswerServer((body, res) => {
+    const { id, method } = JSON.parse(body);
+    calls.push(method);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (method === 'sessions') {
+      // Written as text: building the nested value in JS would need the recursion under test.
+      const deep = `${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`;
+      const hostile = JSON.stringify({ ...session('2026-09-02'), extra: '@DEEP@' }).replace('"@DEEP@"', deep);
+      res.end(
+        `{"jsonrpc":"2.0","id":${id},"result":[` +
+          `${JSON.stringify({ employeeNumber: 1, email: 'a@example.com', sessions: [session('2026-09-01')] })},` +
+          `{"employeeNumber":2,"email":"b@example.com","sessions":[${hostile},${JSON.stringify(session('2026-09-03'))}]},` +
+          `${JSON.stringify({ employeeNumber: 3, email: 'c@example.com', sessions: [session('2026-09-04')] })}]}`,
+      );
+    } else {
+      // 3 MB of padding in an otherwise valid answer: over a 1 MB cap.
+      res.end(JSON.stringify({ jsonrpc: '2.0', id, result: [{ employeeNumber: 1, email: 'x'.repeat(3_000_000), sessions: [] }] }));
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/rpc`;
   db = await createTestDatabase();
 });
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   await db?.drop();
 });
 
@@ -63,7 +54,7 @@ describe('security #6: hostile answers fail no more than their part', () => {
   it('security #6: a record nested 20,000 deep is one reject and the rest loads; an oversized answer fails its window with the reason', async () => {
     const result = await runCli(
       ['backfill', '--from', '2026-09-01', '--to', '2026-09-07', '--streams', 'sessions,lunches', '--concurrency', '1'],
-      cliEnv({ DATABASE_URL: db.url, TIMECLOCK_API_URL: url, TIMECLOCK_API_TOKEN: TOKEN, PUNCHCARD_MAX_RESPONSE_MB: '1', HTTP_RETRIES: '3' }),
+      cliEnv({ DATABASE_URL: db.url, TIMECLOCK_API_URL: server.url, TIMECLOCK_API_TOKEN: TOKEN, PUNCHCARD_MAX_RESPONSE_MB: '1', HTTP_RETRIES: '3' }),
     );
     expect(result.stdout).toMatch(/failed: lunches 2026-09-01\.\.2026-09-07: timeclock lunches 2026-09-01\.\.2026-09-07: answer larger than 1 MB after decompression \(PUNCHCARD_MAX_RESPONSE_MB\); stopped reading it/);
     expect(result.code).toBe(1);

@@ -3,14 +3,14 @@
  * SIGTERM ends a command that has no run in progress, a data folder that cannot be created is one
  * line, and a run a killed process left `running` is closed by the next run.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTimeclockSimulator, type TimeclockSimulator } from '../../src/simulators/timeclock/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { CLI, cliEnv, runCli } from '../support/cli.ts';
+import { cliEnv, runCli, spawnCli } from '../support/cli.ts';
 
 const TOKEN = 'runs-token-9e21';
 let sim: TimeclockSimulator;
@@ -52,12 +52,9 @@ describe('security #13: bounded ranges, prompt signals, closed runs', () => {
 
   it('security #13: the first SIGTERM ends a command still waiting for its database', async () => {
     const port = (silent.address() as { port: number }).port;
-    const child = spawn(process.execPath, [CLI, 'sync'], {
-      env: env({ DATABASE_URL: `postgres://u@127.0.0.1:${port}/x` }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnCli(['sync'], env({ DATABASE_URL: `postgres://u@127.0.0.1:${port}/x` }), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     await new Promise((resolve) => setTimeout(resolve, 2_500)); // connecting (the pool waits up to 15 s)
     const signalled = Date.now();

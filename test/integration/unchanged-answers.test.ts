@@ -11,6 +11,7 @@ import type { DateWindow, Stream } from '../../src/pipeline/stream.ts';
 import type { ClockodoClient, UsersListing } from '../../src/sources/clockodo/client.ts';
 import { usersStream } from '../../src/sources/clockodo/streams/users.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { countingTransforms } from '../support/streams.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -26,16 +27,7 @@ const user = (id: unknown, name: string) => ({ id, name, number: String(id), ema
 function fakeUsers(): { stream: Stream; listing: UsersListing; transforms: () => number } {
   const listing: UsersListing = { users: [], pages: 1, countItems: undefined };
   const client = { users: async () => structuredClone(listing) } as unknown as ClockodoClient;
-  const real = usersStream(client, 'acme');
-  let transforms = 0;
-  const stream: Stream = {
-    ...real,
-    transform: (answer, window) => {
-      transforms += 1;
-      return real.transform(answer, window);
-    },
-  };
-  return { stream, listing, transforms: () => transforms };
+  return { ...countingTransforms(usersStream(client, 'acme')), listing };
 }
 
 async function run(stream: Stream, window: DateWindow) {

@@ -3,13 +3,12 @@
  * syncs that the worker itself then takes from the queue, records them in the ledger, shows them
  * and the queue on /metrics, and SIGTERM ends it cleanly.
  */
-import { spawn } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTimeclockSimulator, type TimeclockSimulator } from '../../src/simulators/timeclock/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { CLI, cliEnv } from '../support/cli.ts';
+import { cliEnv, spawnCli } from '../support/cli.ts';
 
 const TOKEN = 'test-token-worker-5b2a';
 
@@ -47,10 +46,10 @@ describe('punchcard worker', () => {
       PUNCHCARD_LOOKBACK_DAYS: '2',
       LOG_LEVEL: 'info',
     });
-    const child = spawn(process.execPath, [CLI, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnCli(['worker'], env, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdout.resume();
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    child.stdout!.resume();
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     const logs = () => stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
 
@@ -122,10 +121,10 @@ describe('punchcard worker', () => {
         LOG_LEVEL: 'info',
         ...extra,
       });
-      const child = spawn(process.execPath, [CLI, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawnCli(['worker'], env, { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.stdout.resume();
+      child.stderr!.on('data', (chunk) => (stderr += chunk));
+      child.stdout!.resume();
       let gone = false;
       const exited = new Promise((resolve) => child.on('exit', resolve)).then(() => (gone = true));
       try {

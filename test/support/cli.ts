@@ -1,6 +1,8 @@
 /** Runs the real `punchcard` CLI as a child process, the way a user or cron would. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nodeArgs } from '../../bin/node-flags.mjs';
+import { DEFAULT_API_USERS } from '../../src/simulators/clockodo/index.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/punchcard.mjs', import.meta.url));
 
@@ -17,19 +19,48 @@ export function cliEnv(overrides: Record<string, string | undefined>): NodeJS.Pr
   return Object.fromEntries(Object.entries({ ...base, ...overrides }).filter(([, v]) => v !== undefined));
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/**
+ * Starts the CLI as package.json's scripts and the Dockerfile do: Node with punchcard's V8 flags
+ * (bin/node-flags.mjs) on its command line, so the launcher has nothing to add and does not
+ * re-execute itself. `preload` modules are loaded first (--import), e.g. a peak-RSS reporter.
+ */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, options: { preload?: string[]; stdio?: StdioOptions } = {}): ChildProcess {
+  const preload = (options.preload ?? []).flatMap((module) => ['--import', module]);
+  return spawn(process.execPath, nodeArgs([...preload, CLI, ...args], env), { env, stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'] });
+}
+
+/** A child's stdout and stderr once it has closed; SIGKILLed after `timeoutMs`. */
+export function outputOf(child: ChildProcess, timeoutMs = 90_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
+    child.stdout?.on('data', (chunk) => (stdout += chunk));
+    child.stderr?.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
-    child.stdin.end(options.input ?? '');
   });
+}
+
+/** The CLI's environment against a clockodo simulator, as its admin API user, unthrottled. */
+export function clockodoSimulatorEnv(clockodoUrl: string, databaseUrl: string): NodeJS.ProcessEnv {
+  const admin = DEFAULT_API_USERS[0]!;
+  return cliEnv({
+    DATABASE_URL: databaseUrl,
+    CLOCKODO_API_URL: clockodoUrl,
+    CLOCKODO_API_USER: admin.email,
+    CLOCKODO_API_KEY: admin.apiKey,
+    CLOCKODO_EXTERNAL_APPLICATION: 'punchcard-tests;ops@example.com',
+    CLOCKODO_ENTRYGROUPS_PER_MINUTE: '6000',
+  });
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const child = spawnCli(args, env);
+  const result = outputOf(child, options.timeoutMs);
+  child.stdin!.end(options.input ?? '');
+  return result;
 }

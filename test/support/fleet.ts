@@ -1,10 +1,10 @@
 /** A fleet in a test: N accounts per source on the simulators, an accounts file, worker processes. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import { CLI, cliEnv } from './cli.ts';
+import { cliEnv, spawnCli } from './cli.ts';
 
 export interface FleetAccounts {
   file: string;
@@ -63,7 +63,7 @@ export interface WorkerProcess {
 }
 
 export function startWorker(env: NodeJS.ProcessEnv): WorkerProcess {
-  const child = spawn(process.execPath, [CLI, 'worker'], { env: cliEnv({ PUNCHCARD_METRICS_PORT: '0', ...env, LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnCli(['worker'], cliEnv({ PUNCHCARD_METRICS_PORT: '0', ...env, LOG_LEVEL: 'info' }), { stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const waiters: Array<() => void> = [];
   const onData = (chunk: Buffer) => {

