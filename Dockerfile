@@ -24,7 +24,8 @@ ENV PUNCHCARD_METRICS_HOST=0.0.0.0
 USER node
 EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PUNCHCARD_METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-# V8 flags as in bin/node-flags.mjs (test/unit/node-flags.test.ts keeps the two equal); given here,
-# the launcher has nothing to add and does not exec itself again.
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--optimize-for-size", "bin/punchcard.mjs"]
+# V8 flags and environment as in bin/node-flags.mjs (test/unit/node-flags.test.ts keeps them equal);
+# given here, the launcher has nothing to add and does not exec itself again.
+ENV MALLOC_ARENA_MAX=2
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--heap-growing-percent=20", "bin/punchcard.mjs"]
 CMD ["worker"]

@@ -25,7 +25,7 @@ import { buildStreams } from '../src/sources/registry.ts';
 import { startClockodoSimulator } from '../src/simulators/clockodo/index.ts';
 import { startTimeclockSimulator } from '../src/simulators/timeclock/index.ts';
 import { openBenchDatabase } from './database.ts';
-import { nodeArgs } from '../bin/node-flags.mjs';
+import { nodeArgs, nodeEnv } from '../bin/node-flags.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'bin', 'punchcard.mjs');
@@ -74,7 +74,7 @@ const envFor = (url: string): NodeJS.ProcessEnv => ({
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, nodeArgs([CLI, ...args], env), { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, nodeArgs([CLI, ...args], env), { env: nodeEnv(env), stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`punchcard ${args.join(' ')} exited ${code}`))));
@@ -82,7 +82,7 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 function startWorker(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, nodeArgs([CLI, 'worker'], env), { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, nodeArgs([CLI, 'worker'], env), { env: nodeEnv({ ...env, LOG_LEVEL: 'info' }), stdio: ['ignore', 'ignore', 'pipe'] });
   const ready = new Promise<void>((resolve, reject) => {
     let text = '';
     child.on('exit', (code) => reject(new Error(`a worker exited ${code} before it listened: ${text.slice(-500)}`)));

@@ -29,7 +29,7 @@ import { DEFAULT_API_USERS, startClockodoSimulator, type ClockodoSimulator } fro
 import { startTimeclockSimulator, type TimeclockSimulator } from '../src/simulators/timeclock/index.ts';
 import { addDays } from '../src/pipeline/windows.ts';
 import { openBenchDatabase, type BenchDatabase } from './database.ts';
-import { nodeArgs } from '../bin/node-flags.mjs';
+import { nodeArgs, nodeEnv } from '../bin/node-flags.mjs';
 import { benchLoader, round2, type LoaderResult } from './loader.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -88,17 +88,58 @@ function log(message: string): void {
 interface ChildResult {
   wallMs: number;
   peakRssMb: number;
+  cpu: CpuFigure;
   stdout: string;
+}
+
+/**
+ * Where the CPU time of one measured run went, in ms: the measured process itself (its own
+ * rusage), the simulators (this process, which serves them), and the rest of the machine (the
+ * PostgreSQL server's backends above all; off Linux, unknown). On a machine with few cores these
+ * add up to a floor under the wall time: `machineMs / cores`.
+ */
+interface CpuFigure {
+  punchcardMs: number;
+  simulatorsMs: number;
+  othersMs?: number;
+  machineMs?: number;
+}
+
+/** CPU time the whole machine spent busy so far (every process, every core; steal excluded), from /proc/stat. */
+async function machineBusyMs(): Promise<number | undefined> {
+  try {
+    const fields = (await fs.readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq] = fields as [number, number, number, number, number, number, number];
+    return ((user + nice + system + irq + softirq) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Runs a node entry point with the peak-RSS reporter preloaded, and with punchcard's V8 flags on
  * the command line as package.json and the Dockerfile start it; fails loudly on a non-zero exit.
  */
-function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<ChildResult> {
+async function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<ChildResult> {
+  const machineBefore = await machineBusyMs();
+  const selfBefore = process.cpuUsage();
+  const result = await runChildProcess(args, env);
+  const self = process.cpuUsage(selfBefore);
+  const machineAfter = await machineBusyMs();
+  const simulatorsMs = Math.round((self.user + self.system) / 1000);
+  const machineMs = machineBefore !== undefined && machineAfter !== undefined ? Math.round(machineAfter - machineBefore) : undefined;
+  const cpu: CpuFigure = {
+    punchcardMs: result.cpuMs,
+    simulatorsMs,
+    ...(machineMs !== undefined ? { machineMs, othersMs: Math.max(0, machineMs - result.cpuMs - simulatorsMs) } : {}),
+  };
+  return { wallMs: result.wallMs, peakRssMb: result.peakRssMb, cpu, stdout: result.stdout };
+}
+
+function runChildProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ wallMs: number; peakRssMb: number; cpuMs: number; stdout: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, nodeArgs(['--import', path.join(ROOT, 'bench/peak-rss.mjs'), ...args], env), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, nodeArgs(['--import', path.join(ROOT, 'bench/peak-rss.mjs'), ...args], env), { cwd: ROOT, env: nodeEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += String(chunk)));
@@ -106,11 +147,12 @@ function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<ChildResult> 
     child.on('error', reject);
     child.on('close', (code) => {
       const rss = /PUNCHCARD_BENCH_PEAK_RSS_KB=(\d+)/.exec(stderr);
-      if (code !== 0 || !rss) {
+      const cpu = /PUNCHCARD_BENCH_CPU_MS=(\d+)/.exec(stderr);
+      if (code !== 0 || !rss || !cpu) {
         reject(new Error(`${args.join(' ')} exited with ${code}\n${stdout}\n${stderr.slice(-4000)}`));
         return;
       }
-      resolve({ wallMs: performance.now() - started, peakRssMb: Math.round(Number(rss[1]) / 1024), stdout });
+      resolve({ wallMs: performance.now() - started, peakRssMb: Math.round(Number(rss[1]) / 1024), cpuMs: Number(cpu[1]), stdout });
     });
   });
 }
@@ -122,12 +164,13 @@ interface BackfillFigure {
   /** The run's own duration (first window to last commit), as the CLI prints it. */
   runMs: number;
   peakRssMb: number;
+  cpu: CpuFigure;
   rows: { received: number; inserted: number; updated: number; deleted: number; rejected: number };
 }
 
 /** A figure measured several times: the medians, and every sample. */
 interface SampledFigure extends BackfillFigure {
-  samples: Array<{ runMs: number; peakRssMb: number }>;
+  samples: Array<{ runMs: number; peakRssMb: number; cpu: CpuFigure }>;
 }
 
 const median = (values: number[]): number => {
@@ -141,7 +184,7 @@ function sampled(figures: BackfillFigure[]): SampledFigure {
     ...figures[0]!,
     runMs: median(figures.map((f) => f.runMs)),
     peakRssMb: median(figures.map((f) => f.peakRssMb)),
-    samples: figures.map((f) => ({ runMs: f.runMs, peakRssMb: f.peakRssMb })),
+    samples: figures.map((f) => ({ runMs: f.runMs, peakRssMb: f.peakRssMb, cpu: f.cpu })),
   };
 }
 
@@ -151,7 +194,7 @@ async function backfill(env: NodeJS.ProcessEnv, from: string, to: string, concur
   const rows = /rows: (\d+) received, (\d+) inserted, (\d+) updated, (\d+) marked deleted, (\d+) rejected/.exec(result.stdout);
   if (!run || !rows) throw new Error(`backfill ${from}..${to} did not succeed:\n${result.stdout}`);
   const [received, inserted, updated, deleted, rejected] = rows.slice(1).map(Number) as [number, number, number, number, number];
-  return { from, to, concurrency, runMs: Math.round(Number(run[1]) * 1000), peakRssMb: result.peakRssMb, rows: { received, inserted, updated, deleted, rejected } };
+  return { from, to, concurrency, runMs: Math.round(Number(run[1]) * 1000), peakRssMb: result.peakRssMb, cpu: result.cpu, rows: { received, inserted, updated, deleted, rejected } };
 }
 
 /** `punchcard sync`: one run per source; its time is the process's wall time (start-up included). */
@@ -168,13 +211,13 @@ async function nightlySync(env: NodeJS.ProcessEnv, from: string, to: string, con
     rows.deleted += deleted;
     rows.rejected += rejected;
   }
-  return { from, to, concurrency, runMs: Math.round(result.wallMs), peakRssMb: result.peakRssMb, rows };
+  return { from, to, concurrency, runMs: Math.round(result.wallMs), peakRssMb: result.peakRssMb, cpu: result.cpu, rows };
 }
 
-async function fetchAndParse(env: NodeJS.ProcessEnv, from: string, to: string, concurrency: number): Promise<{ ms: number; requests: number; peakRssMb: number }> {
+async function fetchAndParse(env: NodeJS.ProcessEnv, from: string, to: string, concurrency: number): Promise<{ ms: number; requests: number; peakRssMb: number; cpu: CpuFigure }> {
   const result = await runChild(['bin/run-ts.mjs', 'bench/fetch-parse.ts', '--from', from, '--to', to, '--concurrency', String(concurrency)], env);
   const line = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { durationMs: number; requests: number };
-  return { ms: line.durationMs, requests: line.requests, peakRssMb: result.peakRssMb };
+  return { ms: line.durationMs, requests: line.requests, peakRssMb: result.peakRssMb, cpu: result.cpu };
 }
 
 /** Rows inserted, updated and deleted per table of schema punchcard, from PostgreSQL's statistics. */
@@ -250,7 +293,7 @@ interface Results {
   options: Options;
   loader: LoaderResult;
   backfill: SampledFigure;
-  fetchParse: { ms: number; requests: number; peakRssMb: number; ratio: number };
+  fetchParse: { ms: number; requests: number; peakRssMb: number; cpu: CpuFigure; ratio: number };
   resync: BackfillFigure & { ratioToFetchParse: number; rowsWritten: { data: number; bookkeeping: number; byTable: Record<string, number> } };
   memory: { days90: SampledFigure; ratio: number };
   nightly: SampledFigure & { lookbackDays: number; today: string };
@@ -294,7 +337,7 @@ async function measure(db: BenchDatabase, sims: Simulators, options: Options, to
 
   const c = options.concurrency;
   const full: BackfillFigure[] = [];
-  let fetchOnly: { ms: number; requests: number; peakRssMb: number } | undefined;
+  let fetchOnly: Awaited<ReturnType<typeof fetchAndParse>> | undefined;
   let again: BackfillFigure | undefined;
   let written: ReturnType<typeof writtenBetween> | undefined;
   for (let sample = 1; sample <= options.samples; sample++) {
@@ -381,6 +424,11 @@ async function measure(db: BenchDatabase, sims: Simulators, options: Options, to
 }
 
 const check = (met: boolean): string => (met ? 'met' : '**not met**');
+const seconds = (ms: number | undefined): string => (ms === undefined ? '?' : (ms / 1000).toFixed(1));
+/** "punchcard 120.3 + simulators 40.1 + PostgreSQL and the rest 60.2 = 220.6 CPU-s" */
+const cpuOf = (cpu: CpuFigure): string =>
+  `punchcard ${seconds(cpu.punchcardMs)} + simulators ${seconds(cpu.simulatorsMs)} + PostgreSQL and the rest ${seconds(cpu.othersMs)} = ${seconds(cpu.machineMs)} CPU-s`;
+const floorOf = (cpu: CpuFigure, cores: number): string => (cpu.machineMs === undefined ? '?' : `${seconds(cpu.machineMs / cores)} s`);
 const samplesOf = (figure: SampledFigure): string => figure.samples.map((s) => s.peakRssMb).join(', ');
 const thousands = (n: number): string => n.toLocaleString('en-US');
 
@@ -400,7 +448,10 @@ function markdown(r: Results): string {
     `| loader, unchanged rows | ${thousands(l.unchangedRows.rowsPerSecond)} rows/s, ${l.unchangedRows.rowsWritten} rows written | ${l.unchangedRows.ratioToCopy} × COPY | ≥ 0.9 and 0 rows: ${check(l.unchangedRows.ratioToCopy >= 0.9 && l.unchangedRows.rowsWritten === 0)} |`,
     `| backfill ${r.backfill.from}..${r.backfill.to}, concurrency ${r.backfill.concurrency} (median of ${r.backfill.samples.length}) | ${(r.backfill.runMs / 1000).toFixed(1)} s, ${thousands(rowsOf(r.backfill))} rows written (${thousands(Math.round(rowsOf(r.backfill) / (r.backfill.runMs / 1000)))}/s) | — | — |`,
     `| fetch and parse only (${r.fetchParse.requests} requests) | ${(r.fetchParse.ms / 1000).toFixed(1)} s | backfill = ${r.fetchParse.ratio} × | ≤ 1.5: ${check(r.fetchParse.ratio <= 1.5)} |`,
+    `| CPU of the backfill (sample 1) | ${cpuOf(r.backfill.samples[0]!.cpu)} | floor on ${r.machine.cores} cores ${floorOf(r.backfill.samples[0]!.cpu, r.machine.cores)} | — |`,
+    `| CPU of fetch and parse only | ${cpuOf(r.fetchParse.cpu)} | floor on ${r.machine.cores} cores ${floorOf(r.fetchParse.cpu, r.machine.cores)} | — |`,
     `| unchanged re-sync of the range | ${(r.resync.runMs / 1000).toFixed(1)} s, ${r.resync.rowsWritten.data} data rows written (${r.resync.rowsWritten.bookkeeping} ledger/rejects/raw-answer rows) | ${r.resync.ratioToFetchParse} × fetch and parse | 0 rows: ${check(r.resync.rowsWritten.data === 0)}; ≤ 1.3×: ${check(r.resync.ratioToFetchParse <= 1.3)} |`,
+    `| CPU of the unchanged re-sync | ${cpuOf(r.resync.cpu)} | — | — |`,
     `| peak RSS, ${o.days} days (median of ${r.backfill.samples.length}: ${samplesOf(r.backfill)}) | ${r.backfill.peakRssMb} MB | ${r.memory.ratio} × the 90-day figure | ≤ 250 MB: ${check(r.backfill.peakRssMb <= 250)}; ≤ 1.2×: ${check(r.memory.ratio <= 1.2)} |`,
     `| peak RSS, ${Math.min(o.days, 90)} days (median of ${r.memory.days90.samples.length}: ${samplesOf(r.memory.days90)}) | ${r.memory.days90.peakRssMb} MB | — | — |`,
     `| nightly sync, ${r.nightly.lookbackDays} days up to ${r.nightly.today} (median of ${r.nightly.samples.length}) | ${(r.nightly.runMs / 1000).toFixed(1)} s (process), ${thousands(rowsOf(r.nightly))} rows written; peak RSS ${r.nightly.peakRssMb} MB (${samplesOf(r.nightly)}) | — | ≤ 150 MB: ${check(r.nightly.peakRssMb <= 150)} |`,

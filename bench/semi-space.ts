@@ -1,12 +1,16 @@
 /**
- * `node bin/run-ts.mjs bench/semi-space.ts [--employees 1000] [--backfill-employees 300] [--samples 2] [--sizes 1,2,4,8] [--base DIR]`
+ * `node bin/run-ts.mjs bench/semi-space.ts [--employees 1000] [--backfill-employees 300] [--samples 2]
+ *    [--sizes 1,2,4,8] [--variants "FLAGS;FLAGS;…"] [--both-days D] [--only PREFIX,…] [--base DIR]`
  *
- * How V8's young-generation size trades memory for time (bin/node-flags.mjs): the nightly sync
- * (`punchcard sync`, 14 days, every stream) and a 31-day TimeClock backfill, each run with
- * `--max-semi-space-size=N` on the command line for every N of --sizes, with the flag only set at
- * run time by the launcher, and (--base) with another checkout's launcher and no flag at all.
- * Peak RSS (the process's own ru_maxrss) and wall time per variant, interleaved sample by sample
- * so the machine's neighbours weigh on every variant alike.
+ * How V8's heap flags trade memory for time (bin/node-flags.mjs): the nightly sync (`punchcard
+ * sync`, 14 days, every stream), a 31-day TimeClock backfill and (--both-days) a backfill of both
+ * sources over D days from 2025-01-01, each run with `--max-semi-space-size=N` on the command line
+ * for every N of --sizes, with the flag only set at run time by the launcher, (--base) with another
+ * checkout's launcher and no flag at all, and with each flag set of --variants (`;` between sets;
+ * a NAME=VALUE word in a set goes into the environment, e.g. `MALLOC_ARENA_MAX=2`; a flag given
+ * replaces punchcard's own of the same name, so `MALLOC_ARENA_MAX=0 --max-semi-space-size=16 --heap-growing-percent=0`
+ * is Node's default). Peak RSS (the process's own ru_maxrss), CPU time (user + system) and wall time
+ * per variant, interleaved sample by sample so the machine's neighbours weigh on every variant alike.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -24,6 +28,8 @@ const { values } = parseArgs({
     'backfill-employees': { type: 'string', default: '300' },
     samples: { type: 'string', default: '2' },
     sizes: { type: 'string', default: '1,2,4,8' },
+    variants: { type: 'string' },
+    'both-days': { type: 'string' },
     base: { type: 'string' },
     only: { type: 'string' },
   },
@@ -34,25 +40,45 @@ interface Variant {
   name: string;
   root: string;
   flags: string[];
+  env?: Record<string, string>;
 }
+const isEnvWord = (word: string) => /^[A-Z_][A-Z0-9_]*=/.test(word);
+const variantOf = (set: string): Variant => {
+  const words = set.trim().split(/\s+/).filter(Boolean);
+  return {
+    name: set.trim(),
+    root: ROOT,
+    flags: words.filter((w) => !isEnvWord(w)),
+    env: Object.fromEntries(words.filter(isEnvWord).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)])),
+  };
+};
 const variants: Variant[] = [
   ...(values.base ? [{ name: 'base (no flag)', root: path.resolve(values.base), flags: [] }] : []),
-  { name: 'run-time flag only', root: ROOT, flags: [] },
-  ...values.sizes!.split(',').map((n) => ({ name: `--max-semi-space-size=${n}`, root: ROOT, flags: [`--max-semi-space-size=${n}`] })),
+  ...(values.variants
+    ? values.variants.split(';').filter((set) => set.trim()).map(variantOf)
+    : [
+        { name: 'run-time flag only', root: ROOT, flags: [] },
+        ...values.sizes!.split(',').map((n) => ({ name: `--max-semi-space-size=${n}`, root: ROOT, flags: [`--max-semi-space-size=${n}`] })),
+      ]),
 ];
 
-function run(variant: Variant, args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; mb: number }> {
+function run(variant: Variant, args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; mb: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [...variant.flags, '--import', path.join(ROOT, 'bench/peak-rss.mjs'), path.join(variant.root, 'bin/punchcard.mjs'), ...args], { cwd: variant.root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...variant.flags, '--import', path.join(ROOT, 'bench/peak-rss.mjs'), path.join(variant.root, 'bin/punchcard.mjs'), ...args], {
+      cwd: variant.root,
+      env: { ...env, ...variant.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (out += c));
     child.on('error', reject);
     child.on('close', (code) => {
       const kb = /PUNCHCARD_BENCH_PEAK_RSS_KB=(\d+)/.exec(out);
+      const cpu = /PUNCHCARD_BENCH_CPU_MS=(\d+)/.exec(out);
       if (code !== 0 || !kb || !/succeeded/.test(out)) return reject(new Error(`${variant.name} ${args.join(' ')}: exit ${code}\n${out.slice(-3000)}`));
-      resolve({ ms: performance.now() - started, mb: Math.round(Number(kb[1]) / 1024) });
+      resolve({ ms: performance.now() - started, mb: Math.round(Number(kb[1]) / 1024), cpuMs: Number(cpu?.[1] ?? NaN) });
     });
   });
 }
@@ -74,12 +100,16 @@ const envFor = (url: string, tc: string, withClockodo: boolean): NodeJS.ProcessE
   CLOCKODO_ENTRYGROUPS_PER_MINUTE: '10000',
   ...(withClockodo ? { CLOCKODO_API_URL: clockodo.url, CLOCKODO_API_USER: user.email, CLOCKODO_API_KEY: user.apiKey } : {}),
 });
+const bothDays = Number(values['both-days'] ?? 0);
 const jobs = [
   { name: `nightly sync (${values.employees} employees, 14 days)`, args: ['sync'], tc: () => timeclock.url, clockodo: true },
   { name: `backfill (${values['backfill-employees']} employees, TimeClock, 31 days)`, args: ['backfill', '--source', 'timeclock', '--from', addDays(today, -40), '--to', addDays(today, -10)], tc: () => small.url, clockodo: false },
-].filter((job) => !values.only || job.name.startsWith(values.only));
+  ...(bothDays > 0
+    ? [{ name: `backfill (${values.employees} employees, both sources, ${bothDays} days)`, args: ['backfill', '--from', '2025-01-01', '--to', addDays('2025-01-01', bothDays - 1)], tc: () => timeclock.url, clockodo: true }]
+    : []),
+].filter((job) => !values.only || values.only.split(',').some((prefix) => job.name.startsWith(prefix)));
 
-const results = new Map<string, Array<{ ms: number; mb: number }>>();
+const results = new Map<string, Array<{ ms: number; mb: number; cpuMs: number }>>();
 try {
   for (let sample = 1; sample <= Number(values.samples); sample++) {
     for (const job of jobs) {
@@ -89,7 +119,7 @@ try {
           const figure = await run(variant, job.args, envFor(clone.url, job.tc(), job.clockodo));
           const key = `${job.name} | ${variant.name}`;
           results.set(key, [...(results.get(key) ?? []), figure]);
-          log(`${key}: ${figure.mb} MB, ${(figure.ms / 1000).toFixed(1)} s`);
+          log(`${key}: ${figure.mb} MB, ${(figure.ms / 1000).toFixed(1)} s, CPU ${(figure.cpuMs / 1000).toFixed(1)} s`);
         } finally {
           await clone.drop();
         }
@@ -101,8 +131,9 @@ try {
   await db.close();
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-process.stdout.write('| run | variant | peak RSS MB (samples) | wall s (median) |\n|---|---|---|---|\n');
+process.stdout.write('| run | variant | peak RSS MB (samples) | wall s (median) | CPU s (samples) |\n|---|---|---|---|---|\n');
 for (const [key, figures] of results) {
   const [job, variant] = key.split(' | ');
-  process.stdout.write(`| ${job} | ${variant} | ${median(figures.map((f) => f.mb))} (${figures.map((f) => f.mb).join(', ')}) | ${(median(figures.map((f) => f.ms)) / 1000).toFixed(1)} |\n`);
+  const cpu = figures.map((f) => (f.cpuMs / 1000).toFixed(1)).join(', ');
+  process.stdout.write(`| ${job} | ${variant} | ${median(figures.map((f) => f.mb))} (${figures.map((f) => f.mb).join(', ')}) | ${(median(figures.map((f) => f.ms)) / 1000).toFixed(1)} | ${cpu} |\n`);
 }

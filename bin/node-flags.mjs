@@ -3,23 +3,33 @@
 // scripts and the Dockerfile's ENTRYPOINT by test/unit/node-flags.test.ts.
 //
 // Chosen by measurement (README "Memory: V8 flags and the nightly sync's heap"; bench/semi-space.ts).
-// The live heap of the nightly sync is ~50 MB, half of it code; the peak RSS (~380 MB with
+// The live heap of the nightly sync is ~50 MB, half of it code; the peak RSS (~290 MB with
 // Node's defaults) was garbage V8 let pile up:
 // - --max-semi-space-size=2: the young generation (two semi-spaces) otherwise grows to 16-32 MB
 //   each on 64-bit, so a window's short-lived objects (parsed answers, rows, COPY text) sit in up
-//   to ~100 MB between scavenges. 1-8 MB all do about as well (nightly ~250-290 MB); the default
-//   is what costs.
-// - --optimize-for-size: V8 grows the old generation in smaller steps and collects sooner: nightly
-//   sync ~160 MB, 31-day backfill of 1,000 employees ~175 MB. No time lost on the sync; on a
-//   CPU-bound backfill between none and ~1.8x in our noisy runs (2 shared cores). If that proves
-//   real, --heap-growing-percent=20 instead gave ~185 MB at the speed of semi-space alone.
+//   to ~100 MB between scavenges. 1-8 MB all do about as well; the default is what costs. It costs
+//   no CPU time measurably (62-day backfill: 37 CPU-s against 39 with the default).
+// - --heap-growing-percent=20: V8 lets the old generation grow only 20 % past what the last full
+//   collection kept before collecting again (62-day backfill of 1,000 employees: 242-266 MB against
+//   348-384 MB without it, for ~15 % more CPU time).
+// - Not --optimize-for-size, used until 2026-12-02: ~20-30 MB less again, but it doubled the CPU
+//   time of a backfill (62 days: 74-96 CPU-s against 38-46), which the bench's end-to-end figures
+//   showed as a 2.4x slower parse.
 // The old generation is not capped: a cap turns a large answer into a crash instead of a slow run.
-// Only some V8 flags are allowed in NODE_OPTIONS (not --optimize-for-size): give them on the
+// Only some V8 flags are allowed in NODE_OPTIONS (not --heap-growing-percent): give them on the
 // command line, as package.json, the Dockerfile and the bench do.
+//
+// MALLOC_ARENA_MAX=2 (RUN_ENV): glibc gives each thread that allocates (libuv's pool writes the spool
+// files, hashes, reads) an arena of its own and keeps what those free: 2 arenas took the 62-day
+// backfill from 242 to 212 MB and the nightly sync from ~200 to ~193 MB. An environment variable
+// must be set before the process starts, so the launcher execs itself with it too when missing.
 import v8 from 'node:v8';
 
 /** The flags, as they go on a `node` command line. */
-export const V8_FLAGS = Object.freeze(['--max-semi-space-size=2', '--optimize-for-size']);
+export const V8_FLAGS = Object.freeze(['--max-semi-space-size=2', '--heap-growing-percent=20']);
+
+/** Environment variables punchcard runs with (glibc's malloc; other C libraries ignore it). */
+export const RUN_ENV = Object.freeze({ MALLOC_ARENA_MAX: '2' });
 
 // `--no-x` and `--x=…` name the same flag as `--x`; V8 reads `_` and `-` alike.
 const nameOf = (flag) => flag.split('=')[0].replaceAll('_', '-').replace(/^--no-/, '--');
@@ -31,6 +41,16 @@ function missing(given, env) {
   return V8_FLAGS.filter((flag) => !names.has(nameOf(flag)));
 }
 
+/** Our variables that `env` does not set: a user's own value wins. */
+function missingEnv(env) {
+  return Object.fromEntries(Object.entries(RUN_ENV).filter(([name]) => env[name] === undefined));
+}
+
+/** The environment for starting `node` on a punchcard entry point: `env` plus RUN_ENV where `env` is silent. */
+export function nodeEnv(env = process.env) {
+  return { ...env, ...missingEnv(env) };
+}
+
 /** Arguments for starting `node` on a punchcard entry point: our flags first, then `extra`. */
 export function nodeArgs(extra = [], env = process.env) {
   return [...missing(extra, env), ...extra];
@@ -40,17 +60,19 @@ export function nodeArgs(extra = [], env = process.env) {
  * Makes this process run with the flags. V8 sizes its young generation when it starts, and
  * v8.setFlagsFromString afterwards changed nothing measurable (the semi-spaces had already been
  * set up), so when Node was started without them (`punchcard` from npm's bin link, `node
- * bin/punchcard.mjs`) the process replaces itself with the same command plus the flags:
- * process.execve keeps the pid, stdio, environment and signals (no child process, nothing hidden
- * from whoever measures it) and costs one bare Node start (~40 ms). Where execve does not exist
- * (Windows, Node < 23.11) the flags are set at run time, which is the best left.
+ * bin/punchcard.mjs`) or without RUN_ENV's variables, the process replaces itself with the same
+ * command plus the flags and variables: process.execve keeps the pid, stdio, environment and
+ * signals (no child process, nothing hidden from whoever measures it) and costs one bare Node start
+ * (~40 ms). Where execve does not exist (Windows, Node < 23.11) the flags are set at run time, which
+ * is the best left.
  */
 export function applyV8Flags() {
   const flags = missing(process.execArgv, process.env);
-  if (flags.length === 0) return;
+  const variables = missingEnv(process.env);
+  if (flags.length === 0 && Object.keys(variables).length === 0) return;
   if (typeof process.execve === 'function' && process.env.PUNCHCARD_NO_REEXEC !== '1') {
     try {
-      process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], process.env);
+      process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, ...variables });
     } catch {
       // The exec was refused (e.g. a sandbox without execve): go on in this process.
     }

@@ -170,12 +170,15 @@ async function lockStream(client: PoolClient, identity: WindowIdentity): Promise
   await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`punchcard:load:${identity.source}:${identity.account}:${identity.stream}`]);
 }
 
+// finished_at is clock_timestamp(), not the column's default now(): now() is when the load's
+// transaction began, which left the load itself (COPY and merge, seconds for a clockodo month) out
+// of every window's duration in the status view.
 async function recordSucceededWindow(client: PoolClient, identity: WindowIdentity, counts: WindowCounts, options: LoadOptions): Promise<void> {
   await client.query(
     `INSERT INTO punchcard.sync_windows
        (run_id, source, account, stream, window_start, window_end, status, started_at,
-        rows_received, rows_inserted, rows_updated, rows_deleted, rows_rejected, answer_sha256)
-     VALUES ($1, $2, $3, $4, $5, $6, 'succeeded', $7, $8, $9, $10, $11, $12, $13)`,
+        rows_received, rows_inserted, rows_updated, rows_deleted, rows_rejected, answer_sha256, finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'succeeded', $7, $8, $9, $10, $11, $12, $13, clock_timestamp())`,
     [
       identity.runId,
       identity.source,
@@ -257,8 +260,8 @@ async function keepRawAnswer(client: PoolClient, identity: WindowIdentity, body:
 export async function recordFailedWindow(pool: Pool, identity: WindowIdentity, message: string, hooks: LedgerHooks = {}): Promise<void> {
   await inTransaction(pool, async (client) => {
     await client.query(
-      `INSERT INTO punchcard.sync_windows (run_id, source, account, stream, window_start, window_end, status, started_at, error)
-       VALUES ($1, $2, $3, $4, $5, $6, 'failed', $7, $8)`,
+      `INSERT INTO punchcard.sync_windows (run_id, source, account, stream, window_start, window_end, status, started_at, error, finished_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'failed', $7, $8, clock_timestamp())`,
       [identity.runId, identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, identity.startedAt, scrubSecrets(message)],
     );
     await hooks.beforeCommit?.(client);

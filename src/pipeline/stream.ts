@@ -59,10 +59,11 @@ export interface Stream {
    * Fetches the window's answer, fingerprinting it as its bytes arrive (the body kept aside, not
    * parsed), and asks `known(answerSha256)` before parsing anything: an answer it recognises is
    * handed back unparsed (kind 'known'); any other is parsed, and for a spooled stream transformed
-   * and spooled to disk (clockodo entrygroups: tens of MB a month). When present, the runner uses
-   * it instead of fetch.
+   * and spooled to disk (clockodo entrygroups: tens of MB a month). `known` is undefined when the
+   * window has no committed answer (nothing can be recognised): the stream may then parse the
+   * answer as it arrives. When present, the runner uses it instead of fetch.
    */
-  receive?(window: DateWindow, known: (answerSha256: string) => boolean): Promise<ReceivedAnswer>;
+  receive?(window: DateWindow, known: ((answerSha256: string) => boolean) | undefined): Promise<ReceivedAnswer>;
   /**
    * What besides the answer decides the rows it becomes (e.g. the grouping): part of the answer's
    * fingerprint, so an unchanged answer read with other settings is loaded again.

@@ -52,7 +52,7 @@ export async function prepareWindow(pool: Pool, identity: WindowIdentity, task: 
     // time of the fetch at worst, which costs nothing: commitWindow checks again under the stream's
     // lock (a window taken as known is parsed after all; one parsed for nothing is still only recorded).
     const last = await withDatabaseRetries(() => lastCommittedAnswer(pool, identity), { attempts: 4, baseDelayMs: 200 });
-    const known = (answerSha256: string) => last !== undefined && answerFingerprint(stream, answerSha256) === last.answerSha256;
+    const known = last === undefined ? undefined : (answerSha256: string) => answerFingerprint(stream, answerSha256) === last.answerSha256;
     return preparedOf(task, await stream.receive(window, known), known);
   }
   const answer = await stream.fetch(window);
@@ -62,7 +62,7 @@ export async function prepareWindow(pool: Pool, identity: WindowIdentity, task: 
   return { kind: 'batch', fingerprint, answer, batch: finalizeBatch(stream.transform(answer, window)) };
 }
 
-function preparedOf(task: WindowTaskLike, received: ReceivedAnswer, known: (answerSha256: string) => boolean): PreparedWindow {
+function preparedOf(task: WindowTaskLike, received: ReceivedAnswer, known: ((answerSha256: string) => boolean) | undefined): PreparedWindow {
   const { stream, window } = task;
   const fingerprint = answerFingerprint(stream, received.answerSha256);
   switch (received.kind) {
@@ -71,10 +71,10 @@ function preparedOf(task: WindowTaskLike, received: ReceivedAnswer, known: (answ
     case 'answer':
       // A stream that cannot recognise its answer before parsing it (several requests per window)
       // still skips the transform.
-      if (known(received.answerSha256)) return { kind: 'batch', fingerprint, answer: received.answer };
+      if (known?.(received.answerSha256)) return { kind: 'batch', fingerprint, answer: received.answer };
       return { kind: 'batch', fingerprint, answer: received.answer, batch: finalizeBatch(stream.transform(received.answer, window)) };
     case 'known':
-      return { kind: 'known', fingerprint, read: async () => preparedOf(task, await received.read(), () => false), dispose: received.dispose };
+      return { kind: 'known', fingerprint, read: async () => preparedOf(task, await received.read(), undefined), dispose: received.dispose };
   }
 }
 

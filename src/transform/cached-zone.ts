@@ -11,12 +11,15 @@
 import { IANAZone, Zone } from 'luxon';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 /** Bounds memory for long ranges: an hour per entry, so about 2.3 years of hours per zone. */
 const MAX_CACHED_HOURS = 20_000;
 
 export class CachedZone extends Zone {
   readonly #zone: IANAZone;
   readonly #offsets = new Map<number, number>();
+  /** Per UTC day: the offset when it holds at every hour of the day, null when it changes. */
+  readonly #steadyDays = new Map<number, number | null>();
 
   constructor(name: string) {
     super();
@@ -61,6 +64,36 @@ export class CachedZone extends Zone {
     if (this.#offsets.size >= MAX_CACHED_HOURS) this.#offsets.clear();
     this.#offsets.set(hour, atStart);
     return atStart;
+  }
+
+  /**
+   * The zone's offset (minutes) when it is the same at every hour of the UTC day holding `wallMs`
+   * and of the days before and after, else undefined. `wallMs` is a local wall-clock time written
+   * as if it were UTC: the instant it stands for lies within 14 hours of it (no zone is further
+   * from UTC since 1900), so inside those three days, where one offset holds throughout — the wall
+   * time is neither in a gap nor in an overlap, and the instant is `wallMs - offset`. Resolving
+   * such stamps without building a luxon DateTime was ~15 % of a TimeClock backfill's CPU time.
+   */
+  steadyOffsetAround(wallMs: number): number | undefined {
+    const day = Math.floor(wallMs / DAY_MS);
+    const offset = this.#steadyDay(day);
+    if (offset === null || this.#steadyDay(day - 1) !== offset || this.#steadyDay(day + 1) !== offset) return undefined;
+    return offset;
+  }
+
+  #steadyDay(day: number): number | null {
+    const cached = this.#steadyDays.get(day);
+    if (cached !== undefined) return cached;
+    const start = day * DAY_MS;
+    const first = this.offset(start);
+    let steady: number | null = first;
+    // Every hour's offset is cached (by offset()) only when it holds at both ends of that hour.
+    for (let hour = 0; hour < 24 && steady !== null; hour++) {
+      if (this.offset(start + hour * HOUR_MS) !== first || this.offset(start + (hour + 1) * HOUR_MS - 1) !== first) steady = null;
+    }
+    if (this.#steadyDays.size >= MAX_CACHED_HOURS / 24) this.#steadyDays.clear();
+    this.#steadyDays.set(day, steady);
+    return steady;
   }
 }
 

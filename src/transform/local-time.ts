@@ -66,8 +66,7 @@ export function checkLocalStamp(stamp: unknown): string | undefined {
   if (!match) return `stamp "${truncate(stamp)}" is not "YYYY-MM-DD HH:mm:ss" local time`;
   const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
   if (h > 23 || mi > 59 || s > 59) return `stamp "${stamp}" has an impossible time of day`;
-  const date = DateTime.fromObject({ year: y, month: mo, day: d }, { zone: 'UTC' });
-  if (!date.isValid || y < 1900) return `stamp "${stamp}" is not a real calendar date`;
+  if (y < 1900 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return `stamp "${stamp}" is not a real calendar date`;
   return undefined;
 }
 
@@ -88,11 +87,18 @@ export function resolveLocalStamp(stamp: unknown, zone: unknown, notBefore?: num
     const local = inZone.toFormat("yyyy-MM-dd'T'HH:mm:ss");
     return { ok: true, value: instant(inZone, local.slice(0, 10), 'exact', local) };
   }
+  const localDate = text.slice(0, 10);
+  const local = localTimestamp(text);
+  const wallMs = Date.UTC(year, month - 1, day, hour, minute, second);
+  const steady = cachedZone(zone as string).steadyOffsetAround(wallMs);
+  if (steady !== undefined) {
+    const millis = wallMs - steady * 60_000;
+    return { ok: true, value: { utc: utcText(millis), epochSeconds: millis / 1000, localDate, local, resolution: 'exact' } };
+  }
+  // Within a day of an offset change: luxon reads it, and says whether it is in a gap or an overlap.
   const parsed = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: cachedZone(zone as string) });
   if (!parsed.isValid) return { ok: false, reason: `stamp "${text}" could not be read in ${String(zone)}: ${parsed.invalidReason}` };
 
-  const localDate = text.slice(0, 10);
-  const local = localTimestamp(text);
   if (parsed.second !== second || parsed.minute !== minute || parsed.hour !== hour || parsed.day !== day) {
     // luxon moved the wall-clock time forward: it fell into a gap (DST, or an odd-seconds zone change).
     return { ok: true, value: instant(parsed, localDate, 'gap', local) };
@@ -110,8 +116,7 @@ export function resolveLocalStamp(stamp: unknown, zone: unknown, notBefore?: num
 function instant(dateTime: DateTime, localDate: string, resolution: Resolution, local: string): ResolvedInstant {
   const millis = dateTime.toMillis();
   return {
-    // Stamps have whole seconds: the ISO form never carries milliseconds.
-    utc: `${new Date(millis).toISOString().slice(0, 19)}Z`,
+    utc: utcText(millis),
     epochSeconds: Math.round(millis / 1000),
     localDate,
     local,
@@ -154,6 +159,15 @@ export function resolveInterval(startStamp: unknown, endStamp: unknown, zone: un
   if (durationSeconds === 0) flags.push('zero_length');
   if (durationSeconds > LONG_SESSION_SECONDS) flags.push('over_48h');
   return { ok: true, value: { start: start.value, end: end.value, durationSeconds, flags } };
+}
+
+/** The instant as ISO text in UTC; stamps have whole seconds, so it never carries milliseconds. */
+function utcText(millis: number): string {
+  return `${new Date(millis).toISOString().slice(0, 19)}Z`;
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /** Postgres `timestamp without time zone` text for a local stamp (already validated). */

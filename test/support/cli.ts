@@ -1,7 +1,7 @@
 /** Runs the real `punchcard` CLI as a child process, the way a user or cron would. */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { nodeArgs } from '../../bin/node-flags.mjs';
+import { nodeArgs, nodeEnv } from '../../bin/node-flags.mjs';
 import { DEFAULT_API_USERS } from '../../src/simulators/clockodo/index.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/punchcard.mjs', import.meta.url));
@@ -20,13 +20,13 @@ export function cliEnv(overrides: Record<string, string | undefined>): NodeJS.Pr
 }
 
 /**
- * Starts the CLI as package.json's scripts and the Dockerfile do: Node with punchcard's V8 flags
- * (bin/node-flags.mjs) on its command line, so the launcher has nothing to add and does not
- * re-execute itself. `preload` modules are loaded first (--import), e.g. a peak-RSS reporter.
+ * Starts the CLI as the Dockerfile does: Node with punchcard's V8 flags (bin/node-flags.mjs) on
+ * its command line and its environment variables set, so the launcher has nothing to add and
+ * does not re-execute itself. `preload` modules are loaded first (--import), e.g. a peak-RSS reporter.
  */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv, options: { preload?: string[]; stdio?: StdioOptions } = {}): ChildProcess {
   const preload = (options.preload ?? []).flatMap((module) => ['--import', module]);
-  return spawn(process.execPath, nodeArgs([...preload, CLI, ...args], env), { env, stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, nodeArgs([...preload, CLI, ...args], env), { env: nodeEnv(env), stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'] });
 }
 
 /** A child's stdout and stderr once it has closed; SIGKILLed after `timeoutMs`. */

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { resolveInterval, resolveLocalStamp } from '../../src/transform/local-time.ts';
 
 function utcOf(stamp: string, zone: string, notBefore?: number) {
@@ -86,3 +88,51 @@ describe('local stamp → UTC', () => {
     expect(long.ok && long.value.flags).toEqual(['over_48h']);
   });
 });
+
+describe('local stamp → UTC, the fast reading away from offset changes', () => {
+  // The reference: luxon alone, on its own (uncached) zone, as every stamp was read before.
+  function byLuxon(stamp: string, zone: string) {
+    const [date, time] = stamp.split(' ') as [string, string];
+    const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+    const [hour, minute, second] = time.split(':').map(Number) as [number, number, number];
+    const parsed = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone });
+    if (parsed.hour !== hour || parsed.minute !== minute || parsed.second !== second || parsed.day !== day) return { utc: parsed.toUTC().toISO({ suppressMilliseconds: true }), resolution: 'gap' };
+    const candidates = parsed.getPossibleOffsets();
+    const earliest = candidates.sort((a, b) => a.toMillis() - b.toMillis())[0]!;
+    return { utc: earliest.toUTC().toISO({ suppressMilliseconds: true }), resolution: candidates.length > 1 ? 'overlap' : 'exact' };
+  }
+  const zones = ['Europe/Berlin', 'America/New_York', 'Asia/Jerusalem', 'Australia/Lord_Howe', 'Pacific/Apia', 'Pacific/Chatham', 'Africa/Casablanca', 'America/Sao_Paulo', 'Asia/Kolkata', 'Europe/Amsterdam', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'UTC'];
+
+  it('gives what luxon gives for any stamp in any zone, at and around every kind of offset change', () => {
+    const stamp = fc
+      .record({ ms: fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2060, 0, 1) }), nearChange: fc.boolean(), shift: fc.integer({ min: -3 * 3600, max: 3 * 3600 }) })
+      .map(({ ms, nearChange, shift }) => new Date(nearChange ? nearestOffsetChange(ms) + shift * 1000 : ms).toISOString().slice(0, 19).replace('T', ' '));
+    fc.assert(
+      fc.property(stamp, fc.constantFrom(...zones), (text, zone) => {
+        const result = resolveLocalStamp(text, zone);
+        expect(result.ok).toBe(true);
+        if (!result.ok) return;
+        expect({ utc: result.value.utc, resolution: result.value.resolution }).toEqual(byLuxon(text, zone));
+      }),
+      { numRuns: 3000 },
+    );
+    // A spring-forward night (2025-03-30 in Berlin, 02:00 → 03:00) sampled minute by minute across
+    // the three days the fast reading must stay away from.
+    for (let minute = -36 * 60; minute <= 36 * 60; minute += 7) {
+      const text = new Date(Date.UTC(2025, 2, 30, 2, 30) + minute * 60_000).toISOString().slice(0, 19).replace('T', ' ');
+      const result = resolveLocalStamp(text, 'Europe/Berlin');
+      expect(result.ok && { utc: result.value.utc, resolution: result.value.resolution }).toEqual(byLuxon(text, 'Europe/Berlin'));
+    }
+  });
+});
+
+/** Rough local wall time of an offset change near `ms` in Europe/Berlin or New York (DST rules since 1970): the last Sunday of March at 02:00, or the first of November. */
+function nearestOffsetChange(ms: number): number {
+  const year = new Date(ms).getUTCFullYear();
+  const lastSundayOfMarch = (y: number) => {
+    const end = new Date(Date.UTC(y, 2, 31, 2));
+    return end.getTime() - end.getUTCDay() * 86_400_000;
+  };
+  const choices = [lastSundayOfMarch(year), Date.UTC(year, 9, 27, 2), Date.UTC(year, 2, 9, 2), Date.UTC(year, 10, 2, 1, 30), Date.UTC(2011, 11, 29, 23, 30)];
+  return choices[Math.abs(ms) % choices.length]!;
+}

@@ -1,28 +1,33 @@
 /**
- * punchcard's V8 flags (bin/node-flags.mjs) are one list: every place that starts Node on the CLI
- * gives exactly that list, the launcher makes a process started without them run with them, and a
- * user's own value (NODE_OPTIONS or the command line) wins over ours.
+ * punchcard's V8 flags and environment (bin/node-flags.mjs) are one list: every place that starts
+ * Node on the CLI gives exactly that list, the launcher makes a process started without them run
+ * with them, and a user's own value (NODE_OPTIONS, the command line, the environment) wins over ours.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { nodeArgs, V8_FLAGS } from '../../bin/node-flags.mjs';
+import { nodeArgs, nodeEnv, RUN_ENV, V8_FLAGS } from '../../bin/node-flags.mjs';
 
 const root = new URL('../../', import.meta.url);
 const CLI = fileURLToPath(new URL('bin/punchcard.mjs', root));
 const REPORT_EXEC_ARGV = fileURLToPath(new URL('../support/report-exec-argv.mjs', import.meta.url));
 
 /** `node [args] bin/punchcard.mjs --help` with a preload that prints the process's execArgv and pid. */
-function helpRun(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; execArgv: string[]; starts: number[] }> {
+function helpRun(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; execArgv: string[]; starts: number[]; arenas: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...args, '--import', REPORT_EXEC_ARGV, CLI, '--help'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => {
-      const lines = [...stderr.matchAll(/^EXEC_ARGV (\d+) (.*)$/gm)];
-      resolve({ code, execArgv: lines.length > 0 ? (JSON.parse(lines.at(-1)![2]!) as string[]) : [], starts: lines.map((line) => Number(line[1])) });
+      const lines = [...stderr.matchAll(/^EXEC_ARGV (\d+) (\S*) (.*)$/gm)];
+      resolve({
+        code,
+        execArgv: lines.length > 0 ? (JSON.parse(lines.at(-1)![3]!) as string[]) : [],
+        starts: lines.map((line) => Number(line[1])),
+        arenas: lines.at(-1)?.[2] ?? '',
+      });
     });
   });
 }
@@ -34,8 +39,10 @@ describe('V8 flags', () => {
     const cliScripts = Object.entries(scripts).filter(([, command]) => command.includes('bin/punchcard.mjs'));
     expect(cliScripts.map(([name]) => name).sort()).toEqual(['demo', 'punchcard', 'start']);
     for (const [name, command] of cliScripts) expect(command, name).toMatch(new RegExp(`^node ${V8_FLAGS.join(' ')} bin/punchcard\\.mjs\\b`));
-    const entrypoint = /^ENTRYPOINT (.+)$/m.exec(readFileSync(new URL('Dockerfile', root), 'utf8'))?.[1];
+    const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
+    const entrypoint = /^ENTRYPOINT (.+)$/m.exec(dockerfile)?.[1];
     expect(JSON.parse(entrypoint!)).toEqual(['node', ...V8_FLAGS, 'bin/punchcard.mjs']);
+    for (const [name, value] of Object.entries(RUN_ENV)) expect(dockerfile).toMatch(new RegExp(`^ENV ${name}=${value}$`, 'm'));
   });
 
   it('nodeArgs puts them before the entry point unless the arguments or NODE_OPTIONS already set them', () => {
@@ -50,24 +57,32 @@ describe('V8 flags', () => {
     const bare = await helpRun([]);
     expect(bare.code).toBe(0);
     for (const flag of V8_FLAGS) expect(bare.execArgv).toContain(flag);
+    expect(bare.arenas).toBe(RUN_ENV.MALLOC_ARENA_MAX);
     // Started twice in one process: replaced in place (execve), not a child, so whoever watches the
     // process sees all of it.
     expect(bare.starts).toHaveLength(2);
     expect(new Set(bare.starts).size).toBe(1);
 
-    const given = await helpRun([...V8_FLAGS]);
+    const given = await helpRun([...V8_FLAGS], nodeEnv({}));
     expect(given.execArgv.filter((arg) => V8_FLAGS.includes(arg))).toEqual([...V8_FLAGS]);
     expect(given.starts).toHaveLength(1); // nothing to add: no exec at all
+
+    // Flags given but not the environment (npm's scripts): the exec adds the variables alone.
+    const flagsOnly = await helpRun([...V8_FLAGS]);
+    expect(flagsOnly.starts).toHaveLength(2);
+    expect(flagsOnly.execArgv.filter((arg) => V8_FLAGS.includes(arg))).toEqual([...V8_FLAGS]);
+    expect(flagsOnly.arenas).toBe(RUN_ENV.MALLOC_ARENA_MAX);
   });
 
   it('a user\'s own value wins over ours: on the command line (also a --no-… one) or in NODE_OPTIONS', async () => {
     const theirs = V8_FLAGS.map((flag) => (flag.includes('=') ? `${flag.split('=')[0]}=7` : flag.replace(/^--/, '--no-')));
-    const commandLine = await helpRun(theirs);
+    const commandLine = await helpRun(theirs, { MALLOC_ARENA_MAX: '8' });
     expect(commandLine.code).toBe(0);
     expect(commandLine.execArgv).toEqual(theirs);
     expect(commandLine.starts).toHaveLength(1);
+    expect(commandLine.arenas).toBe('8');
 
-    // NODE_OPTIONS takes only some V8 flags (not --optimize-for-size): those it holds are not added again.
+    // NODE_OPTIONS takes only some V8 flags (not --heap-growing-percent): those it holds are not added again.
     const semiSpace = V8_FLAGS.find((flag) => flag.startsWith('--max-semi-space-size='))!;
     const environment = await helpRun([], { NODE_OPTIONS: '--max-semi-space-size=7' });
     expect(environment.code).toBe(0);

@@ -24,12 +24,13 @@
  * issued for other parameters).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JSONParser } from '@streamparser/json';
+import { createHash } from 'node:crypto';
 import { SourceError, safeExcerpt } from '../../errors.ts';
 import { limitDepth, MAX_JSON_DEPTH } from '../../json-depth.ts';
 import type { GroupsSink } from '../../pipeline/spool.ts';
 import { receiveBody } from '../answer-body.ts';
 import { BUDGET_TYPES, type BudgetType } from './budget-types.ts';
+import { GroupsSplitter, SplitError } from './groups-splitter.ts';
 import { httpStatusError, parseJsonBody, sendOnce, sendStreaming, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
 
 export { BUDGET_TYPES, BUDGET_TYPE_SHORT_NAMES, type BudgetType } from './budget-types.ts';
@@ -136,9 +137,14 @@ export interface ClockodoClient {
    * Recognised: nothing is parsed (`value` undefined; `read()` parses it later if need be). Else the
    * kept body is parsed piece by piece, each member of `groups` handed to a sink opened for the
    * attempt (a failed attempt's sink is discarded before the retry). Same checks and retries as
-   * entrygroups(); the answer is never held whole.
+   * entrygroups(); the answer is never held whole. Without `known` (nothing is committed for the
+   * window, so nothing can be recognised) the body is parsed as it arrives and never kept.
    */
-  entrygroupsFingerprinted<T>(query: EntrygroupsQuery, known: (sha256: string) => boolean, open: () => Promise<GroupsSink<T>>): Promise<FingerprintedEntrygroups<T>>;
+  entrygroupsFingerprinted<T>(
+    query: EntrygroupsQuery,
+    known: ((sha256: string) => boolean) | undefined,
+    open: () => Promise<GroupsSink<T>>,
+  ): Promise<FingerprintedEntrygroups<T>>;
   /** GET /v3/users, every page. */
   users(): Promise<UsersListing>;
   /** The smallest authenticated request (one user of page 1): resolves with the account's user count, if sent. */
@@ -398,11 +404,12 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
 
   async function entrygroupsFingerprinted<T>(
     query: EntrygroupsQuery,
-    known: (sha256: string) => boolean,
+    known: ((sha256: string) => boolean) | undefined,
     open: () => Promise<GroupsSink<T>>,
   ): Promise<FingerprintedEntrygroups<T>> {
     const operation = `GET entrygroups ${query.timeSince}..${query.timeUntil}`;
     const url = `${base}/v2/entrygroups?${entrygroupsQueryString(query)}`;
+    if (known === undefined) return entrygroupsParsedOnArrival(operation, url, open);
     return withRetries(transport, operation, async () => {
       await limiter.acquire(options.signal);
       const outcome = await sendStreaming(transport, operation, url, { method: 'GET', headers }, (chunks) => receiveBody(chunks));
@@ -414,7 +421,7 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
       const read = async (): Promise<T> => {
         const sink = await open();
         try {
-          return await consumeEntrygroups(operation, body.chunks(), sink, body.sha256);
+          return await consumeEntrygroups(operation, body.chunks(), sink, () => body.sha256);
         } catch (error) {
           await sink.discard();
           throw error;
@@ -432,60 +439,89 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     });
   }
 
+  /**
+   * A month nothing can be recognised for (its first load): parsed as its bytes arrive, so that
+   * parsing overlaps the network instead of following it, and hashed on the way for the ledger.
+   */
+  async function entrygroupsParsedOnArrival<T>(operation: string, url: string, open: () => Promise<GroupsSink<T>>): Promise<FingerprintedEntrygroups<T>> {
+    return withRetries(transport, operation, async () => {
+      await limiter.acquire(options.signal);
+      const sink = await open();
+      const hash = createHash('sha256');
+      let sha256: string | undefined;
+      const hashed = async function* (chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+        for await (const chunk of chunks) {
+          hash.update(chunk);
+          yield chunk;
+        }
+        sha256 = hash.digest('hex');
+      };
+      let outcome: Awaited<ReturnType<typeof sendStreaming<T>>>;
+      try {
+        outcome = await sendStreaming(transport, operation, url, { method: 'GET', headers }, (chunks) =>
+          consumeEntrygroups(operation, hashed(chunks), sink, () => sha256!),
+        );
+      } catch (error) {
+        await sink.discard();
+        throw error;
+      }
+      if ('answer' in outcome) {
+        await sink.discard();
+        const { answer } = outcome;
+        throw httpStatusError(transport, operation, answer, clockodoErrorMessage(answer.body));
+      }
+      const value = outcome.value;
+      return { sha256: sha256!, value, read: async () => value, dispose: async () => {} };
+    });
+  }
+
   /** Small answers (errors, an empty month) are kept as text too, so they can be quoted and read whole. */
   const SMALL_ANSWER = 1 << 20;
 
-  async function consumeEntrygroups<T>(operation: string, chunks: AsyncIterable<Uint8Array>, sink: GroupsSink<T>, answerSha256: string): Promise<T> {
-    // keepStack off would also drop the answer's other members (an error, …) once parsed; instead
-    // each member of `groups` is dropped from its parent as soon as it is handed on.
-    const parser = new JSONParser({ paths: ['$.groups.*'], keepStack: true });
+  async function consumeEntrygroups<T>(operation: string, chunks: AsyncIterable<Uint8Array>, sink: GroupsSink<T>, answerSha256: () => string): Promise<T> {
     const decoder = new TextDecoder();
     let small: string | undefined = '';
     let bytes = 0;
-    let root: Record<string, unknown> | undefined;
     let sinkError: { error: unknown } | undefined;
-    parser.onValue = ({ value, key, parent, stack }) => {
-      root ??= limitDepth(stack[1]?.value) as Record<string, unknown>;
-      if (Array.isArray(parent)) parent.length -= 1;
-      else if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[key as string];
-      try {
-        // Cut where parsing the whole answer would cut it: its members sit two levels down.
-        sink.group(limitDepth(value, MAX_JSON_DEPTH - 2), key as string | number, root);
-      } catch (error) {
-        sinkError = { error };
-        throw error;
-      }
-    };
-    const notJson = () =>
-      new SourceError(`clockodo ${operation}: answer is not valid JSON (${bytes} bytes, starts "${safeExcerpt((small ?? '').slice(0, 60), [options.apiKey])}")`, {
+    const splitter = new GroupsSplitter({
+      member(value, key, head) {
+        try {
+          // Cut where parsing the whole answer would cut it: its members sit two levels down.
+          sink.group(limitDepth(value, MAX_JSON_DEPTH - 2), key, limitDepth(head) as Record<string, unknown>);
+        } catch (error) {
+          sinkError = { error };
+          throw error;
+        }
+      },
+    });
+    const notJson = (error: unknown) => {
+      if (sinkError) return sinkError.error;
+      const why = error instanceof SplitError && error.message ? error.message : 'answer is not valid JSON';
+      return new SourceError(`clockodo ${operation}: ${why} (${bytes} bytes, starts "${safeExcerpt((small ?? '').slice(0, 60), [options.apiKey])}")`, {
         source: 'clockodo',
         kind: 'invalid-response',
         retryable: true,
         status: 200,
         operation,
       });
-    for await (const chunk of chunks) {
-      bytes += chunk.byteLength;
-      if (small !== undefined) small = bytes <= SMALL_ANSWER ? small + decoder.decode(chunk, { stream: true }) : undefined;
-      try {
-        parser.write(chunk);
-      } catch (error) {
-        if (sinkError) throw sinkError.error;
-        throw notJson();
+    };
+    let root: Record<string, unknown>;
+    try {
+      for await (const chunk of chunks) {
+        bytes += chunk.byteLength;
+        if (small !== undefined) small = bytes <= SMALL_ANSWER ? small + decoder.decode(chunk, { stream: true }) : undefined;
+        splitter.write(chunk);
+        await sink.drained();
       }
-      await sink.drained();
+      root = limitDepth(splitter.end().rest) as Record<string, unknown>;
+    } catch (error) {
+      if (error instanceof SplitError || sinkError) throw notJson(error);
+      throw error;
     }
-    if (!parser.isEnded) throw notJson();
-    if (root === undefined) {
-      // No member of `groups` arrived: the answer is small unless it is something else entirely.
-      if (small === undefined) throw invalid(operation, 'answer has no "groups" list', `${bytes} bytes without one group`);
-      root = limitDepth(JSON.parse(small)) as Record<string, unknown>;
-    }
-    limitDepth(root); // members after `groups`, in place
     checkEnvelope(operation, 200, root, small ?? '');
-    const groups = root.groups;
-    if (groups === undefined || groups === null || typeof groups !== 'object') throw invalid(operation, 'answer has no "groups" list', small ?? '');
-    return sink.finish(root, answerSha256);
+    const groups = root?.groups;
+    if (groups === undefined || groups === null || typeof groups !== 'object') throw invalid(operation, 'answer has no "groups" list', small ?? `${bytes} bytes without one group`);
+    return sink.finish(root, answerSha256());
   }
 
   async function users(): Promise<UsersListing> {

@@ -33,7 +33,7 @@ export function checkGrouping(grouping: readonly string[]): void {
  * nothing against the real API. Two: one month is fetched and spooled while the one before it loads
  * (one window of a stream loads at a time); spooled, neither is held in memory.
  */
-export const ENTRYGROUPS_MONTHS_IN_FLIGHT = 2;
+export const ENTRYGROUPS_MONTHS_IN_FLIGHT = 1;
 
 export function entrygroupsStream(client: ClockodoClient, settings: EntrygroupsSettings): Stream {
   checkGrouping(settings.grouping);

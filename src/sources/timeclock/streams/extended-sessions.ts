@@ -38,7 +38,7 @@ export function extendedSessionsStream(client: TimeclockClient, account: string,
         for (const date of eachDay(window)) days.push({ date, call: await client.callFingerprinted('extended-sessions', { startDate: date, endDate: date }, () => true) });
         const answerSha256 = windowSha256(days.map(({ date, call }) => ({ date, sha256: call.sha256 })));
         const read = () => readDays(client, days);
-        if (known(answerSha256)) return { kind: 'known', answerSha256, read, dispose };
+        if (known?.(answerSha256)) return { kind: 'known', answerSha256, read, dispose };
         const answer = await read();
         await dispose();
         return answer;

@@ -1,0 +1,274 @@
+/**
+ * Splits an entrygroups answer into the members of its top-level `groups` list (or object) and
+ * the rest of the answer, as its bytes arrive, without parsing it token by token in JavaScript.
+ *
+ * Why: a month of 1,000 employees is a ~100 MB answer. Parsed whole it needs several times that in
+ * memory; a JavaScript streaming tokenizer (@streamparser/json, used before) spent ~10 s of CPU per
+ * month on it. A top-level group is one employee's month (~100 KB), so this scanner only finds
+ * where each member begins and ends — it follows strings and brackets, with `indexOf` (memchr)
+ * to cross string contents — and hands each member to V8's own JSON.parse. Memory is bounded by
+ * the largest member, as with the streaming tokenizer, which also built each member whole.
+ *
+ * Validity is not the scanner's job: every byte goes into a member or into the skeleton (the answer
+ * with the members of `groups` cut out), and both are read by JSON.parse, which rejects what is not
+ * JSON. The scanner itself checks only the separators it drops between members (one comma each).
+ */
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+const isWhitespace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+
+/** The answer is not JSON, or not one the splitter can cut (reported as "not valid JSON" or with `reason`). */
+export class SplitError extends Error {}
+
+export interface SplitHandlers {
+  /**
+   * One member of `groups`, parsed: `key` is its index in a list, or its key in an object;
+   * `head` is the answer's members before `groups` (with `groups` itself empty).
+   */
+  member(value: unknown, key: string | number, head: Record<string, unknown>): void;
+}
+
+export interface SplitResult {
+  /** The whole answer without the members of `groups` (`groups` itself is kept, empty); any JSON value when there is no `groups`. */
+  rest: unknown;
+  /** Members handed on. */
+  members: number;
+}
+
+export class GroupsSplitter {
+  readonly #handlers: SplitHandlers;
+  readonly #maxRestBytes: number;
+  #depth = 0;
+  #inString = false;
+  /** Inside a string, the byte before was an unescaped backslash (carried across chunks). */
+  #escaped = false;
+
+  // Keys of the top-level object, to find `groups`.
+  #expectKey = false;
+  #keyPieces: Buffer[] | undefined;
+  #lastKey: string | undefined;
+  #groupsValueNext = false;
+  #groupsSeen = false;
+  #rootIsObject = false;
+
+  // Inside the `groups` container (depth 2 is its level).
+  #inGroups = false;
+  #groupsIsList = true;
+  #inMember = false;
+  #memberPieces: Buffer[] = [];
+  /** A comma was seen and no member after it yet (or the container just opened). */
+  #separated = true;
+  #memberCount = 0;
+  #head: Record<string, unknown> | undefined;
+
+  #rest: Buffer[] = [];
+  #restBytes = 0;
+
+  constructor(handlers: SplitHandlers, options: { maxRestBytes?: number } = {}) {
+    this.#handlers = handlers;
+    this.#maxRestBytes = options.maxRestBytes ?? 8 << 20;
+  }
+
+  write(input: Uint8Array): void {
+    const chunk = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const length = chunk.length;
+    let runStart = 0; // first byte not yet given to the rest or to the current member
+    let keyStart = 0; // first byte of the key being read, in this chunk
+    let nextBackslash = -2; // position of the next backslash at or after i (-1: none in this chunk, -2: not searched)
+    let i = 0;
+    while (i < length) {
+      if (this.#inString) {
+        if (this.#escaped) {
+          this.#escaped = false;
+          i += 1;
+          continue;
+        }
+        if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = chunk.indexOf(BACKSLASH, i);
+        const quote = chunk.indexOf(QUOTE, i);
+        const end = quote === -1 ? length : quote;
+        if (nextBackslash !== -1 && nextBackslash < end) {
+          this.#escaped = true;
+          i = nextBackslash + 1;
+          continue;
+        }
+        if (quote === -1) {
+          i = length; // the string goes on in the next chunk
+          continue;
+        }
+        if (this.#keyPieces) {
+          this.#keyPieces.push(chunk.subarray(keyStart, quote));
+          this.#lastKey = keyText(this.#keyPieces);
+          this.#keyPieces = undefined;
+        }
+        this.#inString = false;
+        i = quote + 1;
+        continue;
+      }
+      const byte = chunk[i]!;
+      if (this.#inGroups && this.#depth === 2 && !this.#inMember) {
+        // Between members: separators are dropped; the container's end goes to the rest.
+        if (isWhitespace(byte)) {
+          runStart = i + 1;
+        } else if (byte === COMMA) {
+          if (this.#separated) throw new SplitError();
+          this.#separated = true;
+          runStart = i + 1;
+        } else if (byte === CLOSE_BRACKET || byte === CLOSE_BRACE) {
+          if (this.#separated && this.#memberCount > 0) throw new SplitError(); // a trailing comma
+          this.#inGroups = false;
+          this.#depth = 1;
+          runStart = i;
+        } else {
+          if (!this.#separated) throw new SplitError(); // two members without a comma
+          this.#separated = false;
+          this.#inMember = true;
+          runStart = i;
+          continue; // this byte again, as the member's first
+        }
+        i += 1;
+        continue;
+      }
+      if (this.#groupsValueNext && !isWhitespace(byte)) {
+        // The value of the top-level `groups` key: split it when it is a list or an object.
+        this.#groupsValueNext = false;
+        if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
+          this.#flush(chunk, runStart, i + 1);
+          runStart = i + 1;
+          this.#inGroups = true;
+          this.#groupsIsList = byte === OPEN_BRACKET;
+          this.#separated = true;
+          this.#depth = 2;
+          i += 1;
+          continue;
+        }
+      }
+      switch (byte) {
+        case QUOTE:
+          this.#inString = true;
+          if (this.#depth === 1 && this.#expectKey) {
+            this.#keyPieces = [];
+            keyStart = i + 1;
+            this.#expectKey = false;
+          }
+          break;
+        case OPEN_BRACE:
+        case OPEN_BRACKET:
+          this.#depth += 1;
+          if (this.#depth === 1) {
+            this.#rootIsObject = byte === OPEN_BRACE;
+            this.#expectKey = this.#rootIsObject;
+          }
+          break;
+        case CLOSE_BRACE:
+        case CLOSE_BRACKET:
+          if (this.#inMember && this.#depth === 2) {
+            this.#endMember(chunk, runStart, i);
+            runStart = i;
+            continue; // the container's end, read again between members
+          }
+          this.#depth -= 1;
+          break;
+        case COMMA:
+          if (this.#inMember && this.#depth === 2) {
+            this.#endMember(chunk, runStart, i);
+            runStart = i;
+            continue; // the separator, read again between members
+          }
+          if (this.#depth === 1 && this.#rootIsObject) this.#expectKey = true;
+          break;
+        case COLON:
+          if (this.#depth === 1 && this.#rootIsObject && this.#lastKey === 'groups') {
+            if (this.#groupsSeen) throw new SplitError('answer has "groups" twice');
+            this.#groupsSeen = true;
+            this.#groupsValueNext = true;
+          }
+          this.#lastKey = undefined;
+          break;
+      }
+      i += 1;
+    }
+    if (this.#inString && this.#keyPieces) this.#keyPieces.push(chunk.subarray(keyStart, length));
+    this.#flush(chunk, runStart, length);
+  }
+
+  /** The answer is complete: parses the rest and returns it. */
+  end(): SplitResult {
+    if (this.#inString || this.#inGroups || this.#depth !== 0) throw new SplitError();
+    let rest: unknown;
+    try {
+      rest = JSON.parse(Buffer.concat(this.#rest).toString('utf8'));
+    } catch {
+      throw new SplitError();
+    }
+    return { rest, members: this.#memberCount };
+  }
+
+  /** Gives bytes [from, to) of the chunk to the current member, or to the rest. */
+  #flush(chunk: Buffer, from: number, to: number): void {
+    if (to <= from) return;
+    const piece = chunk.subarray(from, to);
+    if (this.#inMember) {
+      this.#memberPieces.push(piece);
+      return;
+    }
+    // Outside `groups` nothing is dropped, so the rest's bytes are what a whole parse would read.
+    this.#restBytes += piece.length;
+    if (this.#restBytes > this.#maxRestBytes) throw new SplitError(`answer has more than ${this.#maxRestBytes} bytes outside its "groups" list`);
+    // The chunk's buffer may be reused by the caller: keep a copy.
+    this.#rest.push(Buffer.from(piece));
+  }
+
+  #endMember(chunk: Buffer, runStart: number, end: number): void {
+    this.#memberPieces.push(chunk.subarray(runStart, end));
+    const text = Buffer.concat(this.#memberPieces).toString('utf8');
+    this.#memberPieces = [];
+    this.#inMember = false;
+    this.#head ??= this.#parseHead();
+    let key: string | number;
+    let value: unknown;
+    try {
+      if (this.#groupsIsList) {
+        key = this.#memberCount;
+        value = JSON.parse(text);
+      } else {
+        const entry = JSON.parse(`{${text}}`) as Record<string, unknown>;
+        const keys = Object.keys(entry);
+        if (keys.length !== 1) throw new SplitError();
+        key = keys[0]!;
+        value = entry[key];
+      }
+    } catch {
+      throw new SplitError();
+    }
+    this.#memberCount += 1;
+    this.#handlers.member(value, key, this.#head);
+  }
+
+  /** The members before `groups`: the rest so far, closed (`{"a":1,"groups":[` + `]}`). */
+  #parseHead(): Record<string, unknown> {
+    try {
+      return JSON.parse(`${Buffer.concat(this.#rest).toString('utf8')}${this.#groupsIsList ? ']' : '}'}}`) as Record<string, unknown>;
+    } catch {
+      throw new SplitError();
+    }
+  }
+}
+
+/** A key's text from its bytes; escapes (`"gr\u006fups"`) read as JSON reads them. */
+function keyText(pieces: Buffer[]): string {
+  const raw = Buffer.concat(pieces).toString('utf8');
+  if (!raw.includes('\\')) return raw;
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return raw;
+  }
+}

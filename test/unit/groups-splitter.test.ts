@@ -1,0 +1,80 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { GroupsSplitter, SplitError } from '../../src/sources/clockodo/groups-splitter.ts';
+
+/** Splits `text` fed in pieces cut at `cuts` (byte offsets); returns what a consumer sees. */
+function split(text: string, cuts: number[] = []) {
+  const bytes = Buffer.from(text, 'utf8');
+  const members: Array<{ key: string | number; value: unknown; head: Record<string, unknown> }> = [];
+  const splitter = new GroupsSplitter({ member: (value, key, head) => members.push({ key, value, head: structuredClone(head) }) });
+  let from = 0;
+  for (const cut of [...new Set(cuts)].filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b)) {
+    splitter.write(bytes.subarray(from, cut));
+    from = cut;
+  }
+  splitter.write(bytes.subarray(from));
+  const { rest, members: count } = splitter.end();
+  expect(count).toBe(members.length);
+  return { members, rest };
+}
+
+/** What parsing the whole answer gives, in the splitter's terms. */
+function whole(text: string) {
+  const answer = JSON.parse(text) as Record<string, unknown>;
+  const groups = answer.groups as unknown[] | Record<string, unknown>;
+  const members = Array.isArray(groups) ? groups.map((value, key) => ({ key, value })) : Object.entries(groups).map(([key, value]) => ({ key, value }));
+  return { members, rest: { ...answer, groups: Array.isArray(groups) ? [] : {} } };
+}
+
+// JSON whose strings hold what a scanner can trip on: quotes, backslashes, brackets, non-ASCII.
+const tricky = fc.oneof(fc.string(), fc.constantFrom('"', '\\', '\\"', '}]', '{"groups":[', 'Müller', 'שלום', '😀', '\u0000'));
+const value = fc.letrec((tie) => ({
+  leaf: fc.oneof(tricky, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)),
+  node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(tricky, tie('node'), { maxKeys: 4 })),
+})).node;
+
+describe('GroupsSplitter: the members of `groups` and the rest, as a whole parse reads them', () => {
+  it('agrees with JSON.parse for any answer, list or object `groups`, cut anywhere, with any spacing', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(tricky.filter((k) => k !== 'groups'), value, { maxKeys: 3 }),
+        fc.oneof(fc.array(value, { maxLength: 6 }), fc.dictionary(tricky, value, { maxKeys: 6 }).filter((o) => Object.keys(o).length === new Set(Object.keys(o)).size)),
+        fc.dictionary(tricky.filter((k) => k !== 'groups'), value, { maxKeys: 2 }),
+        fc.array(fc.nat(4000), { maxLength: 12 }),
+        fc.boolean(),
+        (before, groups, after, cuts, spaced) => {
+          const answer = { ...before, groups, ...Object.fromEntries(Object.entries(after).filter(([k]) => !(k in before))) };
+          const text = spaced ? JSON.stringify(answer, null, 2) : JSON.stringify(answer);
+          const seen = split(text, cuts);
+          const expected = whole(text);
+          expect(seen.members.map(({ key, value }) => ({ key, value }))).toEqual(expected.members);
+          expect(seen.rest).toEqual(expected.rest);
+          const head = Object.fromEntries(Object.entries(expected.rest).slice(0, Object.keys(expected.rest).indexOf('groups') + 1));
+          for (const member of seen.members) expect(member.head).toEqual(head);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('finds `groups` only at the top level, also when its key is escaped', () => {
+    const nested = split('{"meta":{"groups":[1,2]},"groups":[{"a":1}],"x":"groups"}', [3, 9, 17]);
+    expect(nested.members).toEqual([{ key: 0, value: { a: 1 }, head: { meta: { groups: [1, 2] }, groups: [] } }]);
+    expect(split('{"gr\\u006fups":[7]}').members.map((m) => m.value)).toEqual([7]);
+  });
+
+  it('passes an answer without a `groups` list through whole, for the caller to refuse', () => {
+    expect(split('{"error":{"message":"Not authorized"}}')).toEqual({ members: [], rest: { error: { message: 'Not authorized' } } });
+    expect(split('{"groups":null}').rest).toEqual({ groups: null });
+    expect(split('[1,{"groups":[2]}]').rest).toEqual([1, { groups: [2] }]);
+  });
+
+  it('refuses what is not JSON, a second `groups`, and too much outside `groups`', () => {
+    for (const bad of ['{"groups":[1,,2]}', '{"groups":[1,]}', '{"groups":[1 2]}', '{"groups":[{"a":1}', '{"groups":[{"a":}]}', '{"groups":[1]', '{"groups":[1]}x', '{"groups":[1}}']) {
+      expect(() => split(bad), bad).toThrow(SplitError);
+    }
+    expect(() => split('{"groups":[1],"groups":[2]}')).toThrow(/twice/);
+    const splitter = new GroupsSplitter({ member: () => {} }, { maxRestBytes: 100 });
+    expect(() => splitter.write(Buffer.from(`{"pad":"${'x'.repeat(200)}","groups":[]}`))).toThrow(/more than 100 bytes outside/);
+  });
+});
