@@ -59,7 +59,7 @@ export interface RunSummary {
   durationMs: number;
 }
 
-/** Windows of a stream that caps its own concurrency (entrygroups: two months, one loading) share a group. */
+/** Windows of a stream that caps its own concurrency (entrygroups: one month at a time) share a group. */
 export function windowGroup(task: WindowTask): Group | undefined {
   const max = task.stream.maxConcurrentWindows;
   return max === undefined ? undefined : { key: `${task.stream.source}/${task.stream.account}/${task.stream.name}`, max };

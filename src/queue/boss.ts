@@ -111,10 +111,9 @@ export function transactionDb(client: PoolClient): Db {
 /**
  * Fleet-wide caps, as pg-boss group concurrency (counted in the database across all workers): a
  * TimeClock account runs at most its maxConcurrency windows at once; a clockodo account at most
- * ENTRYGROUPS_MONTHS_IN_FLIGHT entrygroups months (two: one fetched and spooled while the one before
- * it loads, as the in-process runner does; their loads still take turns on the stream's advisory
- * lock, see lockStream in load-window.ts). Every worker derives the same tiers from the same
- * accounts file.
+ * ENTRYGROUPS_MONTHS_IN_FLIGHT entrygroups months (one, as the in-process runner: loads of a stream
+ * take turns on its advisory lock anyway, see lockStream in load-window.ts). Every worker derives the
+ * same tiers from the same accounts file.
  */
 export function groupOf(source: SourceName, account: string, stream: string): { id: string; tier: string } | undefined {
   if (source === 'timeclock') return { id: `timeclock:${account}`, tier: `timeclock:${account}` };

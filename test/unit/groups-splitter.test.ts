@@ -28,18 +28,26 @@ function whole(text: string) {
 
 // JSON whose strings hold what a scanner can trip on: quotes, backslashes, brackets, non-ASCII.
 const tricky = fc.oneof(fc.string(), fc.constantFrom('"', '\\', '\\"', '}]', '{"groups":[', 'Müller', 'שלום', '😀', '\u0000'));
+// Keys without escapes: Node 24.21's V8 (13.6) misreads an escaped key in one JSON.parse call after
+// another call read a different escaped key in the same place of an object of the same shape
+// (JSON.parse('{"a":1,"\\\\":2}') then JSON.parse('{"a":1,"\\"":2}') gives the key "\\"; Node 22 is right),
+// so the reference below would be wrong, not the splitter. Escaped top-level keys: next test.
+const key = fc.oneof(
+  fc.string().filter((text) => !/["\\\u0000-\u001f]/.test(text)),
+  fc.constantFrom('}]', '{groups:[', 'Müller', 'שלום', '😀', '[['),
+);
 const value = fc.letrec((tie) => ({
   leaf: fc.oneof(tricky, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)),
-  node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(tricky, tie('node'), { maxKeys: 4 })),
+  node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(key, tie('node'), { maxKeys: 4 })),
 })).node;
 
 describe('GroupsSplitter: the members of `groups` and the rest, as a whole parse reads them', () => {
   it('agrees with JSON.parse for any answer, list or object `groups`, cut anywhere, with any spacing', () => {
     fc.assert(
       fc.property(
-        fc.dictionary(tricky.filter((k) => k !== 'groups'), value, { maxKeys: 3 }),
-        fc.oneof(fc.array(value, { maxLength: 6 }), fc.dictionary(tricky, value, { maxKeys: 6 }).filter((o) => Object.keys(o).length === new Set(Object.keys(o)).size)),
-        fc.dictionary(tricky.filter((k) => k !== 'groups'), value, { maxKeys: 2 }),
+        fc.dictionary(key.filter((k) => k !== 'groups'), value, { maxKeys: 3 }),
+        fc.oneof(fc.array(value, { maxLength: 6 }), fc.dictionary(key, value, { maxKeys: 6 })),
+        fc.dictionary(key.filter((k) => k !== 'groups'), value, { maxKeys: 2 }),
         fc.array(fc.nat(4000), { maxLength: 12 }),
         fc.boolean(),
         (before, groups, after, cuts, spaced) => {

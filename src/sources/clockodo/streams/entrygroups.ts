@@ -30,8 +30,10 @@ export function checkGrouping(grouping: readonly string[]): void {
 /**
  * Months of one account in flight at once, in the in-process runner and on the queue (boss.ts
  * groupTiers). clockodo answers about 10 entrygroups requests a minute, so more months at once gain
- * nothing against the real API. Two: one month is fetched and spooled while the one before it loads
- * (one window of a stream loads at a time); spooled, neither is held in memory.
+ * nothing against the real API. One: loads of a stream take turns anyway (lockStream), and with two
+ * in flight a second hand spent most of a month waiting for that lock with its month spooled, while
+ * the TimeClock windows it could have run waited (1,000 × 365 backfill: 12 months on both hands for
+ * 207 s, then TimeClock alone). With one, the other hands take the shorter windows meanwhile.
  */
 export const ENTRYGROUPS_MONTHS_IN_FLIGHT = 1;
 
