@@ -8,10 +8,17 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { IANAZone } from 'luxon';
-import cron from 'node-cron';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { ConfigError, UsageError, registerSecrets } from './errors.ts';
+
+const DEFAULT_CRON = '30 2 * * *';
+
+/** node-cron's own check, loaded only for a schedule other than the default (a sync never needs node-cron). */
+function validCron(expression: string): boolean {
+  const cron = createRequire(import.meta.url)('node-cron') as typeof import('node-cron');
+  return cron.validate(expression);
+}
 
 /**
  * The YAML parser, loaded on first use: only an accounts file needs it, and its ~70 modules were
@@ -131,8 +138,8 @@ const envSchema = z.object({
 
   // Checked here, before any command opens a database or starts a server.
   PUNCHCARD_CRON: optionalString
-    .transform((value) => value ?? '30 2 * * *')
-    .refine((value) => cron.validate(value), { message: 'is not a valid cron expression (5 fields, or 6 with seconds first)' }),
+    .transform((value) => value ?? DEFAULT_CRON)
+    .refine((value) => value === DEFAULT_CRON || validCron(value), { message: 'is not a valid cron expression (5 fields, or 6 with seconds first)' }),
   PUNCHCARD_TZ: ianaZone('UTC'),
   PUNCHCARD_LOOKBACK_DAYS: positiveInt(14, 3660),
   PUNCHCARD_METRICS_PORT: nonNegativeInt(9464, 65535),

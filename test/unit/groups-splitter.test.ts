@@ -75,6 +75,8 @@ describe('GroupsSplitter: the members of `groups` and the rest, as a whole parse
     expect(split('{"error":{"message":"Not authorized"}}')).toEqual({ members: [], rest: { error: { message: 'Not authorized' } } });
     expect(split('{"groups":null}').rest).toEqual({ groups: null });
     expect(split('[1,{"groups":[2]}]').rest).toEqual([1, { groups: [2] }]);
+    // A byte order mark before the answer is dropped, as fetch's text() drops it.
+    expect(split('\uFEFF{"groups":[{"a":1}]}')).toEqual({ members: [{ key: 0, value: { a: 1 }, head: { groups: [] } }], rest: { groups: [] } });
   });
 
   it('refuses what is not JSON, a second `groups`, and too much outside `groups`', () => {

@@ -71,6 +71,8 @@ export class GroupsSplitter {
 
   #rest: Buffer[] = [];
   #restBytes = 0;
+  /** Bytes seen so far, to drop a UTF-8 byte order mark at the very start (as fetch's text() does). */
+  #seen = 0;
 
   constructor(handlers: SplitHandlers, options: { maxRestBytes?: number } = {}) {
     this.#handlers = handlers;
@@ -78,7 +80,9 @@ export class GroupsSplitter {
   }
 
   write(input: Uint8Array): void {
-    const chunk = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    let chunk = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    if (this.#seen === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+    this.#seen += chunk.length;
     const length = chunk.length;
     let runStart = 0; // first byte not yet given to the rest or to the current member
     let keyStart = 0; // first byte of the key being read, in this chunk
