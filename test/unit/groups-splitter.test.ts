@@ -88,3 +88,52 @@ describe('GroupsSplitter: the members of `groups` and the rest, as a whole parse
     expect(() => splitter.write(Buffer.from(`{"pad":"${'x'.repeat(200)}","groups":[]}`))).toThrow(/more than 100 bytes outside/);
   });
 });
+
+describe('GroupsSplitter on broken answers', () => {
+  it('accepts and refuses exactly what a whole parse accepts and refuses: 20,000 answers with 1-3 random edits', () => {
+    const base = JSON.stringify({ meta: { a: [1, 2, { b: 'x"y' }] }, groups: [{ name: 'Müller \\ "q"', sub: [{ d: 1 }, { e: [null, true, 1.5e3] }] }, [], 'str,]', 7, { k: '}' }], tail: { z: 'שלום' } });
+    const alphabet = ['{', '}', '[', ']', ',', ':', '"', '\\', ' ', 'a', '1', 'n', 'é', '\n'];
+    let seed = 12_345;
+    const random = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) % n;
+    const outcome = (rest: unknown, members: unknown[]): string => {
+      const groups = (rest as Record<string, unknown> | null)?.groups;
+      if (rest === null || typeof rest !== 'object' || Array.isArray(rest) || groups === null || typeof groups !== 'object') return members.length > 0 ? 'members without groups' : 'no groups';
+      return JSON.stringify(members);
+    };
+    const byWholeParse = (text: string): string => {
+      let answer: unknown;
+      try {
+        answer = JSON.parse(text);
+      } catch {
+        return 'refused';
+      }
+      const groups = (answer as Record<string, unknown> | null)?.groups;
+      const members = groups && typeof groups === 'object' ? (Array.isArray(groups) ? groups.map((value, key) => [key, value]) : Object.entries(groups)) : [];
+      return outcome(answer, members);
+    };
+    const bySplitter = (text: string, cut: number): string => {
+      const members: unknown[] = [];
+      const splitter = new GroupsSplitter({ member: (value, key) => members.push([key, value]) });
+      try {
+        const bytes = Buffer.from(text);
+        splitter.write(bytes.subarray(0, cut));
+        splitter.write(bytes.subarray(cut));
+        return outcome(splitter.end().rest, members);
+      } catch (error) {
+        return String(error).includes('twice') ? 'twice' : 'refused';
+      }
+    };
+    for (let n = 0; n < 20_000; n++) {
+      let text = base;
+      for (let edits = 1 + random(3); edits > 0; edits--) {
+        const at = random(text.length);
+        const char = alphabet[random(alphabet.length)]!;
+        const op = random(3);
+        text = op === 0 ? text.slice(0, at) + char + text.slice(at) : op === 1 ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + char + text.slice(at + 1);
+      }
+      const split = bySplitter(text, random(Buffer.byteLength(text) + 1));
+      // A second top-level `groups` is refused on purpose (a whole parse keeps the last one).
+      if (split !== 'twice') expect(split, text).toBe(byWholeParse(text));
+    }
+  });
+});
