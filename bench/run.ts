@@ -31,6 +31,7 @@ import { addDays } from '../src/pipeline/windows.ts';
 import { openBenchDatabase, type BenchDatabase } from './database.ts';
 import { nodeArgs, nodeEnv } from '../bin/node-flags.mjs';
 import { benchLoader, round2, type LoaderResult } from './loader.ts';
+import { usageOf } from './usage.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'bench-token';
@@ -146,13 +147,12 @@ function runChildProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ wall
     child.stderr.on('data', (chunk) => (stderr += String(chunk)));
     child.on('error', reject);
     child.on('close', (code) => {
-      const rss = /PUNCHCARD_BENCH_PEAK_RSS_KB=(\d+)/.exec(stderr);
-      const cpu = /PUNCHCARD_BENCH_CPU_MS=(\d+)/.exec(stderr);
-      if (code !== 0 || !rss || !cpu) {
+      const usage = usageOf(stderr);
+      if (code !== 0 || !usage) {
         reject(new Error(`${args.join(' ')} exited with ${code}\n${stdout}\n${stderr.slice(-4000)}`));
         return;
       }
-      resolve({ wallMs: performance.now() - started, peakRssMb: Math.round(Number(rss[1]) / 1024), cpuMs: Number(cpu[1]), stdout });
+      resolve({ wallMs: performance.now() - started, ...usage, stdout });
     });
   });
 }

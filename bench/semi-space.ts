@@ -20,6 +20,7 @@ import { DEFAULT_API_USERS, startClockodoSimulator } from '../src/simulators/clo
 import { startTimeclockSimulator } from '../src/simulators/timeclock/index.ts';
 import { addDays } from '../src/pipeline/windows.ts';
 import { openBenchDatabase } from './database.ts';
+import { usageOf } from './usage.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -75,10 +76,9 @@ function run(variant: Variant, args: string[], env: NodeJS.ProcessEnv): Promise<
     child.stderr.on('data', (c) => (out += c));
     child.on('error', reject);
     child.on('close', (code) => {
-      const kb = /PUNCHCARD_BENCH_PEAK_RSS_KB=(\d+)/.exec(out);
-      const cpu = /PUNCHCARD_BENCH_CPU_MS=(\d+)/.exec(out);
-      if (code !== 0 || !kb || !/succeeded/.test(out)) return reject(new Error(`${variant.name} ${args.join(' ')}: exit ${code}\n${out.slice(-3000)}`));
-      resolve({ ms: performance.now() - started, mb: Math.round(Number(kb[1]) / 1024), cpuMs: Number(cpu?.[1] ?? NaN) });
+      const usage = usageOf(out);
+      if (code !== 0 || !usage || !/succeeded/.test(out)) return reject(new Error(`${variant.name} ${args.join(' ')}: exit ${code}\n${out.slice(-3000)}`));
+      resolve({ ms: performance.now() - started, mb: usage.peakRssMb, cpuMs: usage.cpuMs });
     });
   });
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { cliEnv, outputOf, spawnCli } from '../support/cli.ts';
+import { usageOf } from '../../bench/usage.ts';
 
 /**
  * Below what holding a 100 MB answer takes (measured on the code that parsed answers whole: 349 MB
@@ -98,8 +99,7 @@ async function backfillSeptember(extra: Record<string, string> = {}): Promise<{ 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const { code, stdout, stderr } = await outputOf(child, 600_000);
-  const peak = /PUNCHCARD_BENCH_PEAK_RSS_KB=(\d+)/.exec(stderr);
-  return { code, peakRssMb: peak ? Math.round(Number(peak[1]) / 1024) : Number.NaN, stdout, stderr };
+  return { code, peakRssMb: usageOf(stderr)?.peakRssMb ?? Number.NaN, stdout, stderr };
 }
 
 describe('a big clockodo answer', () => {

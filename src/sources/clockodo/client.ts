@@ -409,70 +409,53 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
   ): Promise<FingerprintedEntrygroups<T>> {
     const operation = `GET entrygroups ${query.timeSince}..${query.timeUntil}`;
     const url = `${base}/v2/entrygroups?${entrygroupsQueryString(query)}`;
-    if (known === undefined) return entrygroupsParsedOnArrival(operation, url, open);
-    return withRetries(transport, operation, async () => {
-      await limiter.acquire(options.signal);
-      const outcome = await sendStreaming(transport, operation, url, { method: 'GET', headers }, (chunks) => receiveBody(chunks));
-      if ('answer' in outcome) {
-        const { answer } = outcome;
-        throw httpStatusError(transport, operation, answer, clockodoErrorMessage(answer.body));
+    // Into a sink opened for this attempt; a failed attempt's sink is dropped before the retry.
+    const parse = async (chunks: AsyncIterable<Uint8Array>, sha256: () => string): Promise<T> => {
+      const sink = await open();
+      try {
+        return await consumeEntrygroups(operation, chunks, sink, sha256);
+      } catch (error) {
+        await sink.discard();
+        throw error;
       }
-      const body = outcome.value;
-      const read = async (): Promise<T> => {
-        const sink = await open();
-        try {
-          return await consumeEntrygroups(operation, body.chunks(), sink, () => body.sha256);
-        } catch (error) {
-          await sink.discard();
-          throw error;
-        }
-      };
-      const later = { sha256: body.sha256, read, dispose: () => body.dispose() };
+    };
+    if (known === undefined) {
+      // Nothing committed for the window, so nothing to recognise: parsed as the bytes arrive (the
+      // parse overlaps the network instead of following it), hashed on the way for the ledger.
+      return withRetries(transport, operation, async () => {
+        const hash = createHash('sha256');
+        let sha256 = '';
+        const hashed = async function* (chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+          for await (const chunk of chunks) {
+            hash.update(chunk);
+            yield chunk;
+          }
+          sha256 = hash.digest('hex');
+        };
+        const value = await getStreaming(operation, url, (chunks) => parse(hashed(chunks), () => sha256));
+        return { sha256, value, read: async () => value, dispose: async () => {} };
+      });
+    }
+    return withRetries(transport, operation, async () => {
+      const body = await getStreaming(operation, url, (chunks) => receiveBody(chunks));
+      const later = { sha256: body.sha256, read: () => parse(body.chunks(), () => body.sha256), dispose: () => body.dispose() };
       // Bytes equal to an answer already committed passed every check below when it was loaded.
       if (known(body.sha256)) return later;
       try {
         // Parsed inside the attempt: a body that is not JSON (truncated) is fetched again.
-        return { ...later, value: await read() };
+        return { ...later, value: await later.read() };
       } finally {
         await body.dispose();
       }
     });
   }
 
-  /**
-   * A month nothing can be recognised for (its first load): parsed as its bytes arrive, so that
-   * parsing overlaps the network instead of following it, and hashed on the way for the ledger.
-   */
-  async function entrygroupsParsedOnArrival<T>(operation: string, url: string, open: () => Promise<GroupsSink<T>>): Promise<FingerprintedEntrygroups<T>> {
-    return withRetries(transport, operation, async () => {
-      await limiter.acquire(options.signal);
-      const sink = await open();
-      const hash = createHash('sha256');
-      let sha256: string | undefined;
-      const hashed = async function* (chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-        for await (const chunk of chunks) {
-          hash.update(chunk);
-          yield chunk;
-        }
-        sha256 = hash.digest('hex');
-      };
-      let outcome: Awaited<ReturnType<typeof sendStreaming<T>>>;
-      try {
-        outcome = await sendStreaming(transport, operation, url, { method: 'GET', headers }, (chunks) =>
-          consumeEntrygroups(operation, hashed(chunks), sink, () => sha256!),
-        );
-      } catch (error) {
-        await sink.discard();
-        throw error;
-      }
-      if ('answer' in outcome) {
-        await sink.discard();
-        const { answer } = outcome;
-        throw httpStatusError(transport, operation, answer, clockodoErrorMessage(answer.body));
-      }
-      const value = outcome.value;
-      return { sha256: sha256!, value, read: async () => value, dispose: async () => {} };
-    });
+  /** One throttled GET of entrygroups, its body handed to `consume` as it arrives; an error status is thrown with clockodo's message. */
+  async function getStreaming<V>(operation: string, url: string, consume: (chunks: AsyncIterable<Uint8Array>) => Promise<V>): Promise<V> {
+    await limiter.acquire(options.signal);
+    const outcome = await sendStreaming(transport, operation, url, { method: 'GET', headers }, consume);
+    if ('answer' in outcome) throw httpStatusError(transport, operation, outcome.answer, clockodoErrorMessage(outcome.answer.body));
+    return outcome.value;
   }
 
   /** Small answers (errors, an empty month) are kept as text too, so they can be quoted and read whole. */
@@ -483,11 +466,13 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     let small: string | undefined = '';
     let bytes = 0;
     let sinkError: { error: unknown } | undefined;
+    let before: Record<string, unknown> | undefined; // the members before `groups`, cut to depth once
     const splitter = new GroupsSplitter({
       member(value, key, head) {
         try {
+          before ??= limitDepth(head) as Record<string, unknown>;
           // Cut where parsing the whole answer would cut it: its members sit two levels down.
-          sink.group(limitDepth(value, MAX_JSON_DEPTH - 2), key, limitDepth(head) as Record<string, unknown>);
+          sink.group(limitDepth(value, MAX_JSON_DEPTH - 2), key, before);
         } catch (error) {
           sinkError = { error };
           throw error;

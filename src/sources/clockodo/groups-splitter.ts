@@ -3,7 +3,7 @@
  * the rest of the answer, as its bytes arrive, without parsing it token by token in JavaScript.
  *
  * Why: a month of 1,000 employees is a ~100 MB answer. Parsed whole it needs several times that in
- * memory; a JavaScript streaming tokenizer (@streamparser/json, used before) spent ~10 s of CPU per
+ * memory; a JavaScript streaming tokenizer (@streamparser/json, used before) spent ~2.5 s of CPU per
  * month on it. A top-level group is one employee's month (~100 KB), so this scanner only finds
  * where each member begins and ends — it follows strings and brackets, with `indexOf` (memchr)
  * to cross string contents — and hands each member to V8's own JSON.parse. Memory is bounded by
