@@ -11,7 +11,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { inTransaction } from '../db/client.ts';
 import type { DateWindow, RejectRow, StreamBatch } from '../pipeline/stream.ts';
 import { readSpool, type SpooledBatch } from '../pipeline/spool.ts';
-import { copyRows, createStage, mergeStage, mergeTable, settleDuplicateKeys } from './merge.ts';
+import { copyRows, createStage, mergeStage, mergeTable, settleDuplicateKeys, type TableCounts } from './merge.ts';
 import { columns, ident } from './table-spec.ts';
 import { escapeCopyText, findUnstorableText, jsonPieces, storableJson } from './copy-format.ts';
 
@@ -81,27 +81,39 @@ export async function loadWindow(pool: Pool, identity: WindowIdentity, batchOrMa
 }
 
 /**
- * Loads a spooled answer (see pipeline/spool.ts): its rows stream from the spool file into the
- * stage's COPY, finalizeBatch's key checks run on the stage, and the raw answer streams from its
- * file; nothing of the answer is held in memory. `answerSha256` as for loadWindow.
+ * Loads a spooled answer (see pipeline/spool.ts): each table's rows stream from its spool file into
+ * the stage's COPY and finalizeBatch's key checks run on the stage (a dimension's few rows, checked
+ * and merged already, load from memory), and the raw answer streams from its file; nothing of the
+ * answer is held in memory. `answerSha256` as for loadWindow.
  */
 export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, spooled: SpooledBatch, options: LoadOptions = {}): Promise<WindowCounts> {
-  const { spec } = spooled;
   return inTransaction(pool, async (client) => {
     await lockStream(client, identity);
     const unchanged = await recordUnchangedWindow(client, identity, options);
     if (unchanged) return unchanged;
-    const stage = await createStage(client, spec, ['_ord bigint']);
-    if (spooled.rows > 0) {
-      const columnList = [...spec.columns.map((c) => ident(c.name)), '_ord'].join(', ');
-      await pipeline(readSpool(spooled.rowsFile), client.query(copyFrom(`COPY ${stage} (${columnList}) FROM STDIN`)));
-    }
+    // First: the key checks below file their rejects beside these.
     await replaceRejects(client, identity, spooled.rejects);
     const { source, account, stream, window, runId } = identity;
-    const duplicates = spooled.rows > 0 ? await settleDuplicateKeys(client, spec, stage, { source, account, stream, start: window.start, end: window.end, runId }) : 0;
-    const result = await mergeStage(client, spec, stage, spooled.rows > 0, scopeOf(identity));
-    await keepRawAnswer(client, identity, readSpool(spooled.rawFile));
-    const counts: WindowCounts = { received: spooled.received, ...result, rejected: spooled.rejects.length + duplicates };
+    const counts: WindowCounts = { received: spooled.received, inserted: 0, updated: 0, deleted: 0, rejected: spooled.rejects.length };
+    for (const table of spooled.tables) {
+      const { spec } = table;
+      let result: TableCounts;
+      if ('held' in table) {
+        result = await mergeTable(client, spec, table.held, scopeOf(identity));
+      } else {
+        const stage = await createStage(client, spec, ['_ord bigint']);
+        if (table.rows > 0) {
+          const columnList = [...spec.columns.map((c) => ident(c.name)), '_ord'].join(', ');
+          await pipeline(readSpool(table.file), client.query(copyFrom(`COPY ${stage} (${columnList}) FROM STDIN`)));
+          counts.rejected += await settleDuplicateKeys(client, spec, stage, { source, account, stream, start: window.start, end: window.end, runId });
+        }
+        result = await mergeStage(client, spec, stage, table.rows > 0, scopeOf(identity));
+      }
+      counts.inserted += result.inserted;
+      counts.updated += result.updated;
+      counts.deleted += result.deleted;
+    }
+    if (spooled.rawFile !== undefined) await keepRawAnswer(client, identity, readSpool(spooled.rawFile));
     await recordSucceededWindow(client, identity, counts, options);
     return counts;
   });

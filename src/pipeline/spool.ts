@@ -1,10 +1,11 @@
 /**
  * A window's answer between its fetch and its load, on disk instead of in memory. While the body
- * arrives, each top-level group goes through the pure transform and its rows are written as COPY
- * text to one file, and the raw answer (as JSON.stringify would write the parsed answer, which is
- * what punchcard.raw_answers has always held) to another. The load then streams both files into
- * COPY inside the window's transaction. Memory holds one top-level group at a time, whatever the
- * size of the answer.
+ * arrives, each member of its top-level list (a clockodo month's `groups`: one user's month; a
+ * TimeClock answer's `result`: one employee's days) goes through the pure transform and its rows
+ * are written as COPY text, one file per table, and (clockodo) the raw answer, as JSON.stringify
+ * would write the parsed answer, which is what punchcard.raw_answers has always held, to another.
+ * The load then streams the files into COPY inside the window's transaction. Memory holds one
+ * member at a time, and the dimension rows (one per employee), whatever the size of the answer.
  *
  * Why files and not the database directly: the fetch must be retryable (a reset or a truncated body
  * starts the request again) before the window's transaction opens, and one connection runs one COPY
@@ -19,45 +20,94 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { encodeCopyRow, escapeCopyText, findUnstorableText, storableJson } from '../load/copy-format.ts';
 import type { TableSpec } from '../load/table-spec.ts';
-import { rejectOf } from './batch.ts';
-import type { RejectRow } from './stream.ts';
+import { finalizeBatch, rejectOf } from './batch.ts';
+import type { RejectRow, StreamBatch } from './stream.ts';
+
+/**
+ * One table of a spooled answer. A scoped table's rows are COPY text in a file (the spec's columns,
+ * then the row's ordinal in the answer), checked for repeated keys in SQL once staged; a dimension
+ * (no scope: one row per employee) is held in memory, merged as finalizeBatch merges it.
+ */
+export type SpooledTable = { spec: TableSpec; file: string; rows: number } | { spec: TableSpec; held: Record<string, unknown>[] };
 
 /** A window's answer, transformed and spooled, ready for loadSpooledWindow. */
 export interface SpooledBatch {
   /** Records the source sent (before validation), for the ledger. */
   received: number;
   rejects: RejectRow[];
-  spec: TableSpec;
-  /** COPY text of the stage: the spec's columns, then the row's ordinal in the answer. */
-  rowsFile: string;
-  rows: number;
-  /** The raw answer's JSON, already escaped for COPY text. */
-  rawFile: string;
+  /** Every table the transform writes, in load order, each merged even when no row came. */
+  tables: SpooledTable[];
+  /** The raw answer's JSON, already escaped for COPY text, when the stream keeps it. */
+  rawFile?: string;
   /** SHA-256 of the body as received. */
   answerSha256: string;
   /** Removes the files. */
   dispose(): Promise<void>;
 }
 
-/** What a client hands each member of an answer's top-level `groups`, in order. */
-export interface GroupsSink<T> {
+/** What a client hands each member of an answer's split list (see sources/list-splitter.ts), in order. */
+export interface ListSink<T> {
   /**
-   * `key` is its index, or its key when `groups` is an object; `root` is the answer object holding
-   * the members that came before `groups`.
+   * `key` is its index, or its key when the list is an object; `root` is the answer object holding
+   * the members that came before the list.
    */
   group(value: unknown, key: string | number, root: Record<string, unknown>): void;
   /** Resolves once the files have taken what was written (backpressure between network chunks). */
   drained(): Promise<void>;
-  /** The body was complete and valid; `root` is the answer without the members of `groups`. */
+  /** The body was complete and valid; `root` is the answer without the list's members. */
   finish(root: Record<string, unknown>, answerSha256: string): Promise<T>;
   /** The attempt failed: drop everything written. */
   discard(): Promise<void>;
 }
 
-/** The pure transform, one top-level group at a time (see createEntrygroupsTransformer). */
-export interface GroupTransformer {
-  push(group: unknown, emit: (row: Record<string, unknown>) => void): void;
-  finish(emit: (row: Record<string, unknown>) => void): { received: number; rejects: RejectRow[] };
+/** Where a transform puts a row: `spec` is one of its `specs`. */
+export type EmitRow = (row: Record<string, unknown>, spec: TableSpec) => void;
+
+/** The pure transform, one member of the list at a time (see createEntrygroupsTransformer). */
+export interface MemberTransformer {
+  /** Every table it writes, in load order. */
+  specs: TableSpec[];
+  push(member: unknown, emit: EmitRow): void;
+  finish(emit: EmitRow): { received: number; rejects: RejectRow[] };
+}
+
+/** A transform of one table, member by member (clockodo entrygroups), as a MemberTransformer. */
+export function oneTableTransformer(
+  spec: TableSpec,
+  transformer: { push(member: unknown, emit: (row: Record<string, unknown>) => void): void; finish(emit: (row: Record<string, unknown>) => void): { received: number; rejects: RejectRow[] } },
+): MemberTransformer {
+  return {
+    specs: [spec],
+    push: (member, emit) => transformer.push(member, (row) => emit(row, spec)),
+    finish: (emit) => transformer.finish((row) => emit(row, spec)),
+  };
+}
+
+/**
+ * A whole-answer transform whose records do not depend on each other (the TimeClock methods: each
+ * employee record stands alone) run on one record at a time: transform([a, b]) lands what
+ * transform([a]) and transform([b]) land together, once finalizeBatch's checks have run on the
+ * lot. The tables are those transform([]) declares.
+ */
+export function recordByRecordTransformer(transform: (records: unknown[]) => StreamBatch): MemberTransformer {
+  const rejects: RejectRow[] = [];
+  let received = 0;
+  return {
+    specs: transform([]).tables.map((table) => table.spec),
+    push(member, emit) {
+      const batch = transform([member]);
+      received += batch.received;
+      for (const reject of batch.rejects) rejects.push(reject);
+      for (const { spec, rows } of batch.tables) for (const row of rows) emit(row, spec);
+    },
+    finish: () => ({ received, rejects }),
+  };
+}
+
+/** What is spooled: the list's name in the answer, and whether the raw answer is kept (punchcard.raw_answers). */
+export interface SpoolOptions {
+  listKey: string;
+  keepRawAnswer: boolean;
 }
 
 const PIECE = 65_536;
@@ -98,65 +148,86 @@ function textFile(file: string): TextFile {
 }
 
 /** Opens a spool for one attempt at a window's answer. */
-export async function openSpool(spec: TableSpec, transformer: GroupTransformer): Promise<GroupsSink<SpooledBatch>> {
+export async function openSpool(options: SpoolOptions, transformer: MemberTransformer): Promise<ListSink<SpooledBatch>> {
+  const { listKey } = options;
   const dir = await mkdtemp(path.join(tmpdir(), 'punchcard-spool-'));
-  const rowsFile = textFile(path.join(dir, 'rows.copy'));
-  const rawFile = textFile(path.join(dir, 'raw.copy'));
   const dispose = () => rm(dir, { recursive: true, force: true });
-  let rows = 0;
+  const rawFile = options.keepRawAnswer ? textFile(path.join(dir, 'raw.copy')) : undefined;
+  type Table = { spec: TableSpec; held: Record<string, unknown>[] } | { spec: TableSpec; file: TextFile; rows: number };
+  const tables = transformer.specs.map(
+    (spec, index): Table => (spec.scope === undefined ? { spec, held: [] } : { spec, file: textFile(path.join(dir, `rows-${index}.copy`)), rows: 0 }),
+  );
+  const tableOf = new Map(tables.map((table) => [table.spec, table]));
   let groups = 0;
-  let groupsIsList = true;
+  let listIsArray = true;
   // finalizeBatch's first check, row by row; its key checks run on the stage (settleDuplicateKeys).
   const unstorable: RejectRow[] = [];
-  // A row's text all comes from its group (or the settings): rows of a clean group need no scan.
-  let groupIsClean = false;
-  const emit = (row: Record<string, unknown>) => {
-    const why = groupIsClean ? undefined : findUnstorableText(row);
+  // A row's text all comes from its member (or the settings): rows of a clean member need no scan.
+  let memberIsClean = false;
+  let ordinal = 0;
+  const emit: EmitRow = (row, spec) => {
+    const table = tableOf.get(spec);
+    if (table === undefined) throw new Error(`the transform wrote to ${spec.table}, which it did not declare`);
+    // Dimension rows are few (one per employee); finalizeBatch checks and merges them at the end.
+    if ('held' in table) {
+      table.held.push(row);
+      return;
+    }
+    const why = memberIsClean ? undefined : findUnstorableText(row);
     if (why !== undefined) {
       unstorable.push(rejectOf(row, why));
       return;
     }
-    rows += 1;
+    table.rows += 1;
+    ordinal += 1;
     const line = encodeCopyRow(row, spec.columns);
-    rowsFile.write(`${line.slice(0, -1)}\t${rows}\n`);
+    table.file.write(`${line.slice(0, -1)}\t${ordinal}\n`);
   };
   // The raw answer as JSON.stringify(answer) would write it, with U+0000 and lone surrogates as
   // visible escape text (see keepRawAnswer), written member by member.
   const json = (value: unknown, clean = findUnstorableText(value) === undefined) => escapeCopyText(JSON.stringify(clean ? value : storableJson(value)));
   const members = (root: Record<string, unknown>, which: 'before' | 'after'): string[] => {
     const keys = Object.keys(root);
-    const at = keys.indexOf('groups');
+    const at = keys.indexOf(listKey);
     return (which === 'before' ? keys.slice(0, at) : keys.slice(at + 1)).map((key) => `${json(key)}:${json(root[key])}`);
   };
+  const files = () => [...(rawFile ? [rawFile] : []), ...tables.flatMap((table) => ('file' in table ? [table.file] : []))];
   return {
     group(value, key, root) {
       if (groups === 0) {
-        groupsIsList = Array.isArray(root.groups);
-        const before = members(root, 'before');
-        rawFile.write(`{${before.map((m) => `${m},`).join('')}"groups":${groupsIsList ? '[' : '{'}`);
+        listIsArray = Array.isArray(root[listKey]);
+        rawFile?.write(`{${members(root, 'before').map((m) => `${m},`).join('')}${json(listKey)}:${listIsArray ? '[' : '{'}`);
       }
-      groupIsClean = findUnstorableText(value) === undefined;
+      memberIsClean = findUnstorableText(value) === undefined;
       transformer.push(value, emit);
-      // Object members of `groups` (a PHP associative array) keep their keys in the raw answer.
-      const name = groupsIsList ? '' : `${json(String(key))}:`;
-      rawFile.write(`${groups > 0 ? ',' : ''}${name}${json(value, groupIsClean)}`);
-      groupIsClean = false;
+      // Object members of the list (a PHP associative array) keep their keys in the raw answer.
+      const name = listIsArray ? '' : `${json(String(key))}:`;
+      rawFile?.write(`${groups > 0 ? ',' : ''}${name}${json(value, memberIsClean)}`);
+      memberIsClean = false;
       groups += 1;
     },
     async drained() {
-      await rowsFile.drained();
-      await rawFile.drained();
+      for (const file of files()) await file.drained();
     },
     async finish(root, answerSha256) {
-      if (groups === 0) rawFile.write(json(root));
-      else rawFile.write(`${groupsIsList ? ']' : '}'}${members(root, 'after').map((m) => `,${m}`).join('')}}`);
+      if (groups === 0) rawFile?.write(json(root));
+      else rawFile?.write(`${listIsArray ? ']' : '}'}${members(root, 'after').map((m) => `,${m}`).join('')}}`);
       const { received, rejects } = transformer.finish(emit);
-      await rowsFile.close();
-      await rawFile.close();
-      return { received, rejects: [...rejects, ...unstorable], spec, rowsFile: rowsFile.path, rows, rawFile: rawFile.path, answerSha256, dispose };
+      for (const file of files()) await file.close();
+      // The dimensions' checks and merges, exactly as for a batch held in memory.
+      const dimensions = finalizeBatch({ received, rejects: [], tables: tables.flatMap((table) => ('held' in table ? [{ spec: table.spec, rows: table.held }] : [])) });
+      const merged = new Map(dimensions.tables.map((table) => [table.spec, table.rows]));
+      return {
+        received,
+        rejects: [...rejects, ...unstorable, ...dimensions.rejects],
+        tables: tables.map((table) => ('held' in table ? { spec: table.spec, held: merged.get(table.spec)! } : { spec: table.spec, file: table.file.path, rows: table.rows })),
+        rawFile: rawFile?.path,
+        answerSha256,
+        dispose,
+      };
     },
     async discard() {
-      await Promise.allSettled([rowsFile.close(), rawFile.close()]);
+      await Promise.allSettled(files().map((file) => file.close()));
       await dispose();
     },
   };

@@ -10,7 +10,7 @@ import { startRun } from '../../src/load/ledger.ts';
 import { loadSpooledWindow, loadWindow } from '../../src/load/load-window.ts';
 import { ckEntrygroups } from '../../src/load/tables-clockodo.ts';
 import { finalizeBatch } from '../../src/pipeline/batch.ts';
-import { openSpool } from '../../src/pipeline/spool.ts';
+import { oneTableTransformer, openSpool } from '../../src/pipeline/spool.ts';
 import { createEntrygroupsTransformer, transformEntrygroups } from '../../src/transform/clockodo/entrygroups.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -65,7 +65,7 @@ describe('a spooled clockodo answer', () => {
     const context = (account: string) => ({ account, grouping, roundToMinutes: 0, window });
     await loadWindow(db.pool, identity('memory'), finalizeBatch(transformEntrygroups(structuredClone(answer), context('memory'))));
 
-    const sink = await openSpool(ckEntrygroups, createEntrygroupsTransformer(context('spooled')));
+    const sink = await openSpool({ listKey: 'groups', keepRawAnswer: true }, oneTableTransformer(ckEntrygroups, createEntrygroupsTransformer(context('spooled'))));
     // As the client hands them on: the answer object keeps its other members, `groups` empties.
     const { groups, after, ...before } = structuredClone(answer);
     const root: Record<string, unknown> = { ...before, groups: [] };

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GroupsSplitter, SplitError } from '../../src/sources/clockodo/groups-splitter.ts';
+import { ListSplitter, SplitError } from '../../src/sources/list-splitter.ts';
 
 /** Splits `text` fed in pieces cut at `cuts` (byte offsets); returns what a consumer sees. */
 function split(text: string, cuts: number[] = []) {
   const bytes = Buffer.from(text, 'utf8');
   const members: Array<{ key: string | number; value: unknown; head: Record<string, unknown> }> = [];
-  const splitter = new GroupsSplitter({ member: (value, key, head) => members.push({ key, value, head: structuredClone(head) }) });
+  const splitter = new ListSplitter({ member: (value, key, head) => members.push({ key, value, head: structuredClone(head) }) });
   let from = 0;
   for (const cut of [...new Set(cuts)].filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b)) {
     splitter.write(bytes.subarray(from, cut));
@@ -41,7 +41,7 @@ const value = fc.letrec((tie) => ({
   node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(key, tie('node'), { maxKeys: 4 })),
 })).node;
 
-describe('GroupsSplitter: the members of `groups` and the rest, as a whole parse reads them', () => {
+describe('ListSplitter: the members of `groups` and the rest, as a whole parse reads them', () => {
   it('agrees with JSON.parse for any answer, list or object `groups`, cut anywhere, with any spacing', () => {
     fc.assert(
       fc.property(
@@ -84,12 +84,12 @@ describe('GroupsSplitter: the members of `groups` and the rest, as a whole parse
       expect(() => split(bad), bad).toThrow(SplitError);
     }
     expect(() => split('{"groups":[1],"groups":[2]}')).toThrow(/twice/);
-    const splitter = new GroupsSplitter({ member: () => {} }, { maxRestBytes: 100 });
+    const splitter = new ListSplitter({ member: () => {} }, { maxRestBytes: 100 });
     expect(() => splitter.write(Buffer.from(`{"pad":"${'x'.repeat(200)}","groups":[]}`))).toThrow(/more than 100 bytes outside/);
   });
 });
 
-describe('GroupsSplitter on broken answers', () => {
+describe('ListSplitter on broken answers', () => {
   it('accepts and refuses exactly what a whole parse accepts and refuses: 20,000 answers with 1-3 random edits', () => {
     const base = JSON.stringify({ meta: { a: [1, 2, { b: 'x"y' }] }, groups: [{ name: 'Müller \\ "q"', sub: [{ d: 1 }, { e: [null, true, 1.5e3] }] }, [], 'str,]', 7, { k: '}' }], tail: { z: 'שלום' } });
     const alphabet = ['{', '}', '[', ']', ',', ':', '"', '\\', ' ', 'a', '1', 'n', 'é', '\n'];
@@ -113,7 +113,7 @@ describe('GroupsSplitter on broken answers', () => {
     };
     const bySplitter = (text: string, cut: number): string => {
       const members: unknown[] = [];
-      const splitter = new GroupsSplitter({ member: (value, key) => members.push([key, value]) });
+      const splitter = new ListSplitter({ member: (value, key) => members.push([key, value]) });
       try {
         const bytes = Buffer.from(text);
         splitter.write(bytes.subarray(0, cut));

@@ -26,11 +26,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { SourceError, safeExcerpt } from '../../errors.ts';
-import { limitDepth, MAX_JSON_DEPTH } from '../../json-depth.ts';
-import type { GroupsSink } from '../../pipeline/spool.ts';
+import { limitDepth } from '../../json-depth.ts';
+import type { ListSink } from '../../pipeline/spool.ts';
 import { receiveBody } from '../answer-body.ts';
 import { BUDGET_TYPES, type BudgetType } from './budget-types.ts';
-import { GroupsSplitter, SplitError } from './groups-splitter.ts';
+import { splitAnswer } from '../split-answer.ts';
 import { httpStatusError, parseJsonBody, sendOnce, sendStreaming, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
 
 export { BUDGET_TYPES, BUDGET_TYPE_SHORT_NAMES, type BudgetType } from './budget-types.ts';
@@ -143,7 +143,7 @@ export interface ClockodoClient {
   entrygroupsFingerprinted<T>(
     query: EntrygroupsQuery,
     known: ((sha256: string) => boolean) | undefined,
-    open: () => Promise<GroupsSink<T>>,
+    open: () => Promise<ListSink<T>>,
   ): Promise<FingerprintedEntrygroups<T>>;
   /** GET /v3/users, every page. */
   users(): Promise<UsersListing>;
@@ -405,7 +405,7 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
   async function entrygroupsFingerprinted<T>(
     query: EntrygroupsQuery,
     known: ((sha256: string) => boolean) | undefined,
-    open: () => Promise<GroupsSink<T>>,
+    open: () => Promise<ListSink<T>>,
   ): Promise<FingerprintedEntrygroups<T>> {
     const operation = `GET entrygroups ${query.timeSince}..${query.timeUntil}`;
     const url = `${base}/v2/entrygroups?${entrygroupsQueryString(query)}`;
@@ -458,55 +458,22 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
     return outcome.value;
   }
 
-  /** Small answers (errors, an empty month) are kept as text too, so they can be quoted and read whole. */
-  const SMALL_ANSWER = 1 << 20;
-
-  async function consumeEntrygroups<T>(operation: string, chunks: AsyncIterable<Uint8Array>, sink: GroupsSink<T>, answerSha256: () => string): Promise<T> {
-    const decoder = new TextDecoder();
-    let small: string | undefined = '';
-    let bytes = 0;
-    let sinkError: { error: unknown } | undefined;
-    let before: Record<string, unknown> | undefined; // the members before `groups`, cut to depth once
-    const splitter = new GroupsSplitter({
-      member(value, key, head) {
-        try {
-          before ??= limitDepth(head) as Record<string, unknown>;
-          // Cut where parsing the whole answer would cut it: its members sit two levels down.
-          sink.group(limitDepth(value, MAX_JSON_DEPTH - 2), key, before);
-        } catch (error) {
-          sinkError = { error };
-          throw error;
-        }
-      },
+  async function consumeEntrygroups<T>(operation: string, chunks: AsyncIterable<Uint8Array>, sink: ListSink<T>, answerSha256: () => string): Promise<T> {
+    const { root, bytes, small } = await splitAnswer(chunks, sink, {
+      listKey: 'groups',
+      notJson: (why, bytes, start) =>
+        new SourceError(`clockodo ${operation}: ${why} (${bytes} bytes, starts "${safeExcerpt(start, [options.apiKey])}")`, {
+          source: 'clockodo',
+          kind: 'invalid-response',
+          retryable: true,
+          status: 200,
+          operation,
+        }),
     });
-    const notJson = (error: unknown) => {
-      if (sinkError) return sinkError.error;
-      const why = error instanceof SplitError && error.message ? error.message : 'answer is not valid JSON';
-      return new SourceError(`clockodo ${operation}: ${why} (${bytes} bytes, starts "${safeExcerpt((small ?? '').slice(0, 60), [options.apiKey])}")`, {
-        source: 'clockodo',
-        kind: 'invalid-response',
-        retryable: true,
-        status: 200,
-        operation,
-      });
-    };
-    let root: Record<string, unknown>;
-    try {
-      for await (const chunk of chunks) {
-        bytes += chunk.byteLength;
-        if (small !== undefined) small = bytes <= SMALL_ANSWER ? small + decoder.decode(chunk, { stream: true }) : undefined;
-        splitter.write(chunk);
-        await sink.drained();
-      }
-      root = limitDepth(splitter.end().rest) as Record<string, unknown>;
-    } catch (error) {
-      if (error instanceof SplitError || sinkError) throw notJson(error);
-      throw error;
-    }
     checkEnvelope(operation, 200, root, small ?? '');
-    const groups = root?.groups;
+    const groups = (root as Record<string, unknown>).groups;
     if (groups === undefined || groups === null || typeof groups !== 'object') throw invalid(operation, 'answer has no "groups" list', small ?? `${bytes} bytes without one group`);
-    return sink.finish(root, answerSha256());
+    return sink.finish(root as Record<string, unknown>, answerSha256());
   }
 
   async function users(): Promise<UsersListing> {

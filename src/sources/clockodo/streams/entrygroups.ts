@@ -6,7 +6,7 @@ import type { ClockodoConfig } from '../../../config.ts';
 import { ConfigError } from '../../../errors.ts';
 import type { DateWindow, ReceivedAnswer, Stream } from '../../../pipeline/stream.ts';
 import { splitByMonth } from '../../../pipeline/windows.ts';
-import { openSpool } from '../../../pipeline/spool.ts';
+import { oneTableTransformer, openSpool } from '../../../pipeline/spool.ts';
 import { ckEntrygroups } from '../../../load/tables-clockodo.ts';
 import { createEntrygroupsTransformer, groupingSignature, transformEntrygroups } from '../../../transform/clockodo/entrygroups.ts';
 import { utcBoundsOfLocalDays } from '../../../transform/clockodo/time.ts';
@@ -60,7 +60,7 @@ export function entrygroupsStream(client: ClockodoClient, settings: EntrygroupsS
     transform: (answer, window) => transformEntrygroups(answer, context(window)),
     // The fingerprint is the SHA-256 of the body's bytes, as it was before receive() existed.
     receive: async (window, known): Promise<ReceivedAnswer> => {
-      const open = () => openSpool(ckEntrygroups, createEntrygroupsTransformer(context(window)));
+      const open = () => openSpool({ listKey: 'groups', keepRawAnswer: true }, oneTableTransformer(ckEntrygroups, createEntrygroupsTransformer(context(window))));
       const answer = await client.entrygroupsFingerprinted(query(window), known, open);
       const answerSha256 = answer.sha256;
       if (answer.value === undefined) {

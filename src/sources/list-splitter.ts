@@ -1,6 +1,7 @@
 /**
- * Splits an entrygroups answer into the members of its top-level `groups` list (or object) and
- * the rest of the answer, as its bytes arrive, without parsing it token by token in JavaScript.
+ * Splits an answer into the members of one top-level list (or object) — clockodo entrygroups'
+ * `groups`, a TimeClock JSON-RPC answer's `result` — and the rest of the answer, as its bytes
+ * arrive, without parsing it token by token in JavaScript.
  *
  * Why: a month of 1,000 employees is a ~100 MB answer. Parsed whole it needs several times that in
  * memory; a JavaScript streaming tokenizer (@streamparser/json, used before) spent ~2.5 s of CPU per
@@ -43,9 +44,10 @@ export interface SplitResult {
   members: number;
 }
 
-export class GroupsSplitter {
+export class ListSplitter {
   readonly #handlers: SplitHandlers;
   readonly #maxRestBytes: number;
+  readonly #listKey: string;
   #depth = 0;
   #inString = false;
   /** Inside a string, the byte before was an unescaped backslash (carried across chunks). */
@@ -74,9 +76,11 @@ export class GroupsSplitter {
   /** Bytes seen so far, to drop a UTF-8 byte order mark at the very start (as fetch's text() does). */
   #seen = 0;
 
-  constructor(handlers: SplitHandlers, options: { maxRestBytes?: number } = {}) {
+  /** `listKey`: the top-level member to split (default `groups`). */
+  constructor(handlers: SplitHandlers, options: { maxRestBytes?: number; listKey?: string } = {}) {
     this.#handlers = handlers;
     this.#maxRestBytes = options.maxRestBytes ?? 8 << 20;
+    this.#listKey = options.listKey ?? 'groups';
   }
 
   write(input: Uint8Array): void {
@@ -189,8 +193,8 @@ export class GroupsSplitter {
           if (this.#depth === 1 && this.#rootIsObject) this.#expectKey = true;
           break;
         case COLON:
-          if (this.#depth === 1 && this.#rootIsObject && this.#lastKey === 'groups') {
-            if (this.#groupsSeen) throw new SplitError('answer has "groups" twice');
+          if (this.#depth === 1 && this.#rootIsObject && this.#lastKey === this.#listKey) {
+            if (this.#groupsSeen) throw new SplitError(`answer has "${this.#listKey}" twice`);
             this.#groupsSeen = true;
             this.#groupsValueNext = true;
           }
@@ -225,7 +229,7 @@ export class GroupsSplitter {
     }
     // Outside `groups` nothing is dropped, so the rest's bytes are what a whole parse would read.
     this.#restBytes += piece.length;
-    if (this.#restBytes > this.#maxRestBytes) throw new SplitError(`answer has more than ${this.#maxRestBytes} bytes outside its "groups" list`);
+    if (this.#restBytes > this.#maxRestBytes) throw new SplitError(`answer has more than ${this.#maxRestBytes} bytes outside its "${this.#listKey}" list`);
     // The chunk's buffer may be reused by the caller: keep a copy.
     this.#rest.push(Buffer.from(piece));
   }

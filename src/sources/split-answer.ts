@@ -1,0 +1,62 @@
+/**
+ * An answer read as its bytes arrive, through a ListSplitter: each member of its top-level list
+ * goes to a sink as soon as it is complete, and the rest of the answer is parsed at the end. Shared
+ * by clockodo entrygroups (`groups`) and the TimeClock methods (`result`); each client checks the
+ * envelope (`root`) itself before it lets the sink finish.
+ */
+import { limitDepth, MAX_JSON_DEPTH } from '../json-depth.ts';
+import type { ListSink } from '../pipeline/spool.ts';
+import { ListSplitter, SplitError } from './list-splitter.ts';
+
+/** Small answers (errors, an empty window) are kept as text too, so they can be quoted and read whole. */
+export const SMALL_ANSWER_BYTES = 1 << 20;
+
+export interface SplitAnswer {
+  /** The answer without the list's members (the list itself kept, empty), cut to depth as a whole parse would cut it. */
+  root: unknown;
+  bytes: number;
+  /** The body as text when it is at most SMALL_ANSWER_BYTES long. */
+  small: string | undefined;
+}
+
+export interface SplitOptions {
+  listKey: string;
+  /** The error for a body that is not JSON (or not one the splitter can cut): `why`, its size, its first characters. */
+  notJson(why: string, bytes: number, start: string): Error;
+}
+
+export async function splitAnswer(chunks: AsyncIterable<Uint8Array>, sink: Pick<ListSink<unknown>, 'group' | 'drained'>, options: SplitOptions): Promise<SplitAnswer> {
+  const decoder = new TextDecoder();
+  let small: string | undefined = '';
+  let bytes = 0;
+  let sinkError: { error: unknown } | undefined;
+  let before: Record<string, unknown> | undefined; // the members before the list, cut to depth once
+  const splitter = new ListSplitter(
+    {
+      member(value, key, head) {
+        try {
+          before ??= limitDepth(head) as Record<string, unknown>;
+          // Cut where parsing the whole answer would cut it: its members sit two levels down.
+          sink.group(limitDepth(value, MAX_JSON_DEPTH - 2), key, before);
+        } catch (error) {
+          sinkError = { error };
+          throw error;
+        }
+      },
+    },
+    { listKey: options.listKey },
+  );
+  try {
+    for await (const chunk of chunks) {
+      bytes += chunk.byteLength;
+      if (small !== undefined) small = bytes <= SMALL_ANSWER_BYTES ? small + decoder.decode(chunk, { stream: true }) : undefined;
+      splitter.write(chunk);
+      await sink.drained();
+    }
+    return { root: limitDepth(splitter.end().rest), bytes, small };
+  } catch (error) {
+    if (sinkError) throw sinkError.error;
+    if (error instanceof SplitError) throw options.notJson(error.message || 'answer is not valid JSON', bytes, (small ?? '').slice(0, 60));
+    throw error;
+  }
+}
