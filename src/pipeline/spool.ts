@@ -92,13 +92,19 @@ export function oneTableTransformer(
 export function recordByRecordTransformer(transform: (records: unknown[]) => StreamBatch): MemberTransformer {
   const rejects: RejectRow[] = [];
   let received = 0;
+  // Matched by place: a transform builds its specs afresh on every call, always the same list.
+  const specs = transform([]).tables.map((table) => table.spec);
   return {
-    specs: transform([]).tables.map((table) => table.spec),
+    specs,
     push(member, emit) {
       const batch = transform([member]);
       received += batch.received;
       for (const reject of batch.rejects) rejects.push(reject);
-      for (const { spec, rows } of batch.tables) for (const row of rows) emit(row, spec);
+      batch.tables.forEach(({ spec, rows }, index) => {
+        const declared = specs[index];
+        if (declared?.table !== spec.table) throw new Error(`the transform's table ${index + 1} is ${spec.table}, not ${declared?.table}`);
+        for (const row of rows) emit(row, declared);
+      });
     },
     finish: () => ({ received, rejects }),
   };

@@ -103,7 +103,7 @@ export async function receiveBody(chunks: AsyncIterable<Uint8Array>, options: { 
  * SHA-256 of a byte stream with every occurrence of `exclude` left out, counting them. Bytes that
  * could be the start of an occurrence straddling two chunks are held back until the next chunk.
  */
-function excludingHasher(exclude: Uint8Array | undefined): { update(chunk: Uint8Array): void; digest(): { sha256: string; excluded: number } } {
+export function excludingHasher(exclude: Uint8Array | undefined): { update(chunk: Uint8Array): void; digest(): { sha256: string; excluded: number } } {
   const hash: Hash = createHash('sha256');
   if (exclude === undefined || exclude.length === 0) {
     return { update: (chunk) => void hash.update(chunk), digest: () => ({ sha256: hash.digest('hex'), excluded: 0 }) };

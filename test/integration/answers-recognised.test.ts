@@ -122,7 +122,7 @@ describe('a TimeClock answer', () => {
     // A server that writes the id after the result (as PHP does for extended-sessions) alike; its
     // bytes are not the plain answer's, so the first such answer is parsed and merged (to no change).
     mode = 'id-last';
-    expect(await preparedKind(stream, WEEK)).toBe('batch');
+    expect(await preparedKind(stream, WEEK)).toBe('spooled');
     expect((await run(stream, WEEK)).window).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
     expect(await preparedKind(stream, WEEK)).toBe('known');
   });
@@ -150,7 +150,7 @@ describe('a TimeClock answer', () => {
     const { stream, transforms } = timeclockSessions();
     await run(stream, WEEK);
     mode = 'id-in-record';
-    expect(await preparedKind(stream, WEEK)).toBe('batch');
+    expect(await preparedKind(stream, WEEK)).toBe('spooled');
     const before = transforms();
     const parsed = await run(stream, WEEK);
     expect(parsed.summary.status).toBe('succeeded');
@@ -194,7 +194,7 @@ describe('a TimeClock extended-sessions window (one request per day)', () => {
       const env = cliEnv({ DATABASE_URL: db.url, TIMECLOCK_API_URL: sim.url, TIMECLOCK_API_TOKEN: TOKEN });
       const [stream] = buildStreams(loadConfig(env), { source: 'timeclock', streams: ['extended-sessions'] }, { logger: silentLogger() });
       const week: DateWindow = { start: '2025-06-02', end: '2025-06-08' };
-      expect(await preparedKind(stream!, week)).toBe('batch');
+      expect(await preparedKind(stream!, week)).toBe('spooled');
       const first = await run(stream!, week);
       expect(first.window.inserted).toBeGreaterThan(0);
       const before = sim.requests.length;

@@ -7,9 +7,11 @@
  * The envelope is validated here; records inside `result` are validated one by one in the
  * transforms, so one bad record is rejected with its reason instead of failing the window.
  */
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt, type Hash } from 'node:crypto';
 import { SourceError, safeExcerpt } from '../../errors.ts';
-import { receiveBody, type AnswerBody } from '../answer-body.ts';
+import { excludingHasher, receiveBody, type AnswerBody } from '../answer-body.ts';
+import type { ListSink } from '../../pipeline/spool.ts';
+import { splitAnswer } from '../split-answer.ts';
 import { httpStatusError, parseJsonBody, sendOnce, sendStreaming, withRetries, type HttpAnswer, type HttpTransportOptions } from '../http.ts';
 import { sha256OfAnswer } from '../answer-hash.ts';
 
@@ -30,6 +32,25 @@ export interface TimeclockClient {
    * undefined; `read()` parses it later if need be). Same checks and retries as call().
    */
   callFingerprinted(method: TimeclockMethod, window: DayWindow, known: (sha256: string) => boolean): Promise<FingerprintedCall>;
+  /**
+   * Calls one method over one day window and hands each record of `result` to a sink opened per
+   * attempt (see pipeline/spool.ts), so the answer is never held whole. With `known` undefined (the
+   * window has no committed answer) records are read as the bytes arrive; otherwise the body is
+   * received and fingerprinted first, and an answer `known` recognises is not parsed (`value`
+   * undefined; `read()` parses it later if need be). Same checks and retries as call().
+   */
+  callSpooled<T>(method: TimeclockMethod, window: DayWindow, known: ((sha256: string) => boolean) | undefined, open: () => Promise<ListSink<T>>): Promise<SpooledCall<T>>;
+}
+
+export interface SpooledCall<T> {
+  /** As FingerprintedCall's; see attemptSpooled for an answer read as it arrived. */
+  sha256: string;
+  /** What the sink made of the answer; undefined when `known` recognised it. */
+  value?: T;
+  /** Reads the answer into a new sink (for an answer `known` recognised). */
+  read(): Promise<T>;
+  /** Frees the body (a temp file when large). */
+  dispose(): Promise<void>;
 }
 
 export interface FingerprintedCall {
@@ -43,6 +64,8 @@ export interface FingerprintedCall {
   result?: unknown[];
   /** Parses the answer (checked as call() checks it); for an answer `known` recognised. */
   read(): Promise<unknown[]>;
+  /** Reads the answer's records into `sink` instead (checked as call() checks it); resolves with what its finish() gives. */
+  readInto<T>(sink: ListSink<T>): Promise<T>;
   /** Frees the body (a temp file when large). */
   dispose(): Promise<void>;
 }
@@ -105,10 +128,14 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
 
   /** The envelope checked and its `result` list. */
   function resultOf(id: number, operation: string, answer: HttpAnswer): unknown[] {
-    const body = parseJsonBody(transport, operation, answer);
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid(operation, 'answer is not a JSON-RPC response object', answer.body);
+    return checkEnvelope(id, operation, parseJsonBody(transport, operation, answer), answer.status, answer.body);
+  }
+
+  /** The envelope's checks (`excerpt`: the body, or as much of it as was kept); its `result` list. */
+  function checkEnvelope(id: number, operation: string, body: unknown, status: number, excerpt: string): unknown[] {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid(operation, 'answer is not a JSON-RPC response object', excerpt);
     const envelope = body as { jsonrpc?: unknown; id?: unknown; result?: unknown; error?: unknown };
-    if (envelope.jsonrpc !== '2.0') throw invalid(operation, 'answer lacks "jsonrpc": "2.0"', answer.body);
+    if (envelope.jsonrpc !== '2.0') throw invalid(operation, 'answer lacks "jsonrpc": "2.0"', excerpt);
 
     if (envelope.error !== undefined && envelope.error !== null) {
       const error = envelope.error as { code?: unknown; message?: unknown; data?: unknown };
@@ -120,19 +147,23 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
         kind: 'rpc',
         rpcCode: code,
         retryable,
-        status: answer.status,
+        status,
         operation,
-        excerpt: safeExcerpt(answer.body, [options.token]),
+        excerpt: safeExcerpt(excerpt, [options.token]),
       });
     }
-    if (envelope.id !== id) throw invalid(operation, `answer id ${JSON.stringify(envelope.id)} does not match request id ${id}`, answer.body);
-    if (!Array.isArray(envelope.result)) throw invalid(operation, '"result" is not a list', answer.body);
+    if (envelope.id !== id) throw invalid(operation, `answer id ${JSON.stringify(envelope.id)} does not match request id ${id}`, excerpt);
+    if (!Array.isArray(envelope.result)) throw invalid(operation, '"result" is not a list', excerpt);
     return envelope.result;
   }
 
   async function attempt(method: TimeclockMethod, window: DayWindow, known: (sha256: string) => boolean): Promise<FingerprintedCall> {
     const { id, operation, body } = await receive(method, window);
-    const later = { read: () => read(id, operation, body), dispose: () => body.dispose() };
+    const later = {
+      read: () => read(id, operation, body),
+      readInto: <T>(sink: ListSink<T>) => readInto(id, operation, body.chunks(), async () => sink, () => body.sha256),
+      dispose: () => body.dispose(),
+    };
     try {
       // Exactly one occurrence: the echoed id (the answer is then equal, id aside, to the one whose
       // fingerprint it matches, which passed every check of resultOf). Any other count: parse to know.
@@ -143,6 +174,95 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
       }
       const result = await read(id, operation, body);
       return { sha256: `result:${sha256OfAnswer(result)}`, result, ...later };
+    } catch (error) {
+      await body.dispose();
+      throw error;
+    }
+  }
+
+  /** Reads an answer's records into a sink opened for it; the sink's work is dropped if anything fails. */
+  async function readInto<T>(id: number, operation: string, chunks: AsyncIterable<Uint8Array>, open: () => Promise<ListSink<T>>, fingerprint: () => string, results?: Hash): Promise<T> {
+    const sink = await open();
+    try {
+      // `results`: the records' JSON is hashed on the way, for a fingerprint of the parsed `result`
+      // equal to sha256OfAnswer(result) (JSON.stringify's text of the list).
+      let records = 0;
+      const hashing: ListSink<T> = results
+        ? { ...sink, group: (value, key, root) => (results.update(records++ === 0 ? '[' : ','), results.update(JSON.stringify(value)), sink.group(value, key, root)) }
+        : sink;
+      const { root, bytes, small } = await splitAnswer(chunks, hashing, {
+        listKey: 'result',
+        notJson: (why, bytes, start) =>
+          new SourceError(`timeclock ${operation}: ${why} (${bytes} bytes, starts "${safeExcerpt(start, [options.token])}")`, {
+            source: 'timeclock',
+            kind: 'invalid-response',
+            retryable: true,
+            status: 200,
+            operation,
+          }),
+      });
+      checkEnvelope(id, operation, root, 200, small ?? `(${bytes} bytes)`);
+      if (results && records === 0) results.update('[');
+      return await sink.finish(root as Record<string, unknown>, fingerprint());
+    } catch (error) {
+      await sink.discard();
+      throw error;
+    }
+  }
+
+  /**
+   * One spooled attempt. Read as it arrives (`known` undefined), the answer's fingerprint is the
+   * body's without the echoed id when the id occurs exactly once, as for callFingerprinted; else
+   * it is tagged `body:` (the whole body's hash), which no later answer matches, so such a window
+   * is read and merged once more on its next sync (the merge writes nothing unchanged) and then
+   * carries a `result:` fingerprint. Received first (`known` given), it is fingerprinted exactly as
+   * callFingerprinted does, the `result:` hash taken from the records on their way to the sink.
+   */
+  async function attemptSpooled<T>(method: TimeclockMethod, window: DayWindow, known: ((sha256: string) => boolean) | undefined, open: () => Promise<ListSink<T>>): Promise<SpooledCall<T>> {
+    if (known === undefined) {
+      const id = nextId++;
+      const operation = `${method} ${window.startDate}..${window.endDate}`;
+      const withoutId = excludingHasher(Buffer.from(String(id)));
+      const whole = createHash('sha256');
+      let sha256 = '';
+      const fingerprint = () => {
+        const { sha256: withoutIdSha, excluded } = withoutId.digest();
+        sha256 = excluded === 1 ? `body-without-id:${withoutIdSha}` : `body:${whole.digest('hex')}`;
+        return sha256;
+      };
+      const hashed = async function* (chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+        for await (const chunk of chunks) {
+          withoutId.update(chunk);
+          whole.update(chunk);
+          yield chunk;
+        }
+      };
+      const outcome = await sendStreaming(transport, operation, options.url, request(id, method, window), (chunks) => readInto(id, operation, hashed(chunks), open, fingerprint));
+      let value: T;
+      if ('answer' in outcome) {
+        const { answer } = outcome;
+        if (answer.status < 200 || answer.status >= 300) throw httpStatusError(transport, operation, answer, rpcErrorMessage(answer.body));
+        // A 2xx without a body (204): an empty answer, which fails to parse (and is retried) as ever.
+        const bytes = new TextEncoder().encode(answer.body);
+        value = await readInto(id, operation, hashed((async function* () { yield bytes; })()), open, fingerprint);
+      } else {
+        value = outcome.value;
+      }
+      return { sha256, value, read: async () => value, dispose: async () => {} };
+    }
+    const { id, operation, body } = await receive(method, window);
+    try {
+      if (body.excluded === 1) {
+        const sha256 = `body-without-id:${body.sha256}`;
+        const read = () => readInto(id, operation, body.chunks(), open, () => sha256);
+        if (known(sha256)) return { sha256, read, dispose: () => body.dispose() };
+        return { sha256, value: await read(), read, dispose: () => body.dispose() };
+      }
+      // The id is not in the body exactly once: the fingerprint is that of the parsed records.
+      const results = createHash('sha256');
+      let sha256 = '';
+      const value = await readInto(id, operation, body.chunks(), open, () => (sha256 = `result:${results.update(']').digest('hex')}`), results);
+      return { sha256, value, read: async () => value, dispose: () => body.dispose() };
     } catch (error) {
       await body.dispose();
       throw error;
@@ -163,6 +283,7 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
     withRetries(transport, `${method} ${window.startDate}..${window.endDate}`, () => attempt(method, window, known));
   return {
     callFingerprinted,
+    callSpooled: (method, window, known, open) => withRetries(transport, `${method} ${window.startDate}..${window.endDate}`, () => attemptSpooled(method, window, known, open)),
     call: (method, window) => withRetries(transport, `${method} ${window.startDate}..${window.endDate}`, () => attemptCall(method, window)),
   };
 }

@@ -12,6 +12,7 @@
  * notes and absence fields of another type.
  */
 import type { DateWindow, RejectRow, StreamBatch } from '../../pipeline/stream.ts';
+import type { MemberTransformer } from '../../pipeline/spool.ts';
 import { tcAbsences, tcEmployeesExtended, tcPeriodTotals, tcSessions } from '../../load/tables.ts';
 import { resolveLocalStamp } from '../local-time.ts';
 import {
@@ -135,6 +136,43 @@ export function transformExtendedSessions(days: ExtendedDayAnswer[], account: st
       { spec: tcPeriodTotals, rows: totals },
     ],
     rejects,
+  };
+}
+
+/** One employee record of one day's answer: what the spooled stream hands the transformer below. */
+export interface ExtendedDayRecord {
+  date: string;
+  record: unknown;
+}
+
+/**
+ * transformExtendedSessions one employee record at a time (members are ExtendedDayRecord, days in
+ * order), for a window spooled as it is read. Sessions, absences and totals depend on their record
+ * alone; an employee's row is the last one the window sent (as the whole transform's map keeps
+ * it), so those wait for finish().
+ */
+export function createExtendedSessionsTransformer(account: string, window: DateWindow, reading: TimeclockReading = LOCAL_STAMPS): MemberTransformer {
+  const specs = transformExtendedSessions([], account, window, reading).tables.map((table) => table.spec);
+  const employees = new Map<unknown, Record<string, unknown>>();
+  const rejects: RejectRow[] = [];
+  let received = 0;
+  return {
+    specs,
+    push(member, emit) {
+      const { date, record } = member as ExtendedDayRecord;
+      const batch = transformExtendedSessions([{ date, result: [record] }], account, window, reading);
+      received += batch.received;
+      for (const reject of batch.rejects) rejects.push(reject);
+      const [people, ...rest] = batch.tables;
+      for (const row of people!.rows) employees.set(row.employee_number, row);
+      rest.forEach(({ rows }, index) => {
+        for (const row of rows) emit(row, specs[index + 1]!);
+      });
+    },
+    finish(emit) {
+      for (const row of employees.values()) emit(row, specs[0]!);
+      return { received, rejects };
+    },
   };
 }
 

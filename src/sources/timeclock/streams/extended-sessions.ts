@@ -4,16 +4,18 @@
  * give expected time per day.
  *
  * Its answer's fingerprint combines the days' (each hashed as it arrives, without the request id),
- * so it is known only once the last day is in: every day is received before any is parsed. A day
- * whose body then fails to parse in a way a new attempt may cure (truncated, not JSON, a server-side
- * JSON-RPC error) is asked again under the whole retry policy, as call() would have: such a day may
- * see one attempt more than its retries allow.
+ * so it is known only once the last day is in: every day is received before any is parsed. Then
+ * the days' records go one by one through the transform into a spool (spoolDays). A day whose body
+ * fails to parse in a way a new attempt may cure (truncated, not JSON, a server-side JSON-RPC
+ * error) is asked again under the whole retry policy, as call() would have: such a day may see one
+ * attempt more than its retries allow.
  */
 import { createHash } from 'node:crypto';
 import { SourceError } from '../../../errors.ts';
 import { eachDay } from '../../../pipeline/windows.ts';
-import type { DateWindow, ReceivedAnswer, Stream } from '../../../pipeline/stream.ts';
-import { transformExtendedSessions, type ExtendedDayAnswer } from '../../../transform/timeclock/extended-sessions.ts';
+import type { DateWindow, ReadAnswer, ReceivedAnswer, Stream } from '../../../pipeline/stream.ts';
+import { openSpool, type ListSink, type SpooledBatch } from '../../../pipeline/spool.ts';
+import { createExtendedSessionsTransformer, transformExtendedSessions, type ExtendedDayAnswer } from '../../../transform/timeclock/extended-sessions.ts';
 import type { FingerprintedCall, TimeclockClient } from '../client.ts';
 import type { TimeclockReading } from '../../../transform/timeclock/common.ts';
 
@@ -37,7 +39,7 @@ export function extendedSessionsStream(client: TimeclockClient, account: string,
         // Received, not parsed (`known` says yes to each day: the window decides once all are in).
         for (const date of eachDay(window)) days.push({ date, call: await client.callFingerprinted('extended-sessions', { startDate: date, endDate: date }, () => true) });
         const answerSha256 = windowSha256(days.map(({ date, call }) => ({ date, sha256: call.sha256 })));
-        const read = () => readDays(client, days);
+        const read = () => spoolDays(client, days, () => openSpool({ listKey: 'result', keepRawAnswer: false }, createExtendedSessionsTransformer(account, window, reading)));
         if (known?.(answerSha256)) return { kind: 'known', answerSha256, read, dispose };
         const answer = await read();
         await dispose();
@@ -57,21 +59,47 @@ function windowSha256(days: Array<{ date: string; sha256: string }>): string {
   return `days:${hash.digest('hex')}`;
 }
 
-/** Parses the received days, asking again for a day whose body a new attempt may cure. */
-async function readDays(client: TimeclockClient, days: Array<{ date: string; call: FingerprintedCall }>): Promise<{ kind: 'answer'; answerSha256: string; answer: ExtendedDayAnswer[] }> {
-  const answer: ExtendedDayAnswer[] = [];
-  const hashes: Array<{ date: string; sha256: string }> = [];
-  for (const { date, call } of days) {
+/**
+ * Reads the received days, in order, into one spool (see pipeline/spool.ts): one day's records at
+ * a time. A day whose body a new attempt may cure (truncated, not JSON, a server-side JSON-RPC
+ * error) is asked again, and the window is spooled again from its first day, since the failed day
+ * may have written some of its records already. The window's fingerprint is that of the days read.
+ */
+async function spoolDays(client: TimeclockClient, days: Array<{ date: string; call: FingerprintedCall }>, open: () => Promise<ListSink<SpooledBatch>>): Promise<ReadAnswer> {
+  const askedAgain = new Set<string>();
+  for (;;) {
+    const spool = await open();
+    let failedDay: { date: string; call: FingerprintedCall } | undefined;
     try {
-      answer.push({ date, result: call.result ?? (await call.read()) });
-      hashes.push({ date, sha256: call.sha256 });
+      for (const day of days) {
+        // Each record goes on with its day; the day's own end is not the window's.
+        const daySink: ListSink<void> = {
+          group: (record, key, root) => spool.group({ date: day.date, record }, key, root),
+          drained: () => spool.drained(),
+          finish: async () => {},
+          discard: async () => {},
+        };
+        try {
+          await day.call.readInto(daySink);
+        } catch (error) {
+          if (!(error instanceof SourceError && error.retryable) || askedAgain.has(day.date)) throw error;
+          failedDay = day;
+          break;
+        }
+      }
+      if (failedDay === undefined) {
+        const answerSha256 = windowSha256(days.map(({ date, call }) => ({ date, sha256: call.sha256 })));
+        return { kind: 'spooled', answerSha256, spooled: await spool.finish({}, answerSha256) };
+      }
     } catch (error) {
-      if (!(error instanceof SourceError && error.retryable)) throw error;
-      const again = await client.callFingerprinted('extended-sessions', { startDate: date, endDate: date }, () => false);
-      await again.dispose();
-      answer.push({ date, result: again.result! });
-      hashes.push({ date, sha256: again.sha256 });
+      await spool.discard();
+      throw error;
     }
+    await spool.discard();
+    askedAgain.add(failedDay.date);
+    // Parsed within its attempts (`known` says no), so a body that fails again is retried under the policy.
+    const again = await client.callFingerprinted('extended-sessions', { startDate: failedDay.date, endDate: failedDay.date }, () => false);
+    await failedDay.call.dispose();
+    failedDay.call = again;
   }
-  return { kind: 'answer', answerSha256: windowSha256(hashes), answer };
 }

@@ -12,7 +12,7 @@ export function lunchesStream(client: TimeclockClient, account: string, defaultW
     account,
     defaultWindowDays,
     fetch: (window: DateWindow) => client.call('lunches', { startDate: window.start, endDate: window.end }),
-    receive: (window, known) => receiveCall(client, 'lunches', window, known),
+    receive: (window, known) => receiveCall(client, 'lunches', window, known, (records) => transformLunches(records, account, window, reading)),
     transform: (answer, window) => transformLunches(answer as unknown[], account, window, reading),
   };
 }

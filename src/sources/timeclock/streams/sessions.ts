@@ -12,7 +12,7 @@ export function sessionsStream(client: TimeclockClient, account: string, default
     account,
     defaultWindowDays,
     fetch: (window: DateWindow) => client.call('sessions', { startDate: window.start, endDate: window.end }),
-    receive: (window, known) => receiveCall(client, 'sessions', window, known),
+    receive: (window, known) => receiveCall(client, 'sessions', window, known, (records) => transformSessions(records, account, window, reading)),
     transform: (answer, window) => transformSessions(answer as unknown[], account, window, reading),
   };
 }

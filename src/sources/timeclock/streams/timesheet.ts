@@ -12,7 +12,7 @@ export function timesheetStream(client: TimeclockClient, account: string, defaul
     account,
     defaultWindowDays,
     fetch: (window: DateWindow) => client.call('timesheet', { startDate: window.start, endDate: window.end }),
-    receive: (window, known) => receiveCall(client, 'timesheet', window, known),
+    receive: (window, known) => receiveCall(client, 'timesheet', window, known, (records) => transformTimesheet(records, account, window, reading)),
     transform: (answer, window) => transformTimesheet(answer as unknown[], account, window, reading),
   };
 }
