@@ -8,15 +8,15 @@ import { limitDepth, MAX_JSON_DEPTH } from '../json-depth.ts';
 import type { ListSink } from '../pipeline/spool.ts';
 import { ListSplitter, SplitError } from './list-splitter.ts';
 
-/** Small answers (errors, an empty window) are kept as text too, so they can be quoted and read whole. */
-export const SMALL_ANSWER_BYTES = 1 << 20;
+/** The head of the body kept as text, for error messages (safeExcerpt reads no further). */
+export const HEAD_BYTES = 65_536;
 
 export interface SplitAnswer {
   /** The answer without the list's members (the list itself kept, empty), cut to depth as a whole parse would cut it. */
   root: unknown;
   bytes: number;
-  /** The body as text when it is at most SMALL_ANSWER_BYTES long. */
-  small: string | undefined;
+  /** The body's first HEAD_BYTES as text (all of a small answer: an error, an empty window). */
+  head: string;
 }
 
 export interface SplitOptions {
@@ -27,7 +27,7 @@ export interface SplitOptions {
 
 export async function splitAnswer(chunks: AsyncIterable<Uint8Array>, sink: Pick<ListSink<unknown>, 'group' | 'drained'>, options: SplitOptions): Promise<SplitAnswer> {
   const decoder = new TextDecoder();
-  let small: string | undefined = '';
+  let head = '';
   let bytes = 0;
   let sinkError: { error: unknown } | undefined;
   let before: Record<string, unknown> | undefined; // the members before the list, cut to depth once
@@ -48,15 +48,15 @@ export async function splitAnswer(chunks: AsyncIterable<Uint8Array>, sink: Pick<
   );
   try {
     for await (const chunk of chunks) {
+      if (bytes < HEAD_BYTES) head += decoder.decode(chunk.subarray(0, HEAD_BYTES - bytes), { stream: true });
       bytes += chunk.byteLength;
-      if (small !== undefined) small = bytes <= SMALL_ANSWER_BYTES ? small + decoder.decode(chunk, { stream: true }) : undefined;
       splitter.write(chunk);
       await sink.drained();
     }
-    return { root: limitDepth(splitter.end().rest), bytes, small };
+    return { root: limitDepth(splitter.end().rest), bytes, head };
   } catch (error) {
     if (sinkError) throw sinkError.error;
-    if (error instanceof SplitError) throw options.notJson(error.message || 'answer is not valid JSON', bytes, (small ?? '').slice(0, 60));
+    if (error instanceof SplitError) throw options.notJson(error.message || 'answer is not valid JSON', bytes, head.slice(0, 60));
     throw error;
   }
 }

@@ -459,7 +459,7 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
   }
 
   async function consumeEntrygroups<T>(operation: string, chunks: AsyncIterable<Uint8Array>, sink: ListSink<T>, answerSha256: () => string): Promise<T> {
-    const { root, bytes, small } = await splitAnswer(chunks, sink, {
+    const { root, bytes, head } = await splitAnswer(chunks, sink, {
       listKey: 'groups',
       notJson: (why, bytes, start) =>
         new SourceError(`clockodo ${operation}: ${why} (${bytes} bytes, starts "${safeExcerpt(start, [options.apiKey])}")`, {
@@ -470,9 +470,9 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
           operation,
         }),
     });
-    checkEnvelope(operation, 200, root, small ?? '');
+    checkEnvelope(operation, 200, root, head);
     const groups = (root as Record<string, unknown>).groups;
-    if (groups === undefined || groups === null || typeof groups !== 'object') throw invalid(operation, 'answer has no "groups" list', small ?? `${bytes} bytes without one group`);
+    if (groups === undefined || groups === null || typeof groups !== 'object') throw invalid(operation, 'answer has no "groups" list', head || `${bytes} bytes without one group`);
     return sink.finish(root as Record<string, unknown>, answerSha256());
   }
 

@@ -190,7 +190,7 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
       const hashing: ListSink<T> = results
         ? { ...sink, group: (value, key, root) => (results.update(records++ === 0 ? '[' : ','), results.update(JSON.stringify(value)), sink.group(value, key, root)) }
         : sink;
-      const { root, bytes, small } = await splitAnswer(chunks, hashing, {
+      const { root, bytes, head } = await splitAnswer(chunks, hashing, {
         listKey: 'result',
         notJson: (why, bytes, start) =>
           new SourceError(`timeclock ${operation}: ${why} (${bytes} bytes, starts "${safeExcerpt(start, [options.token])}")`, {
@@ -201,7 +201,7 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
             operation,
           }),
       });
-      checkEnvelope(id, operation, root, 200, small ?? `(${bytes} bytes)`);
+      checkEnvelope(id, operation, root, 200, head || `(${bytes} bytes)`);
       if (results && records === 0) results.update('[');
       return await sink.finish(root as Record<string, unknown>, fingerprint());
     } catch (error) {
