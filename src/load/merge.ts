@@ -165,9 +165,13 @@ export async function settleDuplicateKeys(client: PoolClient, spec: TableSpec, s
   const keyMatch = spec.key.map((k) => `s.${ident(k)} = d.${ident(k)}`).join(' AND ');
   const versionMatch = spec.key.map((k) => `v.${ident(k)} = d.${ident(k)}`).join(' AND ');
   const stagedValues = spec.columns.filter((c) => !spec.key.includes(c.name)).map((c) => `s.${ident(c.name)}`).join(', ');
+  // As finalizeBatch writes a key's values (String(value)): a local timestamp as the ISO text the
+  // transforms give it, not PostgreSQL's text with a space.
+  const typeOf = (name: string) => spec.columns.find((c) => c.name === name)?.type;
+  const valueText = (k: string) => (typeOf(k) === 'timestamp' ? `replace(s.${ident(k)}::text, ' ', 'T')` : `s.${ident(k)}::text`);
   const keyText = spec.key
     .slice(1)
-    .map((k) => `'${k}=' || coalesce(s.${ident(k)}::text, 'null')`)
+    .map((k) => `'${k}=' || coalesce(${valueText(k)}, 'null')`)
     .join(` || ', ' || `);
   const employee = has('employee_number') ? 's.employee_number' : 'NULL';
   const workDate = has('work_date') ? 's.work_date' : 'NULL';

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
 import { runPlan } from '../../src/pipeline/run.ts';
-import { commitWindow, disposeWindow, prepareWindow } from '../../src/pipeline/window.ts';
+import { answerFingerprint, commitWindow, disposeWindow, prepareWindow } from '../../src/pipeline/window.ts';
+import { sha256OfAnswer } from '../../src/sources/answer-hash.ts';
 import type { DateWindow, Stream } from '../../src/pipeline/stream.ts';
 import { createTimeclockClient } from '../../src/sources/timeclock/client.ts';
 import { sessionsStream } from '../../src/sources/timeclock/streams/sessions.ts';
@@ -27,7 +28,7 @@ const TOKEN = 'recognised-token-51a';
 const WEEK: DateWindow = { start: '2026-09-01', end: '2026-09-07' };
 
 /** How the test server writes its answer; the id is the request's unless the mode says otherwise. */
-type Mode = 'plain' | 'wrong-id' | 'no-jsonrpc' | 'error' | 'result-object' | 'id-in-record' | 'id-last';
+type Mode = 'plain' | 'wrong-id' | 'no-jsonrpc' | 'error' | 'result-object' | 'id-in-record' | 'id-last' | 'id-twice';
 let mode: Mode = 'plain';
 let sessions = ['2026-09-01', '2026-09-02'];
 const ids: unknown[] = [];
@@ -53,6 +54,8 @@ function answer(id: number): string {
       return JSON.stringify({ jsonrpc: '2.0', id, result: { 0: result[0] } });
     case 'id-in-record':
       return JSON.stringify({ jsonrpc: '2.0', id, result: [{ ...result[0], passport: `P${id}` }] });
+    case 'id-twice':
+      return JSON.stringify({ jsonrpc: '2.0', id, result, echo: id });
   }
 }
 
@@ -69,9 +72,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
+const plainClient = () => createTimeclockClient({ url: server.url, token: TOKEN, timeoutMs: 5000, retry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 1 }, logger: silentLogger() });
+
 /** The sessions stream over the test server (no retries), counting its transforms. */
 function timeclockSessions(): { stream: Stream; transforms: () => number } {
-  const client = createTimeclockClient({ url: server.url, token: TOKEN, timeoutMs: 5000, retry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 1 }, logger: silentLogger() });
+  const client = plainClient();
   return countingTransforms({ ...sessionsStream(client, 'acme', 7, LOCAL_STAMPS), settingsFingerprint: 'stamps=local;defaultZone=' });
 }
 
@@ -156,6 +161,21 @@ describe('a TimeClock answer', () => {
     expect(parsed.summary.status).toBe('succeeded');
     expect(transforms()).toBe(before + 1);
     expect(await liveDays()).toEqual(['2026-09-01', '2026-09-02']);
+  });
+
+  it('whose id the server writes twice is fingerprinted by its records, as a whole parse fingerprints them', async () => {
+    mode = 'plain';
+    sessions = ['2026-09-01', '2026-09-02'];
+    const { stream } = timeclockSessions();
+    await run(stream, WEEK);
+    mode = 'id-twice';
+    expect((await run(stream, WEEK)).window).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+    // Read record by record, the fingerprint is the parsed list's as a whole parse wrote it, so a
+    // window committed before answers were spooled is still recognised.
+    const whole = answerFingerprint(stream, `result:${sha256OfAnswer(await plainClient().call('sessions', { startDate: WEEK.start, endDate: WEEK.end }))}`);
+    const { rows } = await db.pool.query(`SELECT answer_sha256 FROM punchcard.sync_windows WHERE stream = 'sessions' ORDER BY id DESC LIMIT 1`);
+    expect(rows[0].answer_sha256).toBe(whole);
+    expect((await run(stream, WEEK)).window).toEqual({ received: 2, inserted: 0, updated: 0, deleted: 0, rejected: 0 });
   });
 
   it('recognised, but loaded by another run before its commit, is read and loaded after all', async () => {
