@@ -16,7 +16,7 @@ import { cliEnv, outputOf, spawnCli } from '../support/cli.ts';
 import { usageOf } from '../../bench/usage.ts';
 
 /** As big-answer-memory.test.ts: below what holding a 100 MB answer takes, with a margin for a loaded machine. */
-const PEAK_RSS_BOUND_MB = 400;
+const PEAK_RSS_BOUND_MB = 150;
 const PEAK_RSS_PRELOAD = fileURLToPath(new URL('../../bench/peak-rss.mjs', import.meta.url));
 
 const TOKEN = 'generator-token-7d21';
