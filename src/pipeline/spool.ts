@@ -131,7 +131,12 @@ function textFile(file: string): TextFile {
   // Cleared by the event itself: a drain that came while another file was awaited is not missed.
   let full = false;
   out.on('drain', () => (full = false));
+  // A failed write (a full disk) fails the window's attempt at its next write, wait or close,
+  // instead of an unhandled 'error' event ending the process.
+  let failure: Error | undefined;
+  out.on('error', (error) => (failure ??= error));
   const flush = () => {
+    if (failure) throw failure;
     if (buffer.length === 0) return;
     if (!out.write(buffer)) full = true;
     buffer = '';
@@ -143,6 +148,7 @@ function textFile(file: string): TextFile {
       if (buffer.length >= PIECE) flush();
     },
     async drained() {
+      if (failure) throw failure;
       if (full) await once(out, 'drain');
     },
     async close() {

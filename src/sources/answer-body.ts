@@ -46,6 +46,7 @@ export async function receiveBody(chunks: AsyncIterable<Uint8Array>, options: { 
   const held: Uint8Array[] = [];
   let bytes = 0;
   let file: { dir: string; path: string; out: WriteStream } | undefined;
+  let failure: Error | undefined;
   const dispose = async () => {
     if (file) await rm(file.dir, { recursive: true, force: true });
   };
@@ -60,8 +61,11 @@ export async function receiveBody(chunks: AsyncIterable<Uint8Array>, options: { 
       if (!file) {
         const dir = await mkdtemp(path.join(tmpdir(), 'punchcard-answer-'));
         file = { dir, path: path.join(dir, 'body'), out: createWriteStream(path.join(dir, 'body')) };
+        // A failed write (a full disk) fails this receive below, not the process.
+        file.out.on('error', (error) => (failure ??= error));
         for (const earlier of held.splice(0)) file.out.write(earlier);
       }
+      if (failure) throw failure;
       if (!file.out.write(chunk)) await once(file.out, 'drain');
     }
     if (file) {

@@ -76,6 +76,11 @@ export async function sendOnce(
  * answer is read as text (capped) and returned. Redirects and the byte cap are refused as in
  * sendOnce; a body that breaks off or times out mid-stream is a retryable SourceError like a
  * failed connection; what `consume` throws passes through as it is.
+ *
+ * The timeout counts only time spent waiting on the server: until the answer begins, then each
+ * wait for the next piece of the body. What `consume` does with a piece (parse, transform, write
+ * a spool) is not the server's delay, so a large answer read as it arrives is not cut off for the
+ * work done on it, nor for the other windows the process works on meanwhile.
  */
 export async function sendStreaming<T>(
   options: HttpTransportOptions,
@@ -84,18 +89,21 @@ export async function sendStreaming<T>(
   init: RequestInit,
   consume: (chunks: AsyncIterable<Uint8Array>) => Promise<T>,
 ): Promise<{ answer: HttpAnswer } | { value: T }> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const waiting = waitingClock(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, waiting.signal]) : waiting.signal;
   let response: Response;
   try {
     response = await fetchNotRedirected(options, operation, url, { ...init, signal });
     if (response.status < 200 || response.status >= 300 || response.body === null) {
       const body = await readCapped(options, operation, response);
+      waiting.stop();
       return { answer: { status: response.status, headers: response.headers, body } };
     }
   } catch (error) {
-    throw transportFailure(options, operation, error, timeout);
+    waiting.stop();
+    throw transportFailure(options, operation, error, waiting.signal);
   }
+  waiting.pause();
   const body = response.body;
   const cap = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const status = response.status;
@@ -106,11 +114,14 @@ export async function sendStreaming<T>(
     try {
       for (;;) {
         let next: Awaited<ReturnType<typeof reader.read>>;
+        waiting.resume();
         try {
           next = await reader.read();
         } catch (error) {
           bodyFailed = true;
           throw error;
+        } finally {
+          waiting.pause();
         }
         if (next.done) return;
         bytes += next.value.byteLength;
@@ -126,8 +137,23 @@ export async function sendStreaming<T>(
     return { value: await consume(chunks()) };
   } catch (error) {
     if (!bodyFailed) throw error;
-    throw transportFailure(options, operation, error, timeout);
+    throw transportFailure(options, operation, error, waiting.signal);
+  } finally {
+    waiting.stop();
   }
+}
+
+/** An abort signal that fires once `ms` of waiting has gone by in one stretch; paused while the caller works. */
+function waitingClock(ms: number): { signal: AbortSignal; pause(): void; resume(): void; stop(): void } {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const resume = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
+  };
+  const pause = () => clearTimeout(timer);
+  resume();
+  return { signal: controller.signal, pause, resume, stop: pause };
 }
 
 /** fetch without following redirects: a 3xx is cancelled and thrown as a redirectError. */
@@ -287,7 +313,9 @@ export async function withRetries<T>(options: HttpTransportOptions, operation: s
       factor: 2,
       randomize: true,
       signal,
-      shouldRetry: ({ error }) => !(error instanceof SourceError) || error.retryable,
+      // Only what the transport or the answer's checks call retryable: anything else (a transform
+      // that throws, a full disk under a spool) would fail the same way on a new download.
+      shouldRetry: ({ error }) => error instanceof SourceError && error.retryable,
       onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
         const waitMs =
           error instanceof SourceError && error.retryAfterSeconds !== undefined
