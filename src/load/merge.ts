@@ -165,10 +165,15 @@ export async function settleDuplicateKeys(client: PoolClient, spec: TableSpec, s
   const keyMatch = spec.key.map((k) => `s.${ident(k)} = d.${ident(k)}`).join(' AND ');
   const versionMatch = spec.key.map((k) => `v.${ident(k)} = d.${ident(k)}`).join(' AND ');
   const stagedValues = spec.columns.filter((c) => !spec.key.includes(c.name)).map((c) => `s.${ident(c.name)}`).join(', ');
-  // As finalizeBatch writes a key's values (String(value)): a local timestamp as the ISO text the
-  // transforms give it, not PostgreSQL's text with a space.
+  // As finalizeBatch writes a key's values (String(value)): dates and local timestamps as the ISO
+  // text the transforms give them, whatever the session's DateStyle.
   const typeOf = (name: string) => spec.columns.find((c) => c.name === name)?.type;
-  const valueText = (k: string) => (typeOf(k) === 'timestamp' ? `replace(s.${ident(k)}::text, ' ', 'T')` : `s.${ident(k)}::text`);
+  const valueText = (k: string) =>
+    typeOf(k) === 'timestamp'
+      ? `to_char(s.${ident(k)}, 'YYYY-MM-DD"T"HH24:MI:SS')`
+      : typeOf(k) === 'date'
+        ? `to_char(s.${ident(k)}, 'YYYY-MM-DD')`
+        : `s.${ident(k)}::text`;
   const keyText = spec.key
     .slice(1)
     .map((k) => `'${k}=' || coalesce(${valueText(k)}, 'null')`)

@@ -26,8 +26,17 @@ const COLON = 0x3a;
 
 const isWhitespace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
-/** The answer is not JSON, or not one the splitter can cut (reported as "not valid JSON" or with `reason`). */
-export class SplitError extends Error {}
+/**
+ * The answer is not JSON (retryable: a body cut short reads so), or JSON the splitter does not cut
+ * (not retryable: asking again brings the same answer), with its reason.
+ */
+export class SplitError extends Error {
+  readonly retryable: boolean;
+  constructor(message?: string, retryable = true) {
+    super(message);
+    this.retryable = retryable;
+  }
+}
 
 export interface SplitHandlers {
   /**
@@ -194,7 +203,7 @@ export class ListSplitter {
           break;
         case COLON:
           if (this.#depth === 1 && this.#rootIsObject && this.#lastKey === this.#listKey) {
-            if (this.#groupsSeen) throw new SplitError(`answer has "${this.#listKey}" twice`);
+            if (this.#groupsSeen) throw new SplitError(`answer has "${this.#listKey}" twice`, false);
             this.#groupsSeen = true;
             this.#groupsValueNext = true;
           }
@@ -229,7 +238,7 @@ export class ListSplitter {
     }
     // Outside `groups` nothing is dropped, so the rest's bytes are what a whole parse would read.
     this.#restBytes += piece.length;
-    if (this.#restBytes > this.#maxRestBytes) throw new SplitError(`answer has more than ${this.#maxRestBytes} bytes outside its "${this.#listKey}" list`);
+    if (this.#restBytes > this.#maxRestBytes) throw new SplitError(`answer has more than ${this.#maxRestBytes} bytes outside its "${this.#listKey}" list`, false);
     // The chunk's buffer may be reused by the caller: keep a copy.
     this.#rest.push(Buffer.from(piece));
   }

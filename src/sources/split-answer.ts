@@ -21,8 +21,11 @@ export interface SplitAnswer {
 
 export interface SplitOptions {
   listKey: string;
-  /** The error for a body that is not JSON (or not one the splitter can cut): `why`, its size, its first characters. */
-  notJson(why: string, bytes: number, start: string): Error;
+  /**
+   * The error for a body that is not JSON (or not one the splitter cuts): `why`, the bytes read,
+   * its first characters, and whether asking again may help (a body cut short).
+   */
+  notJson(why: string, bytes: number, start: string, retryable: boolean): Error;
 }
 
 export async function splitAnswer(chunks: AsyncIterable<Uint8Array>, sink: Pick<ListSink<unknown>, 'group' | 'drained'>, options: SplitOptions): Promise<SplitAnswer> {
@@ -56,7 +59,7 @@ export async function splitAnswer(chunks: AsyncIterable<Uint8Array>, sink: Pick<
     return { root: limitDepth(splitter.end().rest), bytes, head };
   } catch (error) {
     if (sinkError) throw sinkError.error;
-    if (error instanceof SplitError) throw options.notJson(error.message || 'answer is not valid JSON', bytes, head.slice(0, 60));
+    if (error instanceof SplitError) throw options.notJson(error.message || 'answer is not valid JSON', bytes, head.slice(0, 60), error.retryable);
     throw error;
   }
 }

@@ -79,13 +79,26 @@ describe('ListSplitter: the members of `groups` and the rest, as a whole parse r
     expect(split('\uFEFF{"groups":[{"a":1}]}')).toEqual({ members: [{ key: 0, value: { a: 1 }, head: { groups: [] } }], rest: { groups: [] } });
   });
 
-  it('refuses what is not JSON, a second `groups`, and too much outside `groups`', () => {
+  it('refuses what is not JSON (worth asking again: a body cut short), a second `groups` and too much outside `groups` (not worth it)', () => {
+    const refusal = (work: () => unknown): SplitError => {
+      try {
+        work();
+      } catch (error) {
+        if (error instanceof SplitError) return error;
+        throw error;
+      }
+      throw new Error('not refused');
+    };
     for (const bad of ['{"groups":[1,,2]}', '{"groups":[1,]}', '{"groups":[1 2]}', '{"groups":[{"a":1}', '{"groups":[{"a":}]}', '{"groups":[1]', '{"groups":[1]}x', '{"groups":[1}}']) {
-      expect(() => split(bad), bad).toThrow(SplitError);
+      expect(refusal(() => split(bad)).retryable, bad).toBe(true);
     }
-    expect(() => split('{"groups":[1],"groups":[2]}')).toThrow(/twice/);
+    const twice = refusal(() => split('{"groups":[1],"groups":[2]}'));
+    expect(twice).toMatchObject({ message: expect.stringMatching(/twice/), retryable: false });
     const splitter = new ListSplitter({ member: () => {} }, { maxRestBytes: 100 });
-    expect(() => splitter.write(Buffer.from(`{"pad":"${'x'.repeat(200)}","groups":[]}`))).toThrow(/more than 100 bytes outside/);
+    expect(refusal(() => splitter.write(Buffer.from(`{"pad":"${'x'.repeat(200)}","groups":[]}`)))).toMatchObject({ message: expect.stringMatching(/more than 100 bytes outside/), retryable: false });
+    // The key is the caller's: a TimeClock answer's `result`.
+    const result = new ListSplitter({ member: () => {} }, { listKey: 'result' });
+    expect(refusal(() => result.write(Buffer.from('{"result":[],"result":[]}'))).message).toBe('answer has "result" twice');
   });
 });
 

@@ -120,4 +120,16 @@ describe(`hostile TimeClock records: ${cases.length} single-record cases plus mi
     ]);
     expect(batch.rejects).toEqual([]);
   });
+
+  it('extended-sessions: an isAbsence that is an object (String() of it would throw) keeps the session, flagged', () => {
+    const batch = transformExtendedSessions(
+      [{ date: '2025-03-10', result: [{ employeeNumber: '12', email: 'c@example.com', sessions: [{ ...good, duration: 28800, isAbsence: { toString: 1 } }] }] }],
+      'acme',
+      window,
+    );
+    const sessions = batch.tables.find((t) => t.spec.table === 'punchcard.tc_sessions')!.rows;
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.flags).toContain('is_absence_unexpected_shape');
+    expect(batch.rejects).toEqual([]);
+  });
 });

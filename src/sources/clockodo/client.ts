@@ -461,11 +461,11 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
   async function consumeEntrygroups<T>(operation: string, chunks: AsyncIterable<Uint8Array>, sink: ListSink<T>, answerSha256: () => string): Promise<T> {
     const { root, bytes, head } = await splitAnswer(chunks, sink, {
       listKey: 'groups',
-      notJson: (why, bytes, start) =>
+      notJson: (why, bytes, start, retryable) =>
         new SourceError(`clockodo ${operation}: ${why} (${bytes} bytes, starts "${safeExcerpt(start, [options.apiKey])}")`, {
           source: 'clockodo',
           kind: 'invalid-response',
-          retryable: true,
+          retryable,
           status: 200,
           operation,
         }),

@@ -192,11 +192,11 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
         : sink;
       const { root, bytes, head } = await splitAnswer(chunks, hashing, {
         listKey: 'result',
-        notJson: (why, bytes, start) =>
+        notJson: (why, bytes, start, retryable) =>
           new SourceError(`timeclock ${operation}: ${why} (${bytes} bytes, starts "${safeExcerpt(start, [options.token])}")`, {
             source: 'timeclock',
             kind: 'invalid-response',
-            retryable: true,
+            retryable,
             status: 200,
             operation,
           }),

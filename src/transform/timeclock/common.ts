@@ -99,6 +99,8 @@ export function readBoolean(value: unknown, field: string, flags: string[]): boo
   if (value === null || value === undefined) return null;
   if (typeof value === 'boolean') return value;
   flags.push(unexpected(field));
+  // Only text and numbers are read: String() of an object the answer shapes ({"toString": 1}) throws.
+  if (typeof value !== 'string' && typeof value !== 'number') return null;
   const text = String(value).trim().toLowerCase();
   if (text === '1' || text === 'true') return true;
   if (text === '0' || text === 'false') return false;
