@@ -104,13 +104,14 @@ async function landed(account: string) {
   const tables: Record<string, unknown[]> = {};
   for (const table of TABLES) {
     const { rows } = await db.pool.query(
-      `SELECT to_jsonb(t) - '{account,updated_at,first_seen_at,created_at}'::text[] AS row FROM punchcard.${table} AS t WHERE account = $1 ORDER BY 1::text`,
+      `SELECT to_jsonb(t) - '{account,updated_at,first_seen_at,created_at,deleted_at}'::text[] || jsonb_build_object('deleted', to_jsonb(t) ->> 'deleted_at' IS NOT NULL) AS row
+       FROM punchcard.${table} AS t WHERE account = $1 ORDER BY 1::text`,
       [account],
     );
     tables[table] = rows.map((r) => r.row);
   }
   const { rows: rejects } = await db.pool.query(`SELECT employee_number, work_date::text, reason, raw FROM punchcard.rejects WHERE account = $1 ORDER BY reason, raw::text`, [account]);
-  const { rows: ledger } = await db.pool.query(`SELECT rows_received, rows_inserted, rows_updated, rows_rejected FROM punchcard.sync_windows WHERE account = $1`, [account]);
+  const { rows: ledger } = await db.pool.query(`SELECT rows_received, rows_inserted, rows_updated, rows_deleted, rows_rejected FROM punchcard.sync_windows WHERE account = $1 ORDER BY id`, [account]);
   return { tables, rejects, ledger };
 }
 
@@ -153,6 +154,20 @@ describe('a spooled TimeClock answer lands exactly what the in-memory path lands
     expect(memory.tables.tc_employees).toHaveLength(2);
     expect(memory.tables.tc_work_logs!.length).toBeGreaterThan(0);
     expect(streamed).toEqual(memory);
+
+    // Synced again: what the source no longer sends is marked deleted in every table, both ways;
+    // then an empty answer, which must still reach every table of the window.
+    for (const again of [timesheet.slice(0, 2).map((r, i) => (i === 1 ? { ...r, sessions: [session(1)] } : r)), []]) {
+      const next = await loadBothWays(
+        'timesheet',
+        (account) => transformTimesheet(structuredClone(again), account, window),
+        (account) => ({ transformer: recordByRecordTransformer((records) => transformTimesheet(records, account, window)), items: again }),
+      );
+      expect(next.memory.ledger.at(-1)!.rows_deleted).toBeGreaterThan(0);
+      expect(next.streamed).toEqual(next.memory);
+    }
+    const deleted = await landed('timesheet-spooled');
+    for (const table of ['tc_sessions', 'tc_lunches', 'tc_work_logs']) expect(deleted.tables[table]!.every((r) => (r as { deleted: boolean }).deleted), table).toBe(true);
   });
 
   it('extended-sessions: day by day, the employee row being the last day sent', async () => {
