@@ -10,7 +10,7 @@ import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { inTransaction } from '../db/client.ts';
 import type { DateWindow, RejectRow, StreamBatch } from '../pipeline/stream.ts';
-import { readSpool, type SpooledBatch } from '../pipeline/spool.ts';
+import { readSpool, SPOOLED_REJECT_COLUMNS, type SpooledBatch } from '../pipeline/spool.ts';
 import { copyRows, createStage, mergeStage, mergeTable, settleDuplicateKeys, type TableCounts } from './merge.ts';
 import { columns, ident } from './table-spec.ts';
 import { escapeCopyText, findUnstorableText, jsonPieces, storableJson } from './copy-format.ts';
@@ -92,9 +92,10 @@ export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, sp
     const unchanged = await recordUnchangedWindow(client, identity, options);
     if (unchanged) return unchanged;
     // First: the key checks below file their rejects beside these.
-    await replaceRejects(client, identity, spooled.rejects);
+    await replaceRejects(client, identity, []);
+    if (spooled.rejected > 0) await copySpooledRejects(client, identity, spooled.rejectsFile);
     const { source, account, stream, window, runId } = identity;
-    const counts: WindowCounts = { received: spooled.received, inserted: 0, updated: 0, deleted: 0, rejected: spooled.rejects.length };
+    const counts: WindowCounts = { received: spooled.received, inserted: 0, updated: 0, deleted: 0, rejected: spooled.rejected };
     for (const table of spooled.tables) {
       const { spec } = table;
       let result: TableCounts;
@@ -230,6 +231,18 @@ async function replaceRejects(client: PoolClient, identity: WindowIdentity, reje
     run_id: identity.runId,
   }));
   await copyRows(client, 'punchcard.rejects', { columns: rejectColumns }, rows);
+}
+
+/** A spool's rejects (see SPOOLED_REJECT_COLUMNS), filed under the window in the order they came. */
+async function copySpooledRejects(client: PoolClient, identity: WindowIdentity, file: string): Promise<void> {
+  const stage = await createStage(client, { columns: SPOOLED_REJECT_COLUMNS }, ['_ord bigint']);
+  const columnList = [...SPOOLED_REJECT_COLUMNS.map((c) => ident(c.name)), '_ord'].join(', ');
+  await pipeline(readSpool(file), client.query(copyFrom(`COPY ${stage} (${columnList}) FROM STDIN`)));
+  await client.query(
+    `INSERT INTO punchcard.rejects (source, account, stream, window_start, window_end, employee_number, work_date, reason, raw, run_id)
+     SELECT $1, $2, $3, $4, $5, employee_number, work_date, reason, raw, $6 FROM ${stage} ORDER BY _ord`,
+    [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end, identity.runId],
+  );
 }
 
 /**

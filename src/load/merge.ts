@@ -58,7 +58,7 @@ export async function mergeTable(
 }
 
 /** A temporary staging table shaped like the spec's columns, plus `extra` column definitions. */
-export async function createStage(client: PoolClient, spec: TableSpec, extra: string[] = []): Promise<string> {
+export async function createStage(client: PoolClient, spec: Pick<TableSpec, 'columns'>, extra: string[] = []): Promise<string> {
   const stage = `pc_stage_${++stageCounter}`;
   const columnDefs = [...spec.columns.map((c) => `${ident(c.name)} ${c.type}`), ...extra].join(', ');
   await client.query(`CREATE TEMP TABLE ${stage} (${columnDefs}) ON COMMIT DROP`);

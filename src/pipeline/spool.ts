@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { encodeCopyRow, escapeCopyText, findUnstorableText, storableJson } from '../load/copy-format.ts';
-import type { TableSpec } from '../load/table-spec.ts';
+import { columns, type TableSpec } from '../load/table-spec.ts';
 import { finalizeBatch, rejectOf } from './batch.ts';
 import type { RejectRow, StreamBatch } from './stream.ts';
 
@@ -34,7 +34,9 @@ export type SpooledTable = { spec: TableSpec; file: string; rows: number } | { s
 export interface SpooledBatch {
   /** Records the source sent (before validation), for the ledger. */
   received: number;
-  rejects: RejectRow[];
+  /** The rejects as COPY text (SPOOLED_REJECT_COLUMNS, then the reject's ordinal), and how many. */
+  rejectsFile: string;
+  rejected: number;
   /** Every table the transform writes, in load order, each merged even when no row came. */
   tables: SpooledTable[];
   /** The raw answer's JSON, already escaped for COPY text, when the stream keeps it. */
@@ -67,9 +69,14 @@ export type EmitRow = (row: Record<string, unknown>, spec: TableSpec) => void;
 export interface MemberTransformer {
   /** Every table it writes, in load order. */
   specs: TableSpec[];
-  push(member: unknown, emit: EmitRow): void;
+  /** `reject`: a reject known at once goes to the spool (held, a whole answer of rejects would be held whole). */
+  push(member: unknown, emit: EmitRow, reject: (row: RejectRow) => void): void;
+  /** The received count, and any rejects held back until the end (clockodo orders them). */
   finish(emit: EmitRow): { received: number; rejects: RejectRow[] };
 }
+
+/** The columns of a spooled reject; the window's identity and run are added at load. */
+export const SPOOLED_REJECT_COLUMNS = columns({ employee_number: 'text', work_date: 'date', reason: 'text', raw: 'jsonb' });
 
 /** A transform of one table, member by member (clockodo entrygroups), as a MemberTransformer. */
 export function oneTableTransformer(
@@ -90,23 +97,22 @@ export function oneTableTransformer(
  * lot. The tables are those transform([]) declares.
  */
 export function recordByRecordTransformer(transform: (records: unknown[]) => StreamBatch): MemberTransformer {
-  const rejects: RejectRow[] = [];
   let received = 0;
   // Matched by place: a transform builds its specs afresh on every call, always the same list.
   const specs = transform([]).tables.map((table) => table.spec);
   return {
     specs,
-    push(member, emit) {
+    push(member, emit, reject) {
       const batch = transform([member]);
       received += batch.received;
-      for (const reject of batch.rejects) rejects.push(reject);
+      for (const row of batch.rejects) reject(row);
       batch.tables.forEach(({ spec, rows }, index) => {
         const declared = specs[index];
         if (declared?.table !== spec.table) throw new Error(`the transform's table ${index + 1} is ${spec.table}, not ${declared?.table}`);
         for (const row of rows) emit(row, declared);
       });
     },
-    finish: () => ({ received, rejects }),
+    finish: () => ({ received, rejects: [] }),
   };
 }
 
@@ -165,6 +171,13 @@ export async function openSpool(options: SpoolOptions, transformer: MemberTransf
   const dir = await mkdtemp(path.join(tmpdir(), 'punchcard-spool-'));
   const dispose = () => rm(dir, { recursive: true, force: true });
   const rawFile = options.keepRawAnswer ? textFile(path.join(dir, 'raw.copy')) : undefined;
+  const rejectsFile = textFile(path.join(dir, 'rejects.copy'));
+  let rejected = 0;
+  const reject = (row: RejectRow) => {
+    rejected += 1;
+    const line = encodeCopyRow({ employee_number: row.employee_number ?? null, work_date: row.work_date ?? null, reason: row.reason, raw: storableJson(row.raw) }, SPOOLED_REJECT_COLUMNS);
+    rejectsFile.write(`${line.slice(0, -1)}\t${rejected}\n`);
+  };
   type Table = { spec: TableSpec; held: Record<string, unknown>[] } | { spec: TableSpec; file: TextFile; rows: number };
   const tables = transformer.specs.map(
     (spec, index): Table => (spec.scope === undefined ? { spec, held: [] } : { spec, file: textFile(path.join(dir, `rows-${index}.copy`)), rows: 0 }),
@@ -172,8 +185,7 @@ export async function openSpool(options: SpoolOptions, transformer: MemberTransf
   const tableOf = new Map(tables.map((table) => [table.spec, table]));
   let groups = 0;
   let listIsArray = true;
-  // finalizeBatch's first check, row by row; its key checks run on the stage (settleDuplicateKeys).
-  const unstorable: RejectRow[] = [];
+  // finalizeBatch's first check, row by row (its rejects go to the spool); its key checks run on the stage (settleDuplicateKeys).
   // A row's text all comes from its member (or the settings): rows of a clean member need no scan.
   let memberIsClean = false;
   let ordinal = 0;
@@ -187,7 +199,7 @@ export async function openSpool(options: SpoolOptions, transformer: MemberTransf
     }
     const why = memberIsClean ? undefined : findUnstorableText(row);
     if (why !== undefined) {
-      unstorable.push(rejectOf(row, why));
+      reject(rejectOf(row, why));
       return;
     }
     table.rows += 1;
@@ -203,7 +215,7 @@ export async function openSpool(options: SpoolOptions, transformer: MemberTransf
     const at = keys.indexOf(listKey);
     return (which === 'before' ? keys.slice(0, at) : keys.slice(at + 1)).map((key) => `${json(key)}:${json(root[key])}`);
   };
-  const files = () => [...(rawFile ? [rawFile] : []), ...tables.flatMap((table) => ('file' in table ? [table.file] : []))];
+  const files = () => [rejectsFile, ...(rawFile ? [rawFile] : []), ...tables.flatMap((table) => ('file' in table ? [table.file] : []))];
   return {
     group(value, key, root) {
       if (groups === 0) {
@@ -211,7 +223,7 @@ export async function openSpool(options: SpoolOptions, transformer: MemberTransf
         rawFile?.write(`{${members(root, 'before').map((m) => `${m},`).join('')}${json(listKey)}:${listIsArray ? '[' : '{'}`);
       }
       memberIsClean = findUnstorableText(value) === undefined;
-      transformer.push(value, emit);
+      transformer.push(value, emit, reject);
       // Object members of the list (a PHP associative array) keep their keys in the raw answer.
       const name = listIsArray ? '' : `${json(String(key))}:`;
       rawFile?.write(`${groups > 0 ? ',' : ''}${name}${json(value, memberIsClean)}`);
@@ -225,13 +237,16 @@ export async function openSpool(options: SpoolOptions, transformer: MemberTransf
       if (groups === 0) rawFile?.write(json(root));
       else rawFile?.write(`${listIsArray ? ']' : '}'}${members(root, 'after').map((m) => `,${m}`).join('')}}`);
       const { received, rejects } = transformer.finish(emit);
-      for (const file of files()) await file.close();
+      for (const row of rejects) reject(row);
       // The dimensions' checks and merges, exactly as for a batch held in memory.
       const dimensions = finalizeBatch({ received, rejects: [], tables: tables.flatMap((table) => ('held' in table ? [{ spec: table.spec, rows: table.held }] : [])) });
+      for (const row of dimensions.rejects) reject(row);
+      for (const file of files()) await file.close();
       const merged = new Map(dimensions.tables.map((table) => [table.spec, table.rows]));
       return {
         received,
-        rejects: [...rejects, ...unstorable, ...dimensions.rejects],
+        rejectsFile: rejectsFile.path,
+        rejected,
         tables: tables.map((table) => ('held' in table ? { spec: table.spec, held: merged.get(table.spec)! } : { spec: table.spec, file: table.file.path, rows: table.rows })),
         rawFile: rawFile?.path,
         answerSha256,

@@ -49,7 +49,9 @@ function employeeRecord(employee: number, version: number): string {
         `"workLogs":[${workLog('Support', 'OPS-1', '08:05:00', '12:00:00')},${workLog('Maintenance', 'OPS-2', '12:35:00', '16:25:00')}]}`,
     );
   }
-  return `{"employeeNumber":${1000 + employee},"email":"employee${employee}.v${version}@example.com","sessions":[${sessions.join(',')}]}`;
+  // Version 3 renames the identity (a shape the document does not show): every record is rejected, and kept.
+  const identity = version === 3 ? 'employee_number' : 'employeeNumber';
+  return `{"${identity}":${1000 + employee},"email":"employee${employee}.v${version}@example.com","sessions":[${sessions.join(',')}]}`;
 }
 
 interface Answer {
@@ -219,5 +221,26 @@ describe('a big TimeClock timesheet answer', () => {
     console.log(`[memory] changed 100 MB timesheet answer loaded in ${Math.round((Date.now() - started) / 1000)} s; ledger ${JSON.stringify(ledger[0])}`);
     console.log(`[memory] peak RSS of the changed timesheet backfill: ${result.peakRssMb} MB (bound ${PEAK_RSS_BOUND_MB} MB)`);
     expect(result.peakRssMb).toBeLessThan(PEAK_RSS_BOUND_MB);
+  }, 300_000);
+
+  it('keeps every record of a 100 MB answer it must reject (a renamed identity) as a reject, under the same bound', async () => {
+    const target = await createTestDatabase();
+    try {
+      const answer = generator.answer(100 * MB, 3);
+      const result = await backfillSeptember(target.url);
+      expectOneTimesheetRequest(100 * MB);
+      const { rows } = await target.pool.query(
+        `SELECT count(*)::int AS rejects, count(*) FILTER (WHERE jsonb_array_length(raw -> 'sessions') = $1)::int AS whole,
+                min(reason) AS reason, (SELECT count(*)::int FROM punchcard.tc_sessions) AS sessions
+         FROM punchcard.rejects WHERE stream = 'timesheet'`,
+        [DAYS],
+      );
+      expect(rows[0]).toEqual({ rejects: answer.employees, whole: answer.employees, reason: 'employee record has no employeeNumber', sessions: 0 });
+      expect(result.code, result.stderr.slice(-2000)).toBe(0);
+      console.log(`[memory] peak RSS of the rejected 100 MB timesheet backfill: ${result.peakRssMb} MB (bound ${PEAK_RSS_BOUND_MB} MB)`);
+      expect(result.peakRssMb).toBeLessThan(PEAK_RSS_BOUND_MB);
+    } finally {
+      await target.drop();
+    }
   }, 300_000);
 });

@@ -154,15 +154,14 @@ export interface ExtendedDayRecord {
 export function createExtendedSessionsTransformer(account: string, window: DateWindow, reading: TimeclockReading = LOCAL_STAMPS): MemberTransformer {
   const specs = transformExtendedSessions([], account, window, reading).tables.map((table) => table.spec);
   const employees = new Map<unknown, Record<string, unknown>>();
-  const rejects: RejectRow[] = [];
   let received = 0;
   return {
     specs,
-    push(member, emit) {
+    push(member, emit, reject) {
       const { date, record } = member as ExtendedDayRecord;
       const batch = transformExtendedSessions([{ date, result: [record] }], account, window, reading);
       received += batch.received;
-      for (const reject of batch.rejects) rejects.push(reject);
+      for (const row of batch.rejects) reject(row);
       const [people, ...rest] = batch.tables;
       for (const row of people!.rows) employees.set(row.employee_number, row);
       rest.forEach(({ rows }, index) => {
@@ -171,7 +170,7 @@ export function createExtendedSessionsTransformer(account: string, window: DateW
     },
     finish(emit) {
       for (const row of employees.values()) emit(row, specs[0]!);
-      return { received, rejects };
+      return { received, rejects: [] };
     },
   };
 }
