@@ -24,6 +24,8 @@ const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
 const isWhitespace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 /**
@@ -82,8 +84,8 @@ export class ListSplitter {
 
   #rest: Buffer[] = [];
   #restBytes = 0;
-  /** Bytes seen so far, to drop a UTF-8 byte order mark at the very start (as fetch's text() does). */
-  #seen = 0;
+  /** The first bytes while they may still be a UTF-8 byte order mark, which is dropped as fetch's text() drops it. */
+  #lead: Buffer | undefined = Buffer.alloc(0);
 
   /** `listKey`: the top-level member to split (default `groups`). */
   constructor(handlers: SplitHandlers, options: { maxRestBytes?: number; listKey?: string } = {}) {
@@ -94,8 +96,16 @@ export class ListSplitter {
 
   write(input: Uint8Array): void {
     let chunk = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    if (this.#seen === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
-    this.#seen += chunk.length;
+    if (this.#lead !== undefined) {
+      // Held until three bytes are in: a first piece may end inside the mark.
+      const start = this.#lead.length === 0 ? chunk : Buffer.concat([this.#lead, chunk]);
+      if (start.length < BOM.length && BOM.subarray(0, start.length).equals(start)) {
+        this.#lead = start;
+        return;
+      }
+      this.#lead = undefined;
+      chunk = start.subarray(0, BOM.length).equals(BOM) ? start.subarray(BOM.length) : start;
+    }
     const length = chunk.length;
     let runStart = 0; // first byte not yet given to the rest or to the current member
     let keyStart = 0; // first byte of the key being read, in this chunk
@@ -218,6 +228,12 @@ export class ListSplitter {
 
   /** The answer is complete: parses the rest and returns it. */
   end(): SplitResult {
+    // A body shorter than the mark that began like it: its bytes are the answer (not JSON).
+    if (this.#lead !== undefined && this.#lead.length > 0) {
+      const lead = this.#lead;
+      this.#lead = undefined;
+      this.write(lead);
+    }
     if (this.#inString || this.#inGroups || this.#depth !== 0) throw new SplitError();
     let rest: unknown;
     try {

@@ -102,6 +102,18 @@ describe('ListSplitter: the members of `groups` and the rest, as a whole parse r
   });
 });
 
+describe('a UTF-8 byte order mark at the start', () => {
+  it('is dropped however the first pieces cut it, as a whole read of the body drops it', () => {
+    const text = '{"groups":[1,{"b":"ü"}],"a":3}';
+    const plain = split(text);
+    for (const cuts of [[], [1], [2], [1, 2], [3], [2, 4]]) expect(split(`\uFEFF${text}`, cuts), JSON.stringify(cuts)).toEqual(plain);
+    // A body that is only the start of a mark is not JSON.
+    const splitter = new ListSplitter({ member: () => {} });
+    splitter.write(Buffer.from([0xef, 0xbb]));
+    expect(() => splitter.end()).toThrow(SplitError);
+  });
+});
+
 describe('ListSplitter on broken answers', () => {
   it('accepts and refuses exactly what a whole parse accepts and refuses: 20,000 answers with 1-3 random edits', () => {
     const base = JSON.stringify({ meta: { a: [1, 2, { b: 'x"y' }] }, groups: [{ name: 'Müller \\ "q"', sub: [{ d: 1 }, { e: [null, true, 1.5e3] }] }, [], 'str,]', 7, { k: '}' }], tail: { z: 'שלום' } });
