@@ -25,7 +25,7 @@ USER node
 EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PUNCHCARD_METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 # V8 flags and environment as in bin/node-flags.mjs (test/unit/node-flags.test.ts keeps them equal);
-# given here, the launcher has nothing to add and does not exec itself again.
+# the young generation's size depends on the command, so the launcher adds it (one in-place exec).
 ENV MALLOC_ARENA_MAX=2
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--heap-growing-percent=20", "bin/punchcard.mjs"]
+ENTRYPOINT ["node", "--heap-growing-percent=20", "bin/punchcard.mjs"]
 CMD ["worker"]

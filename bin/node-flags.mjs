@@ -5,7 +5,7 @@
 // Chosen by measurement (README "Memory: V8 flags and the nightly sync's heap"; bench/semi-space.ts).
 // The live heap of the nightly sync is ~50 MB, half of it code; the peak RSS (~290 MB with
 // Node's defaults) was garbage V8 let pile up:
-// - --max-semi-space-size=2: the young generation (two semi-spaces) otherwise grows to 16-32 MB
+// - --max-semi-space-size=2 (8 for the bulk loads: SEMI_SPACE_MB below): the young generation (two semi-spaces) otherwise grows to 16-32 MB
 //   each on 64-bit, so a window's short-lived objects (parsed answers, rows, COPY text) sit in up
 //   to ~100 MB between scavenges. 1-8 MB all do about as well; the default is what costs. It costs
 //   no CPU time measurably (62-day backfill: 37 CPU-s against 39 with the default).
@@ -25,8 +25,30 @@
 // must be set before the process starts, so the launcher execs itself with it too when missing.
 import v8 from 'node:v8';
 
-/** The flags, as they go on a `node` command line. */
-export const V8_FLAGS = Object.freeze(['--max-semi-space-size=2', '--heap-growing-percent=20']);
+/** The flags every command runs with, as they go on a `node` command line (package.json, the Dockerfile). */
+export const V8_FLAGS = Object.freeze(['--heap-growing-percent=20']);
+
+/**
+ * The young generation (MB per semi-space) per command, added by the launcher. With every answer
+ * read member by member (2026-12-02), a bigger young generation no longer holds data, only
+ * garbage: side by side, a 62-day backfill of 1,000 employees took 13.6-14.9 CPU-s and 23 s at 8
+ * against 17.6-21.0 CPU-s and 30 s at 2, for 169-191 MB against 166-178 MB; the nightly sync went
+ * from a median of 148 to 161 MB at 8 (152 at 4), over its 150 MB target. So the bulk loads get 8
+ * and everything else (the nightly sync, the worker, which also runs it) keeps 2.
+ */
+const SEMI_SPACE_MB = Object.freeze({ backfill: 8, 'retry-failed': 8 });
+const DEFAULT_SEMI_SPACE_MB = 2;
+
+/** The punchcard command in `args` (…, the entry script, then its arguments): the first word after the script that is not an option. */
+export function commandOf(args) {
+  const script = args.findIndex((arg) => /punchcard\.(mjs|ts)$/.test(arg));
+  return script < 0 ? undefined : args.slice(script + 1).find((arg) => !arg.startsWith('-'));
+}
+
+/** Every flag `command` runs with. */
+export function flagsFor(command) {
+  return [...V8_FLAGS, `--max-semi-space-size=${Object.hasOwn(SEMI_SPACE_MB, command ?? '') ? SEMI_SPACE_MB[command] : DEFAULT_SEMI_SPACE_MB}`];
+}
 
 /** Environment variables punchcard runs with (glibc's malloc; other C libraries ignore it). */
 export const RUN_ENV = Object.freeze({ MALLOC_ARENA_MAX: '2' });
@@ -35,10 +57,10 @@ export const RUN_ENV = Object.freeze({ MALLOC_ARENA_MAX: '2' });
 const nameOf = (flag) => flag.split('=')[0].replaceAll('_', '-').replace(/^--no-/, '--');
 const nodeOptionsOf = (env) => (env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
 
-/** Our flags that neither `given` (command-line arguments) nor NODE_OPTIONS sets: a user's own value wins. */
-function missing(given, env) {
+/** Our flags for `command` that neither `given` (command-line arguments) nor NODE_OPTIONS sets: a user's own value wins. */
+function missing(given, env, command) {
   const names = new Set([...given, ...nodeOptionsOf(env)].map(nameOf));
-  return V8_FLAGS.filter((flag) => !names.has(nameOf(flag)));
+  return flagsFor(command).filter((flag) => !names.has(nameOf(flag)));
 }
 
 /** Our variables that `env` does not set: a user's own value wins. */
@@ -51,9 +73,9 @@ export function nodeEnv(env = process.env) {
   return { ...env, ...missingEnv(env) };
 }
 
-/** Arguments for starting `node` on a punchcard entry point: our flags first, then `extra`. */
+/** Arguments for starting `node` on a punchcard entry point: our flags (for the command in `extra`) first, then `extra`. */
 export function nodeArgs(extra = [], env = process.env) {
-  return [...missing(extra, env), ...extra];
+  return [...missing(extra, env, commandOf(extra)), ...extra];
 }
 
 /**
@@ -67,7 +89,7 @@ export function nodeArgs(extra = [], env = process.env) {
  * is the best left.
  */
 export function applyV8Flags() {
-  const flags = missing(process.execArgv, process.env);
+  const flags = missing(process.execArgv, process.env, commandOf(process.argv.slice(1)));
   const variables = missingEnv(process.env);
   if (flags.length === 0 && Object.keys(variables).length === 0) return;
   if (typeof process.execve === 'function' && process.env.PUNCHCARD_NO_REEXEC !== '1') {

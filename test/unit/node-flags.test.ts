@@ -7,16 +7,16 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { nodeArgs, nodeEnv, RUN_ENV, V8_FLAGS } from '../../bin/node-flags.mjs';
+import { commandOf, flagsFor, nodeArgs, nodeEnv, RUN_ENV, V8_FLAGS } from '../../bin/node-flags.mjs';
 
 const root = new URL('../../', import.meta.url);
 const CLI = fileURLToPath(new URL('bin/punchcard.mjs', root));
 const REPORT_EXEC_ARGV = fileURLToPath(new URL('../support/report-exec-argv.mjs', import.meta.url));
 
-/** `node [args] bin/punchcard.mjs --help` with a preload that prints the process's execArgv and pid. */
-function helpRun(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; execArgv: string[]; starts: number[]; arenas: string }> {
+/** `node [args] bin/punchcard.mjs [command] --help` with a preload that prints the process's execArgv and pid. */
+function helpRun(args: string[], env: NodeJS.ProcessEnv = {}, command: string[] = []): Promise<{ code: number | null; execArgv: string[]; starts: number[]; arenas: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...args, '--import', REPORT_EXEC_ARGV, CLI, '--help'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...args, '--import', REPORT_EXEC_ARGV, CLI, ...command, '--help'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
@@ -46,7 +46,7 @@ describe('V8 flags', () => {
   });
 
   it('nodeArgs puts them before the entry point unless the arguments or NODE_OPTIONS already set them', () => {
-    expect(nodeArgs(['bin/punchcard.mjs', 'sync'], {})).toEqual([...V8_FLAGS, 'bin/punchcard.mjs', 'sync']);
+    expect(nodeArgs(['bin/punchcard.mjs', 'sync'], {})).toEqual([...flagsFor('sync'), 'bin/punchcard.mjs', 'sync']);
     const [first] = V8_FLAGS;
     const name = first!.split('=')[0]!;
     expect(nodeArgs([`${name}=64`, 'x.mjs'], {})).not.toContain(first);
@@ -56,26 +56,45 @@ describe('V8 flags', () => {
   it('the launcher runs punchcard with them when Node was started without them, in the same process', async () => {
     const bare = await helpRun([]);
     expect(bare.code).toBe(0);
-    for (const flag of V8_FLAGS) expect(bare.execArgv).toContain(flag);
+    for (const flag of flagsFor(undefined)) expect(bare.execArgv).toContain(flag);
     expect(bare.arenas).toBe(RUN_ENV.MALLOC_ARENA_MAX);
     // Started twice in one process: replaced in place (execve), not a child, so whoever watches the
     // process sees all of it.
     expect(bare.starts).toHaveLength(2);
     expect(new Set(bare.starts).size).toBe(1);
 
-    const given = await helpRun([...V8_FLAGS], nodeEnv({}));
-    expect(given.execArgv.filter((arg) => V8_FLAGS.includes(arg))).toEqual([...V8_FLAGS]);
+    const all = flagsFor(undefined);
+    const given = await helpRun(all, nodeEnv({}));
+    expect(given.execArgv.filter((arg) => all.includes(arg))).toEqual(all);
     expect(given.starts).toHaveLength(1); // nothing to add: no exec at all
 
-    // Flags given but not the environment (npm's scripts): the exec adds the variables alone.
-    const flagsOnly = await helpRun([...V8_FLAGS]);
-    expect(flagsOnly.starts).toHaveLength(2);
-    expect(flagsOnly.execArgv.filter((arg) => V8_FLAGS.includes(arg))).toEqual([...V8_FLAGS]);
-    expect(flagsOnly.arenas).toBe(RUN_ENV.MALLOC_ARENA_MAX);
+    // The flags of every command but not the environment (npm's scripts, the Dockerfile's without
+    // its ENV): the exec adds the young generation's size and the variables.
+    const common = await helpRun([...V8_FLAGS]);
+    expect(common.starts).toHaveLength(2);
+    expect(common.execArgv.filter((arg) => all.includes(arg)).sort()).toEqual([...all].sort());
+    expect(common.arenas).toBe(RUN_ENV.MALLOC_ARENA_MAX);
+  });
+
+  it('a bulk load (backfill, retry-failed) runs with a bigger young generation than the rest, the nightly sync included', async () => {
+    expect(commandOf(['/x/bin/punchcard.mjs', 'backfill', '--from', '2025-01-01'])).toBe('backfill');
+    expect(commandOf(['--import', 'a.mjs', '/x/bin/punchcard.mjs', '--verbose', 'sync'])).toBe('sync');
+    expect(commandOf(['/x/bin/punchcard.mjs', '--help'])).toBeUndefined();
+    const semiSpace = (flags: readonly string[]) => flags.find((flag) => flag.startsWith('--max-semi-space-size='));
+    expect(semiSpace(flagsFor('backfill'))).toBe('--max-semi-space-size=8');
+    expect(semiSpace(flagsFor('retry-failed'))).toBe('--max-semi-space-size=8');
+    for (const command of ['sync', 'worker', 'demo', undefined]) expect(semiSpace(flagsFor(command)), String(command)).toBe('--max-semi-space-size=2');
+    expect(nodeArgs(['--import', 'p.mjs', 'bin/punchcard.mjs', 'backfill'], {})).toEqual([...flagsFor('backfill'), '--import', 'p.mjs', 'bin/punchcard.mjs', 'backfill']);
+    // The launcher reads the command off its own command line.
+    const backfill = await helpRun([...V8_FLAGS], nodeEnv({}), ['backfill']);
+    expect(backfill.code).toBe(0);
+    expect(semiSpace(backfill.execArgv)).toBe('--max-semi-space-size=8');
+    const sync = await helpRun([...V8_FLAGS], nodeEnv({}), ['sync']);
+    expect(semiSpace(sync.execArgv)).toBe('--max-semi-space-size=2');
   });
 
   it('a user\'s own value wins over ours: on the command line (also a --no-… one) or in NODE_OPTIONS', async () => {
-    const theirs = V8_FLAGS.map((flag) => (flag.includes('=') ? `${flag.split('=')[0]}=7` : flag.replace(/^--/, '--no-')));
+    const theirs = flagsFor(undefined).map((flag) => (flag.includes('=') ? `${flag.split('=')[0]}=7` : flag.replace(/^--/, '--no-')));
     const commandLine = await helpRun(theirs, { MALLOC_ARENA_MAX: '8' });
     expect(commandLine.code).toBe(0);
     expect(commandLine.execArgv).toEqual(theirs);
@@ -83,9 +102,8 @@ describe('V8 flags', () => {
     expect(commandLine.arenas).toBe('8');
 
     // NODE_OPTIONS takes only some V8 flags (not --heap-growing-percent): those it holds are not added again.
-    const semiSpace = V8_FLAGS.find((flag) => flag.startsWith('--max-semi-space-size='))!;
     const environment = await helpRun([], { NODE_OPTIONS: '--max-semi-space-size=7' });
     expect(environment.code).toBe(0);
-    expect(environment.execArgv).toEqual(V8_FLAGS.filter((flag) => flag !== semiSpace));
+    expect(environment.execArgv).toEqual([...V8_FLAGS]);
   });
 });
