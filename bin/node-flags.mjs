@@ -31,12 +31,13 @@ export const V8_FLAGS = Object.freeze(['--heap-growing-percent=20']);
 /**
  * The young generation (MB per semi-space) per command, added by the launcher. With every answer
  * read member by member (2026-12-02), a bigger young generation no longer holds data, only
- * garbage: side by side, a 62-day backfill of 1,000 employees took 13.6-14.9 CPU-s and 23 s at 8
- * against 17.6-21.0 CPU-s and 30 s at 2, for 169-191 MB against 166-178 MB; the nightly sync went
- * from a median of 148 to 161 MB at 8 (152 at 4), over its 150 MB target. So the bulk loads get 8
- * and everything else (the nightly sync, the worker, which also runs it) keeps 2.
+ * garbage: side by side, a 62-day backfill of 1,000 employees took 16.2-17.2 CPU-s and 25 s at 4,
+ * 13.6-14.9 CPU-s and 23 s at 8, against 17.6-21.0 CPU-s and 30 s at 2, all at 166-191 MB; but the
+ * year's backfill peaked at 224-230 MB at 8 against 191-198 MB at 2 (bench, 250 MB target), and the
+ * nightly sync went from a median of 148 MB to 152 at 4 and 161 at 8 (150 MB target). So the bulk
+ * loads get 4 and everything else (the nightly sync, the worker, which also runs it) keeps 2.
  */
-const SEMI_SPACE_MB = Object.freeze({ backfill: 8, 'retry-failed': 8 });
+const SEMI_SPACE_MB = Object.freeze({ backfill: 4, 'retry-failed': 4 });
 const DEFAULT_SEMI_SPACE_MB = 2;
 
 /** The punchcard command in `args` (…, the entry script, then its arguments): the first word after the script that is not an option. */
