@@ -12,7 +12,7 @@ import { inTransaction } from '../db/client.ts';
 import type { DateWindow, RejectRow, StreamBatch } from '../pipeline/stream.ts';
 import { readSpool, SPOOLED_REJECT_COLUMNS, type SpooledBatch } from '../pipeline/spool.ts';
 import { copyRows, createStage, mergeStage, mergeTable, settleDuplicateKeys, type TableCounts } from './merge.ts';
-import { columns, ident } from './table-spec.ts';
+import { columns, ident, type TableSpec } from './table-spec.ts';
 import { escapeCopyText, findUnstorableText, jsonPieces, storableJson } from './copy-format.ts';
 
 export interface WindowIdentity {
@@ -92,7 +92,7 @@ export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, sp
     const unchanged = await recordUnchangedWindow(client, identity, options);
     if (unchanged) return unchanged;
     // First: the key checks below file their rejects beside these.
-    await replaceRejects(client, identity, []);
+    await clearRejects(client, identity);
     if (spooled.rejected > 0) await copySpooledRejects(client, identity, spooled.rejectsFile);
     const { source, account, stream, window, runId } = identity;
     const counts: WindowCounts = { received: spooled.received, inserted: 0, updated: 0, deleted: 0, rejected: spooled.rejected };
@@ -102,12 +102,8 @@ export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, sp
       if ('held' in table) {
         result = await mergeTable(client, spec, table.held, scopeOf(identity));
       } else {
-        const stage = await createStage(client, spec, ['_ord bigint']);
-        if (table.rows > 0) {
-          const columnList = [...spec.columns.map((c) => ident(c.name)), '_ord'].join(', ');
-          await pipeline(readSpool(table.file), client.query(copyFrom(`COPY ${stage} (${columnList}) FROM STDIN`)));
-          counts.rejected += await settleDuplicateKeys(client, spec, stage, { source, account, stream, start: window.start, end: window.end, runId });
-        }
+        const stage = await stageSpoolFile(client, spec, table.rows > 0 ? table.file : undefined);
+        if (table.rows > 0) counts.rejected += await settleDuplicateKeys(client, spec, stage, { source, account, stream, start: window.start, end: window.end, runId });
         result = await mergeStage(client, spec, stage, table.rows > 0, scopeOf(identity));
       }
       counts.inserted += result.inserted;
@@ -211,12 +207,16 @@ async function recordSucceededWindow(client: PoolClient, identity: WindowIdentit
   await options.beforeCommit?.(client);
 }
 
-async function replaceRejects(client: PoolClient, identity: WindowIdentity, rejects: RejectRow[]): Promise<void> {
+async function clearRejects(client: PoolClient, identity: WindowIdentity): Promise<void> {
   await client.query(
     `DELETE FROM punchcard.rejects
      WHERE source = $1 AND account = $2 AND stream = $3 AND window_start = $4 AND window_end = $5`,
     [identity.source, identity.account, identity.stream, identity.window.start, identity.window.end],
   );
+}
+
+async function replaceRejects(client: PoolClient, identity: WindowIdentity, rejects: RejectRow[]): Promise<void> {
+  await clearRejects(client, identity);
   if (rejects.length === 0) return;
   const rows = rejects.map((r) => ({
     source: identity.source,
@@ -233,11 +233,18 @@ async function replaceRejects(client: PoolClient, identity: WindowIdentity, reje
   await copyRows(client, 'punchcard.rejects', { columns: rejectColumns }, rows);
 }
 
+/** A stage for a spool file's COPY text (the columns, then the row's ordinal `_ord`), filled from `file` when given. */
+async function stageSpoolFile(client: PoolClient, shape: Pick<TableSpec, 'columns'>, file: string | undefined): Promise<string> {
+  const stage = await createStage(client, shape, ['_ord bigint']);
+  if (file === undefined) return stage;
+  const columnList = [...shape.columns.map((c) => ident(c.name)), '_ord'].join(', ');
+  await pipeline(readSpool(file), client.query(copyFrom(`COPY ${stage} (${columnList}) FROM STDIN`)));
+  return stage;
+}
+
 /** A spool's rejects (see SPOOLED_REJECT_COLUMNS), filed under the window in the order they came. */
 async function copySpooledRejects(client: PoolClient, identity: WindowIdentity, file: string): Promise<void> {
-  const stage = await createStage(client, { columns: SPOOLED_REJECT_COLUMNS }, ['_ord bigint']);
-  const columnList = [...SPOOLED_REJECT_COLUMNS.map((c) => ident(c.name)), '_ord'].join(', ');
-  await pipeline(readSpool(file), client.query(copyFrom(`COPY ${stage} (${columnList}) FROM STDIN`)));
+  const stage = await stageSpoolFile(client, { columns: SPOOLED_REJECT_COLUMNS }, file);
   await client.query(
     `INSERT INTO punchcard.rejects (source, account, stream, window_start, window_end, employee_number, work_date, reason, raw, run_id)
      SELECT $1, $2, $3, $4, $5, employee_number, work_date, reason, raw, $6 FROM ${stage} ORDER BY _ord`,

@@ -96,11 +96,11 @@ export async function sendStreaming<T>(
     response = await fetchNotRedirected(options, operation, url, { ...init, signal });
     if (response.status < 200 || response.status >= 300 || response.body === null) {
       const body = await readCapped(options, operation, response);
-      waiting.stop();
+      waiting.pause();
       return { answer: { status: response.status, headers: response.headers, body } };
     }
   } catch (error) {
-    waiting.stop();
+    waiting.pause();
     throw transportFailure(options, operation, error, waiting.signal);
   }
   waiting.pause();
@@ -139,12 +139,12 @@ export async function sendStreaming<T>(
     if (!bodyFailed) throw error;
     throw transportFailure(options, operation, error, waiting.signal);
   } finally {
-    waiting.stop();
+    waiting.pause();
   }
 }
 
 /** An abort signal that fires once `ms` of waiting has gone by in one stretch; paused while the caller works. */
-function waitingClock(ms: number): { signal: AbortSignal; pause(): void; resume(): void; stop(): void } {
+function waitingClock(ms: number): { signal: AbortSignal; pause(): void; resume(): void } {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const resume = () => {
@@ -153,7 +153,7 @@ function waitingClock(ms: number): { signal: AbortSignal; pause(): void; resume(
   };
   const pause = () => clearTimeout(timer);
   resume();
-  return { signal: controller.signal, pause, resume, stop: pause };
+  return { signal: controller.signal, pause, resume };
 }
 
 /** fetch without following redirects: a 3xx is cancelled and thrown as a redirectError. */

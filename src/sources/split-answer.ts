@@ -4,6 +4,7 @@
  * by clockodo entrygroups (`groups`) and the TimeClock methods (`result`); each client checks the
  * envelope (`root`) itself before it lets the sink finish.
  */
+import { SourceError, safeExcerpt, type SourceName } from '../errors.ts';
 import { limitDepth, MAX_JSON_DEPTH } from '../json-depth.ts';
 import type { ListSink } from '../pipeline/spool.ts';
 import { ListSplitter, SplitError } from './list-splitter.ts';
@@ -21,11 +22,11 @@ export interface SplitAnswer {
 
 export interface SplitOptions {
   listKey: string;
-  /**
-   * The error for a body that is not JSON (or not one the splitter cuts): `why`, the bytes read,
-   * its first characters, and whether asking again may help (a body cut short).
-   */
-  notJson(why: string, bytes: number, start: string, retryable: boolean): Error;
+  /** For the error of a body that is not JSON (or not one the splitter cuts). */
+  source: SourceName;
+  operation: string;
+  /** Kept out of the error's excerpt. */
+  secrets: string[];
 }
 
 export async function splitAnswer(chunks: AsyncIterable<Uint8Array>, sink: Pick<ListSink<unknown>, 'group' | 'drained'>, options: SplitOptions): Promise<SplitAnswer> {
@@ -59,7 +60,19 @@ export async function splitAnswer(chunks: AsyncIterable<Uint8Array>, sink: Pick<
     return { root: limitDepth(splitter.end().rest), bytes, head };
   } catch (error) {
     if (sinkError) throw sinkError.error;
-    if (error instanceof SplitError) throw options.notJson(error.message || 'answer is not valid JSON', bytes, head.slice(0, 60), error.retryable);
+    if (error instanceof SplitError) throw notJson(options, error, bytes, head);
     throw error;
   }
+}
+
+/** A body that is not JSON: asking again may help (a body cut short) unless the splitter says otherwise. */
+function notJson({ source, operation, secrets }: SplitOptions, error: SplitError, bytes: number, head: string): SourceError {
+  const why = error.message || 'answer is not valid JSON';
+  return new SourceError(`${source} ${operation}: ${why} (${bytes} bytes, starts "${safeExcerpt(head.slice(0, 60), secrets)}")`, {
+    source,
+    kind: 'invalid-response',
+    retryable: error.retryable,
+    status: 200,
+    operation,
+  });
 }

@@ -6,11 +6,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { cliEnv, outputOf, spawnCli } from '../support/cli.ts';
-import { usageOf } from '../../bench/usage.ts';
+import { cliEnv, runCliMeasured } from '../support/cli.ts';
 
 /**
  * Below what holding a 100 MB answer takes (measured on the code that parsed answers whole: 349 MB
@@ -18,7 +16,6 @@ import { usageOf } from '../../bench/usage.ts';
  * alone, up to 349 MB for 100 MB while the whole suite loads the machine: the margin is for that.
  */
 const PEAK_RSS_BOUND_MB = 400;
-const PEAK_RSS_PRELOAD = fileURLToPath(new URL('../../bench/peak-rss.mjs', import.meta.url));
 
 const DAYS = 30;
 /** One user's top-level group: a day → customer → project → service → billable chain per day. */
@@ -84,7 +81,7 @@ afterAll(async () => {
 });
 
 /** The real CLI's backfill of September, with its peak RSS as the process itself reports it. */
-async function backfillSeptember(extra: Record<string, string> = {}): Promise<{ code: number | null; peakRssMb: number; stdout: string; stderr: string }> {
+async function backfillSeptember(extra: Record<string, string> = {}): ReturnType<typeof runCliMeasured> {
   const env = cliEnv({
     DATABASE_URL: db.url,
     CLOCKODO_API_URL: generator.url,
@@ -94,12 +91,7 @@ async function backfillSeptember(extra: Record<string, string> = {}): Promise<{ 
     HTTP_TIMEOUT_MS: '180000',
     ...extra,
   });
-  const child = spawnCli(['backfill', '--source', 'clockodo', '--streams', 'entrygroups', '--from', '2026-09-01', '--to', '2026-09-30'], env, {
-    preload: [PEAK_RSS_PRELOAD],
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const { code, stdout, stderr } = await outputOf(child, 600_000);
-  return { code, peakRssMb: usageOf(stderr)?.peakRssMb ?? Number.NaN, stdout, stderr };
+  return runCliMeasured(['backfill', '--source', 'clockodo', '--streams', 'entrygroups', '--from', '2026-09-01', '--to', '2026-09-30'], env);
 }
 
 describe('a big clockodo answer', () => {

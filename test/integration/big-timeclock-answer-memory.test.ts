@@ -9,11 +9,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { cliEnv, outputOf, spawnCli } from '../support/cli.ts';
-import { usageOf } from '../../bench/usage.ts';
+import { cliEnv, runCliMeasured } from '../support/cli.ts';
 
 /**
  * big-answer-memory.test.ts's bound. Holding the 100 MB answer parsed and transformed (JSON.parse +
@@ -22,7 +20,6 @@ import { usageOf } from '../../bench/usage.ts';
  * changed 100 MB, alone on a 2-core machine: the margin is for a machine the whole suite loads.
  */
 const PEAK_RSS_BOUND_MB = 400;
-const PEAK_RSS_PRELOAD = fileURLToPath(new URL('../../bench/peak-rss.mjs', import.meta.url));
 
 const TOKEN = 'generator-token-7d21';
 const FROM = '2026-09-01';
@@ -134,19 +131,14 @@ afterAll(async () => {
 });
 
 /** The real CLI's backfill of September's timesheet, one window, with its peak RSS as the process itself reports it. */
-async function backfillSeptember(databaseUrl: string): Promise<{ code: number | null; peakRssMb: number; stdout: string; stderr: string }> {
+async function backfillSeptember(databaseUrl: string): ReturnType<typeof runCliMeasured> {
   const env = cliEnv({
     DATABASE_URL: databaseUrl,
     TIMECLOCK_API_URL: generator.url,
     TIMECLOCK_API_TOKEN: TOKEN,
     HTTP_TIMEOUT_MS: '180000',
   });
-  const child = spawnCli(['backfill', '--source', 'timeclock', '--streams', 'timesheet', '--from', FROM, '--to', TO, '--window-days', String(DAYS)], env, {
-    preload: [PEAK_RSS_PRELOAD],
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const { code, stdout, stderr } = await outputOf(child, 600_000);
-  return { code, peakRssMb: usageOf(stderr)?.peakRssMb ?? Number.NaN, stdout, stderr };
+  return runCliMeasured(['backfill', '--source', 'timeclock', '--streams', 'timesheet', '--from', FROM, '--to', TO, '--window-days', String(DAYS)], env);
 }
 
 /** Rows of the answer's kinds in the warehouse; `changed`: those carrying version 2's end source. */

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { fileURLToPath } from 'node:url';
 import { nodeArgs, nodeEnv } from '../../bin/node-flags.mjs';
 import { DEFAULT_API_USERS } from '../../src/simulators/clockodo/index.ts';
+import { usageOf } from '../../bench/usage.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/punchcard.mjs', import.meta.url));
 
@@ -63,4 +64,13 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { input?
   const result = outputOf(child, options.timeoutMs);
   child.stdin!.end(options.input ?? '');
   return result;
+}
+
+const PEAK_RSS_PRELOAD = fileURLToPath(new URL('../../bench/peak-rss.mjs', import.meta.url));
+
+/** The real CLI with its peak RSS as the process itself reports it at exit (bench/peak-rss.mjs). */
+export async function runCliMeasured(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 600_000): Promise<CliResult & { peakRssMb: number }> {
+  const child = spawnCli(args, env, { preload: [PEAK_RSS_PRELOAD], stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = await outputOf(child, timeoutMs);
+  return { ...result, peakRssMb: usageOf(result.stderr)?.peakRssMb ?? Number.NaN };
 }

@@ -459,17 +459,7 @@ export function createClockodoClient(options: ClockodoClientOptions): ClockodoCl
   }
 
   async function consumeEntrygroups<T>(operation: string, chunks: AsyncIterable<Uint8Array>, sink: ListSink<T>, answerSha256: () => string): Promise<T> {
-    const { root, bytes, head } = await splitAnswer(chunks, sink, {
-      listKey: 'groups',
-      notJson: (why, bytes, start, retryable) =>
-        new SourceError(`clockodo ${operation}: ${why} (${bytes} bytes, starts "${safeExcerpt(start, [options.apiKey])}")`, {
-          source: 'clockodo',
-          kind: 'invalid-response',
-          retryable,
-          status: 200,
-          operation,
-        }),
-    });
+    const { root, bytes, head } = await splitAnswer(chunks, sink, { listKey: 'groups', source: 'clockodo', operation, secrets: [options.apiKey] });
     checkEnvelope(operation, 200, root, head);
     const groups = (root as Record<string, unknown>).groups;
     if (groups === undefined || groups === null || typeof groups !== 'object') throw invalid(operation, 'answer has no "groups" list', head || `${bytes} bytes without one group`);

@@ -98,19 +98,26 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
     };
   }
 
+  /**
+   * One request whose 2xx body goes to `consume` as it arrives; an error status is thrown with the
+   * server's JSON-RPC message. A 2xx without a body (204) is consumed as the empty answer it is
+   * (which fails to parse, and is retried, as ever).
+   */
+  async function sendCall<V>(id: number, operation: string, method: TimeclockMethod, window: DayWindow, consume: (chunks: AsyncIterable<Uint8Array>) => Promise<V>): Promise<V> {
+    const outcome = await sendStreaming(transport, operation, options.url, request(id, method, window), consume);
+    if (!('answer' in outcome)) return outcome.value;
+    const { answer } = outcome;
+    if (answer.status < 200 || answer.status >= 300) throw httpStatusError(transport, operation, answer, rpcErrorMessage(answer.body));
+    const bytes = new TextEncoder().encode(answer.body);
+    return consume((async function* () { yield bytes; })());
+  }
+
   /** One request; a 2xx body is received (hashed without the echoed id), not parsed. */
   async function receive(method: TimeclockMethod, window: DayWindow): Promise<{ id: number; operation: string; body: AnswerBody }> {
     const id = nextId++;
     const operation = `${method} ${window.startDate}..${window.endDate}`;
-    const outcome = await sendStreaming(transport, operation, options.url, request(id, method, window), (chunks) => receiveBody(chunks, { exclude: Buffer.from(String(id)) }));
-    if ('answer' in outcome) {
-      const { answer } = outcome;
-      if (answer.status < 200 || answer.status >= 300) throw httpStatusError(transport, operation, answer, rpcErrorMessage(answer.body));
-      // A 2xx without a body (204): an empty answer, which fails to parse (and is retried) as ever.
-      const bytes = new TextEncoder().encode(answer.body);
-      return { id, operation, body: await receiveBody((async function* () { yield bytes; })(), { exclude: Buffer.from(String(id)) }) };
-    }
-    return { id, operation, body: outcome.value };
+    const body = await sendCall(id, operation, method, window, (chunks) => receiveBody(chunks, { exclude: Buffer.from(String(id)) }));
+    return { id, operation, body };
   }
 
   /** One request read whole and parsed, for call(): no fingerprint wanted, nothing kept aside. */
@@ -190,17 +197,7 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
       const hashing: ListSink<T> = results
         ? { ...sink, group: (value, key, root) => (results.update(records++ === 0 ? '[' : ','), results.update(JSON.stringify(value)), sink.group(value, key, root)) }
         : sink;
-      const { root, bytes, head } = await splitAnswer(chunks, hashing, {
-        listKey: 'result',
-        notJson: (why, bytes, start, retryable) =>
-          new SourceError(`timeclock ${operation}: ${why} (${bytes} bytes, starts "${safeExcerpt(start, [options.token])}")`, {
-            source: 'timeclock',
-            kind: 'invalid-response',
-            retryable,
-            status: 200,
-            operation,
-          }),
-      });
+      const { root, bytes, head } = await splitAnswer(chunks, hashing, { listKey: 'result', source: 'timeclock', operation, secrets: [options.token] });
       checkEnvelope(id, operation, root, 200, head || `(${bytes} bytes)`);
       if (results && records === 0) results.update('[');
       return await sink.finish(root as Record<string, unknown>, fingerprint());
@@ -213,8 +210,8 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
   /**
    * One spooled attempt. Read as it arrives (`known` undefined), the answer's fingerprint is the
    * body's without the echoed id when the id occurs exactly once, as for callFingerprinted; else
-   * it is tagged `body:` (the whole body's hash), which no later answer matches, so such a window
-   * is read and merged once more on its next sync (the merge writes nothing unchanged) and then
+   * it is tagged `body:`, which no fingerprint of a received answer carries, so such a window is
+   * read and merged once more on its next sync (the merge writes nothing unchanged) and then
    * carries a `result:` fingerprint. Received first (`known` given), it is fingerprinted exactly as
    * callFingerprinted does, the `result:` hash taken from the records on their way to the sink.
    */
@@ -222,32 +219,23 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
     if (known === undefined) {
       const id = nextId++;
       const operation = `${method} ${window.startDate}..${window.endDate}`;
-      const withoutId = excludingHasher(Buffer.from(String(id)));
-      const whole = createHash('sha256');
       let sha256 = '';
-      const fingerprint = () => {
-        const { sha256: withoutIdSha, excluded } = withoutId.digest();
-        sha256 = excluded === 1 ? `body-without-id:${withoutIdSha}` : `body:${whole.digest('hex')}`;
-        return sha256;
-      };
-      const hashed = async function* (chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-        for await (const chunk of chunks) {
-          withoutId.update(chunk);
-          whole.update(chunk);
-          yield chunk;
-        }
-      };
-      const outcome = await sendStreaming(transport, operation, options.url, request(id, method, window), (chunks) => readInto(id, operation, hashed(chunks), open, fingerprint));
-      let value: T;
-      if ('answer' in outcome) {
-        const { answer } = outcome;
-        if (answer.status < 200 || answer.status >= 300) throw httpStatusError(transport, operation, answer, rpcErrorMessage(answer.body));
-        // A 2xx without a body (204): an empty answer, which fails to parse (and is retried) as ever.
-        const bytes = new TextEncoder().encode(answer.body);
-        value = await readInto(id, operation, hashed((async function* () { yield bytes; })()), open, fingerprint);
-      } else {
-        value = outcome.value;
-      }
+      const value = await sendCall(id, operation, method, window, (chunks) => {
+        // Per body read (a 204's empty answer is read apart from the stream it did not have).
+        const withoutId = excludingHasher(Buffer.from(String(id)));
+        const hashed = async function* (): AsyncGenerator<Uint8Array> {
+          for await (const chunk of chunks) {
+            withoutId.update(chunk);
+            yield chunk;
+          }
+        };
+        const fingerprint = () => {
+          const { sha256: digest, excluded } = withoutId.digest();
+          sha256 = `${excluded === 1 ? 'body-without-id' : 'body'}:${digest}`;
+          return sha256;
+        };
+        return readInto(id, operation, hashed(), open, fingerprint);
+      });
       return { sha256, value, read: async () => value, dispose: async () => {} };
     }
     const { id, operation, body } = await receive(method, window);

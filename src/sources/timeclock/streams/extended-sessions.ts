@@ -33,7 +33,7 @@ export function extendedSessionsStream(client: TimeclockClient, account: string,
       return days;
     },
     receive: async (window: DateWindow, known): Promise<ReceivedAnswer> => {
-      const days: Array<{ date: string; call: FingerprintedCall }> = [];
+      const days: ReceivedDay[] = [];
       const dispose = async () => void (await Promise.all(days.map(({ call }) => call.dispose())));
       try {
         // Received, not parsed (`known` says yes to each day: the window decides once all are in).
@@ -59,47 +59,56 @@ function windowSha256(days: Array<{ date: string; sha256: string }>): string {
   return `days:${hash.digest('hex')}`;
 }
 
+type ReceivedDay = { date: string; call: FingerprintedCall };
+
 /**
  * Reads the received days, in order, into one spool (see pipeline/spool.ts): one day's records at
  * a time. A day whose body a new attempt may cure (truncated, not JSON, a server-side JSON-RPC
- * error) is asked again, and the window is spooled again from its first day, since the failed day
- * may have written some of its records already. The window's fingerprint is that of the days read.
+ * error) is asked again, once, and the window is spooled again from its first day, since the failed
+ * day may have written some of its records already. The window's fingerprint is that of the days read.
  */
-async function spoolDays(client: TimeclockClient, days: Array<{ date: string; call: FingerprintedCall }>, open: () => Promise<ListSink<SpooledBatch>>): Promise<ReadAnswer> {
+async function spoolDays(client: TimeclockClient, days: ReceivedDay[], open: () => Promise<ListSink<SpooledBatch>>): Promise<ReadAnswer> {
   const askedAgain = new Set<string>();
   for (;;) {
-    const spool = await open();
-    let failedDay: { date: string; call: FingerprintedCall } | undefined;
-    try {
-      for (const day of days) {
-        // Each record goes on with its day; the day's own end is not the window's.
-        const daySink: ListSink<void> = {
-          group: (record, key, root) => spool.group({ date: day.date, record }, key, root),
-          drained: () => spool.drained(),
-          finish: async () => {},
-          discard: async () => {},
-        };
-        try {
-          await day.call.readInto(daySink);
-        } catch (error) {
-          if (!(error instanceof SourceError && error.retryable) || askedAgain.has(day.date)) throw error;
-          failedDay = day;
-          break;
-        }
-      }
-      if (failedDay === undefined) {
-        const answerSha256 = windowSha256(days.map(({ date, call }) => ({ date, sha256: call.sha256 })));
-        return { kind: 'spooled', answerSha256, spooled: await spool.finish({}, answerSha256) };
-      }
-    } catch (error) {
-      await spool.discard();
-      throw error;
-    }
-    await spool.discard();
+    const pass = await spoolInOrder(days, open, (day, error) => error instanceof SourceError && error.retryable && !askedAgain.has(day.date));
+    if ('spooled' in pass) return { kind: 'spooled', answerSha256: pass.answerSha256, spooled: pass.spooled };
+    const { failedDay } = pass;
     askedAgain.add(failedDay.date);
     // Parsed within its attempts (`known` says no), so a body that fails again is retried under the policy.
     const again = await client.callFingerprinted('extended-sessions', { startDate: failedDay.date, endDate: failedDay.date }, () => false);
     await failedDay.call.dispose();
     failedDay.call = again;
+  }
+}
+
+/** One pass over the days into a new spool; a day `askAgain` accepts ends the pass (spool dropped) instead of failing the window. */
+async function spoolInOrder(
+  days: ReceivedDay[],
+  open: () => Promise<ListSink<SpooledBatch>>,
+  askAgain: (day: ReceivedDay, error: unknown) => boolean,
+): Promise<{ answerSha256: string; spooled: SpooledBatch } | { failedDay: ReceivedDay }> {
+  const spool = await open();
+  try {
+    for (const day of days) {
+      // Each record goes on with its day; the day's own end is not the window's.
+      const daySink: ListSink<void> = {
+        group: (record, key, root) => spool.group({ date: day.date, record }, key, root),
+        drained: () => spool.drained(),
+        finish: async () => {},
+        discard: async () => {},
+      };
+      try {
+        await day.call.readInto(daySink);
+      } catch (error) {
+        if (!askAgain(day, error)) throw error;
+        await spool.discard();
+        return { failedDay: day };
+      }
+    }
+    const answerSha256 = windowSha256(days.map(({ date, call }) => ({ date, sha256: call.sha256 })));
+    return { answerSha256, spooled: await spool.finish({}, answerSha256) };
+  } catch (error) {
+    await spool.discard();
+    throw error;
   }
 }
