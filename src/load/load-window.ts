@@ -11,7 +11,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { inTransaction } from '../db/client.ts';
 import type { DateWindow, RejectRow, StreamBatch } from '../pipeline/stream.ts';
 import { readSpool, SPOOLED_REJECT_COLUMNS, type SpooledBatch } from '../pipeline/spool.ts';
-import { copyRows, createStage, mergeStage, mergeTable, settleDuplicateKeys, type TableCounts } from './merge.ts';
+import { copyIntoEmptyScope, copyRows, createStage, mergeStage, mergeTable, settleDuplicateKeys, type TableCounts } from './merge.ts';
 import { columns, ident, type TableSpec } from './table-spec.ts';
 import { escapeCopyText, findUnstorableText, jsonPieces, storableJson } from './copy-format.ts';
 
@@ -81,10 +81,11 @@ export async function loadWindow(pool: Pool, identity: WindowIdentity, batchOrMa
 }
 
 /**
- * Loads a spooled answer (see pipeline/spool.ts): each table's rows stream from its spool file into
- * the stage's COPY and finalizeBatch's key checks run on the stage (a dimension's few rows, checked
- * and merged already, load from memory), and the raw answer streams from its file; nothing of the
- * answer is held in memory. `answerSha256` as for loadWindow.
+ * Loads a spooled answer (see pipeline/spool.ts): each table's rows stream from its spool file
+ * straight into a window's empty scope (copyIntoEmptyScope), or else into a stage where
+ * finalizeBatch's key checks run (a dimension's few rows, checked and merged already, load from
+ * memory), and the raw answer streams from its file; nothing of the answer is held in memory.
+ * `answerSha256` as for loadWindow.
  */
 export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, spooled: SpooledBatch, options: LoadOptions = {}): Promise<WindowCounts> {
   return inTransaction(pool, async (client) => {
@@ -102,9 +103,15 @@ export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, sp
       if ('held' in table) {
         result = await mergeTable(client, spec, table.held, scopeOf(identity));
       } else {
-        const stage = await stageSpoolFile(client, spec, table.rows > 0 ? table.file : undefined);
-        if (table.rows > 0) counts.rejected += await settleDuplicateKeys(client, spec, stage, { source, account, stream, start: window.start, end: window.end, runId });
-        result = await mergeStage(client, spec, stage, table.rows > 0, scopeOf(identity));
+        const { file, rows } = table;
+        const direct = rows > 0 ? await copyIntoEmptyScope(client, spec, scopeOf(identity), rows, (sink) => pipeline(readSpool(file), sink)) : undefined;
+        if (direct) {
+          result = direct;
+        } else {
+          const stage = await stageSpoolFile(client, spec, rows > 0 ? file : undefined);
+          if (rows > 0) counts.rejected += await settleDuplicateKeys(client, spec, stage, { source, account, stream, start: window.start, end: window.end, runId });
+          result = await mergeStage(client, spec, stage, rows > 0, scopeOf(identity));
+        }
       }
       counts.inserted += result.inserted;
       counts.updated += result.updated;
@@ -233,11 +240,11 @@ async function replaceRejects(client: PoolClient, identity: WindowIdentity, reje
   await copyRows(client, 'punchcard.rejects', { columns: rejectColumns }, rows);
 }
 
-/** A stage for a spool file's COPY text (the columns, then the row's ordinal `_ord`), filled from `file` when given. */
+/** A stage for a spool file's COPY text, filled from `file` when given; `_ord` numbers its rows in the file's order. */
 async function stageSpoolFile(client: PoolClient, shape: Pick<TableSpec, 'columns'>, file: string | undefined): Promise<string> {
-  const stage = await createStage(client, shape, ['_ord bigint']);
+  const stage = await createStage(client, shape, ['_ord bigint GENERATED ALWAYS AS IDENTITY']);
   if (file === undefined) return stage;
-  const columnList = [...shape.columns.map((c) => ident(c.name)), '_ord'].join(', ');
+  const columnList = shape.columns.map((c) => ident(c.name)).join(', ');
   await pipeline(readSpool(file), client.query(copyFrom(`COPY ${stage} (${columnList}) FROM STDIN`)));
   return stage;
 }

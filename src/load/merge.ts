@@ -1,10 +1,11 @@
 /**
  * The bulk path for every table: COPY the window's rows into a temporary staging table, then one
  * set-based upsert that writes only rows that really changed, then one statement that marks the
- * window's rows the source no longer returns as deleted. Runs on the caller's transaction.
+ * window's rows the source no longer returns as deleted; a window's first load COPYs straight into
+ * the table (copyIntoEmptyScope). Runs on the caller's transaction.
  */
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { encodeCopyRow } from './copy-format.ts';
@@ -25,8 +26,10 @@ export async function copyRows(
   spec: Pick<TableSpec, 'columns'>,
   rows: Iterable<Record<string, unknown>>,
 ): Promise<void> {
-  const columnList = spec.columns.map((c) => ident(c.name)).join(', ');
-  const sink = client.query(copyFrom(`COPY ${table} (${columnList}) FROM STDIN`));
+  await sendRows(rows, spec, copySink(client, table, spec));
+}
+
+function sendRows(rows: Iterable<Record<string, unknown>>, spec: Pick<TableSpec, 'columns'>, sink: Writable): Promise<void> {
   function* chunks(): Generator<string> {
     let buffer = '';
     for (const row of rows) {
@@ -38,7 +41,48 @@ export async function copyRows(
     }
     if (buffer.length > 0) yield buffer;
   }
-  await pipeline(Readable.from(chunks()), sink);
+  return pipeline(Readable.from(chunks()), sink);
+}
+
+/** `COPY table (the spec's columns) FROM STDIN`, as a stream to write COPY text to. */
+function copySink(client: PoolClient, table: string, spec: Pick<TableSpec, 'columns'>): Writable {
+  return client.query(copyFrom(`COPY ${table} (${spec.columns.map((c) => ident(c.name)).join(', ')}) FROM STDIN`));
+}
+
+/**
+ * A window's first load, straight into the table: when the table holds no row at all in the
+ * window's scope, the staged upsert could only insert, so one COPY into the table does its work
+ * (the stage's COPY, its key checks and INSERT … ON CONFLICT cost PostgreSQL about twice as much).
+ * `send` writes the `rows` rows as COPY text of the spec's columns. Any failure — a key repeated in
+ * the answer, or held by a row outside the scope — rolls back to a savepoint and resolves
+ * undefined, and the caller takes the staged path, which settles repeated keys and reports errors
+ * as before. Runs on the caller's transaction, under the stream's lock.
+ */
+export async function copyIntoEmptyScope(
+  client: PoolClient,
+  spec: TableSpec,
+  window: WindowScope,
+  rows: number,
+  send: (sink: Writable) => Promise<void>,
+): Promise<TableCounts | undefined> {
+  if (!spec.scope) return undefined;
+  const target = qualified(spec.table);
+  const scope = spec.scope(window);
+  const { rows: found } = await client.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${target} AS t WHERE ${scope.sql}) AS empty`, scope.params);
+  if (!found[0]!.empty) return undefined;
+  await client.query('SAVEPOINT pc_first_load');
+  try {
+    await send(copySink(client, target, spec));
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK TO SAVEPOINT pc_first_load');
+    } catch {
+      throw error;
+    }
+    return undefined;
+  }
+  await client.query('RELEASE SAVEPOINT pc_first_load');
+  return { inserted: rows, updated: 0, deleted: 0 };
 }
 
 /**
@@ -52,6 +96,8 @@ export async function mergeTable(
   rows: ReadonlyArray<Record<string, unknown>>,
   window: WindowScope,
 ): Promise<TableCounts> {
+  const direct = rows.length > 0 ? await copyIntoEmptyScope(client, spec, window, rows.length, (sink) => sendRows(rows, spec, sink)) : undefined;
+  if (direct) return direct;
   const stage = await createStage(client, spec);
   if (rows.length > 0) await copyRows(client, stage, spec, rows);
   return mergeStage(client, spec, stage, rows.length > 0, window);

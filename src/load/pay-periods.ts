@@ -25,6 +25,10 @@ export async function closePeriod(pool: Pool, month: string, closedBy: string): 
 
 /** Records a restatement for every employee-day of a closed month whose net seconds changed since last seen. */
 export async function detectRestatements(pool: Pool | PoolClient, runId?: number): Promise<number> {
+  // Without a closed month there is nothing to compare (snapshots belong to closed months), and the
+  // comparison below computes the payroll view whole first: 2.8 s after 62 days of 1,000 employees.
+  const { rows } = await pool.query<{ closed: boolean }>('SELECT EXISTS (SELECT 1 FROM punchcard.pay_periods) AS closed');
+  if (!rows[0]!.closed) return 0;
   const result = await pool.query(
     `WITH closed AS (
        SELECT period FROM punchcard.pay_periods

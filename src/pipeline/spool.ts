@@ -25,7 +25,8 @@ import type { RejectRow, StreamBatch } from './stream.ts';
 
 /**
  * One table of a spooled answer. A scoped table's rows are COPY text in a file (the spec's columns,
- * then the row's ordinal in the answer), checked for repeated keys in SQL once staged; a dimension
+ * in the answer's order), loaded straight into an empty scope or checked for repeated keys in SQL
+ * once staged (see loadSpooledWindow); a dimension
  * (no scope: one row per employee) is held in memory, merged as finalizeBatch merges it.
  */
 export type SpooledTable = { spec: TableSpec; file: string; rows: number } | { spec: TableSpec; held: Record<string, unknown>[] };
@@ -34,7 +35,7 @@ export type SpooledTable = { spec: TableSpec; file: string; rows: number } | { s
 export interface SpooledBatch {
   /** Records the source sent (before validation), for the ledger. */
   received: number;
-  /** The rejects as COPY text (SPOOLED_REJECT_COLUMNS, then the reject's ordinal), and how many. */
+  /** The rejects as COPY text (SPOOLED_REJECT_COLUMNS), in the order they came, and how many. */
   rejectsFile: string;
   rejected: number;
   /** Every table the transform writes, in load order, each merged even when no row came. */
@@ -175,8 +176,7 @@ export async function openSpool(options: SpoolOptions, transformer: MemberTransf
   let rejected = 0;
   const reject = (row: RejectRow) => {
     rejected += 1;
-    const line = encodeCopyRow({ employee_number: row.employee_number ?? null, work_date: row.work_date ?? null, reason: row.reason, raw: storableJson(row.raw) }, SPOOLED_REJECT_COLUMNS);
-    rejectsFile.write(`${line.slice(0, -1)}\t${rejected}\n`);
+    rejectsFile.write(encodeCopyRow({ employee_number: row.employee_number ?? null, work_date: row.work_date ?? null, reason: row.reason, raw: storableJson(row.raw) }, SPOOLED_REJECT_COLUMNS));
   };
   type Table = { spec: TableSpec; held: Record<string, unknown>[] } | { spec: TableSpec; file: TextFile; rows: number };
   const tables = transformer.specs.map(
@@ -188,7 +188,6 @@ export async function openSpool(options: SpoolOptions, transformer: MemberTransf
   // finalizeBatch's first check, row by row (its rejects go to the spool); its key checks run on the stage (settleDuplicateKeys).
   // A row's text all comes from its member (or the settings): rows of a clean member need no scan.
   let memberIsClean = false;
-  let ordinal = 0;
   const emit: EmitRow = (row, spec) => {
     const table = tableOf.get(spec);
     if (table === undefined) throw new Error(`the transform wrote to ${spec.table}, which it did not declare`);
@@ -203,9 +202,7 @@ export async function openSpool(options: SpoolOptions, transformer: MemberTransf
       return;
     }
     table.rows += 1;
-    ordinal += 1;
-    const line = encodeCopyRow(row, spec.columns);
-    table.file.write(`${line.slice(0, -1)}\t${ordinal}\n`);
+    table.file.write(encodeCopyRow(row, spec.columns));
   };
   // The raw answer as JSON.stringify(answer) would write it, with U+0000 and lone surrogates as
   // visible escape text (see keepRawAnswer), written member by member.

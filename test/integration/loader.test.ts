@@ -249,6 +249,29 @@ describe('merge semantics on the fast path', () => {
     expect(stored).toEqual([{ employee_number: '1', end_note: null }]);
   });
 
+  it("loads a window's first answer whole when one of its keys is held by a row outside the window", async () => {
+    // An empty scope is loaded by COPY straight into the table; here that COPY fails on the primary
+    // key, and the load must come out as the upsert has it. (A key repeated in a first answer: the
+    // spooled loads' tests, test/integration/spooled-*.test.ts.)
+    const spec = tcSessions('sessions');
+    const first = { account: 'umbrella', start: '2025-03-24', end: '2025-03-30' };
+    expect(await merge(spec, [session('umbrella', 'sessions', 1, 24), session('umbrella', 'sessions', 2, 24)], first)).toEqual({ inserted: 2, updated: 0, deleted: 0 });
+
+    // Employee 3's row of March 25th was stored under another work date, in another window.
+    await merge(spec, [session('umbrella', 'sessions', 3, 25, { work_date: '2025-03-31' })], { account: 'umbrella', start: '2025-03-31', end: '2025-04-06' });
+    const rows = [session('umbrella', 'sessions', 4, 17), session('umbrella', 'sessions', 3, 25, { work_date: '2025-03-23' })];
+    expect(await merge(spec, rows, { account: 'umbrella', start: '2025-03-17', end: '2025-03-23' })).toEqual({ inserted: 1, updated: 1, deleted: 0 });
+    const { rows: stored } = await db.pool.query(
+      `SELECT employee_number, work_date::text AS work_date, count(*) OVER ()::int AS live_rows FROM punchcard.tc_sessions WHERE account = 'umbrella' AND deleted_at IS NULL ORDER BY 1`,
+    );
+    expect(stored).toEqual([
+      { employee_number: '1', work_date: '2025-03-24', live_rows: 4 },
+      { employee_number: '2', work_date: '2025-03-24', live_rows: 4 },
+      { employee_number: '3', work_date: '2025-03-23', live_rows: 4 },
+      { employee_number: '4', work_date: '2025-03-17', live_rows: 4 },
+    ]);
+  });
+
   it('never erases a dimension value with a NULL, but does apply a changed value', async () => {
     const window = { account: 'acme', start: '2025-03-03', end: '2025-03-09' };
     const employee = async () =>
