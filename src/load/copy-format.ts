@@ -165,3 +165,48 @@ export function* jsonPieces(value: unknown, depth = 3, pieceSize = 65_536): Gene
   yield* walk(value, 0);
   if (buffer.length > 0) yield buffer;
 }
+
+// COPY … (FORMAT binary): a signature, flags and header extension (both 0); per tuple its field
+// count, then each field as a 32-bit length and its bytes; -1 as the field count to end.
+// (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4)
+const BINARY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+
+export function binaryCopyHeader(): Buffer {
+  return Buffer.concat([BINARY_SIGNATURE, Buffer.alloc(8)]);
+}
+
+export function binaryCopyTrailer(): Buffer {
+  const trailer = Buffer.alloc(2);
+  trailer.writeInt16BE(-1);
+  return trailer;
+}
+
+export function binaryTupleStart(fields: number): Buffer {
+  const start = Buffer.alloc(2);
+  start.writeInt16BE(fields);
+  return start;
+}
+
+/** A field's length word; its bytes follow. A field holds at most 1 GB (the server's limit on a value). */
+export function binaryFieldLength(bytes: number): Buffer {
+  if (!Number.isInteger(bytes) || bytes < 0 || bytes > 0x3fffffff) throw new RangeError(`a value of ${bytes} bytes cannot be sent (PostgreSQL takes at most 1 GB)`);
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(bytes);
+  return length;
+}
+
+/** A text (or json) field: its UTF-8 bytes. */
+export function binaryText(text: string): Buffer {
+  const bytes = Buffer.from(text);
+  return Buffer.concat([binaryFieldLength(bytes.length), bytes]);
+}
+
+/** A date field ("YYYY-MM-DD"): days since 2000-01-01. */
+export function binaryDate(date: string): Buffer {
+  const days = (Date.parse(`${date}T00:00:00Z`) - Date.UTC(2000, 0, 1)) / 86_400_000;
+  if (!Number.isInteger(days)) throw new RangeError(`not a date: ${date}`);
+  const field = Buffer.alloc(8);
+  field.writeInt32BE(4);
+  field.writeInt32BE(days, 4);
+  return field;
+}

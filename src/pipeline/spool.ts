@@ -2,8 +2,8 @@
  * A window's answer between its fetch and its load, on disk instead of in memory. While the body
  * arrives, each member of its top-level list (a clockodo month's `groups`: one user's month; a
  * TimeClock answer's `result`: one employee's days) goes through the pure transform and its rows
- * are written as COPY text, one file per table, and (clockodo) the raw answer, as JSON.stringify
- * would write the parsed answer, which is what punchcard.raw_answers has always held, to another.
+ * are written as COPY text, one file per table, and (clockodo) the raw answer, as JSON text, to
+ * another: each member as the source wrote it (see group), the rest as JSON.stringify writes it.
  * The load then streams the files into COPY inside the window's transaction. Memory holds one
  * member at a time, and the dimension rows (one per employee), whatever the size of the answer.
  *
@@ -11,6 +11,7 @@
  * starts the request again) before the window's transaction opens, and one connection runs one COPY
  * at a time, so rows and raw answer could not both flow into the transaction as the body arrives.
  */
+import { isUtf8 } from 'node:buffer';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -18,7 +19,7 @@ import { finished } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { encodeCopyRow, escapeCopyText, findUnstorableText, storableJson } from '../load/copy-format.ts';
+import { encodeCopyRow, findUnstorableText, storableJson } from '../load/copy-format.ts';
 import { columns, type TableSpec } from '../load/table-spec.ts';
 import { finalizeBatch, rejectOf } from './batch.ts';
 import type { RejectRow, StreamBatch } from './stream.ts';
@@ -40,7 +41,7 @@ export interface SpooledBatch {
   rejected: number;
   /** Every table the transform writes, in load order, each merged even when no row came. */
   tables: SpooledTable[];
-  /** The raw answer's JSON, already escaped for COPY text, when the stream keeps it. */
+  /** The raw answer's JSON text (UTF-8), when the stream keeps it. */
   rawFile?: string;
   /** SHA-256 of the body as received. */
   answerSha256: string;
@@ -52,9 +53,10 @@ export interface SpooledBatch {
 export interface ListSink<T> {
   /**
    * `key` is its index, or its key when the list is an object; `root` is the answer object holding
-   * the members that came before the list.
+   * the members that came before the list; `text`, when known, is the member as the answer wrote it
+   * (`"key":value` in an object), which `value` is exactly the parse of.
    */
-  group(value: unknown, key: string | number, root: Record<string, unknown>): void;
+  group(value: unknown, key: string | number, root: Record<string, unknown>, text?: Buffer): void;
   /** Resolves once the files have taken what was written (backpressure between network chunks). */
   drained(): Promise<void>;
   /** The body was complete and valid; `root` is the answer without the list's members. */
@@ -127,7 +129,7 @@ const PIECE = 65_536;
 
 interface TextFile {
   path: string;
-  write(text: string): void;
+  write(text: string | Buffer): void;
   drained(): Promise<void>;
   close(): Promise<void>;
 }
@@ -151,6 +153,12 @@ function textFile(file: string): TextFile {
   return {
     path: file,
     write(text) {
+      if (typeof text !== 'string') {
+        flush();
+        if (failure) throw failure;
+        if (!out.write(text)) full = true;
+        return;
+      }
       buffer += text;
       if (buffer.length >= PIECE) flush();
     },
@@ -171,7 +179,7 @@ export async function openSpool(options: SpoolOptions, transformer: MemberTransf
   const { listKey } = options;
   const dir = await mkdtemp(path.join(tmpdir(), 'punchcard-spool-'));
   const dispose = () => rm(dir, { recursive: true, force: true });
-  const rawFile = options.keepRawAnswer ? textFile(path.join(dir, 'raw.copy')) : undefined;
+  const rawFile = options.keepRawAnswer ? textFile(path.join(dir, 'raw.json')) : undefined;
   const rejectsFile = textFile(path.join(dir, 'rejects.copy'));
   let rejected = 0;
   const reject = (row: RejectRow) => {
@@ -204,9 +212,9 @@ export async function openSpool(options: SpoolOptions, transformer: MemberTransf
     table.rows += 1;
     table.file.write(encodeCopyRow(row, spec.columns));
   };
-  // The raw answer as JSON.stringify(answer) would write it, with U+0000 and lone surrogates as
-  // visible escape text (see keepRawAnswer), written member by member.
-  const json = (value: unknown, clean = findUnstorableText(value) === undefined) => escapeCopyText(JSON.stringify(clean ? value : storableJson(value)));
+  // The raw answer member by member, with U+0000 and lone surrogates as visible escape text (see
+  // keepRawAnswer).
+  const json = (value: unknown, clean = findUnstorableText(value) === undefined) => JSON.stringify(clean ? value : storableJson(value));
   const members = (root: Record<string, unknown>, which: 'before' | 'after'): string[] => {
     const keys = Object.keys(root);
     const at = keys.indexOf(listKey);
@@ -214,16 +222,21 @@ export async function openSpool(options: SpoolOptions, transformer: MemberTransf
   };
   const files = () => [rejectsFile, ...(rawFile ? [rawFile] : []), ...tables.flatMap((table) => ('file' in table ? [table.file] : []))];
   return {
-    group(value, key, root) {
+    group(value, key, root, text) {
       if (groups === 0) {
         listIsArray = Array.isArray(root[listKey]);
         rawFile?.write(`{${members(root, 'before').map((m) => `${m},`).join('')}${json(listKey)}:${listIsArray ? '[' : '{'}`);
       }
       memberIsClean = findUnstorableText(value) === undefined;
       transformer.push(value, emit, reject);
-      // Object members of the list (a PHP associative array) keep their keys in the raw answer.
-      const name = listIsArray ? '' : `${json(String(key))}:`;
-      rawFile?.write(`${groups > 0 ? ',' : ''}${name}${json(value, memberIsClean)}`);
+      if (rawFile) {
+        if (groups > 0) rawFile.write(',');
+        // As it came, which spares serialising ~100 MB a month again; re-written when the text must
+        // change (U+0000, lone surrogates) or is not UTF-8 (JSON.parse read it with U+FFFD).
+        if (text !== undefined && memberIsClean && isUtf8(text)) rawFile.write(text);
+        // Object members of the list (a PHP associative array) keep their keys in the raw answer.
+        else rawFile.write(`${listIsArray ? '' : `${json(String(key))}:`}${json(value, memberIsClean)}`);
+      }
       memberIsClean = false;
       groups += 1;
     },

@@ -43,9 +43,16 @@ export class SplitError extends Error {
 export interface SplitHandlers {
   /**
    * One member of `groups`, parsed: `key` is its index in a list, or its key in an object;
-   * `head` is the answer's members before `groups` (with `groups` itself empty).
+   * `head` is the answer's members before `groups` (with `groups` itself empty). `source` is the
+   * member's text as it came (`"key":value` in an object) and how many levels of arrays and
+   * objects it nests (a number or a string: 0).
    */
-  member(value: unknown, key: string | number, head: Record<string, unknown>): void;
+  member(value: unknown, key: string | number, head: Record<string, unknown>, source: MemberSource): void;
+}
+
+export interface MemberSource {
+  bytes: Buffer;
+  levels: number;
 }
 
 export interface SplitResult {
@@ -77,6 +84,8 @@ export class ListSplitter {
   #groupsIsList = true;
   #inMember = false;
   #memberPieces: Buffer[] = [];
+  /** The deepest #depth inside the current member. */
+  #memberDepth = 2;
   /** A comma was seen and no member after it yet (or the container just opened). */
   #separated = true;
   #memberCount = 0;
@@ -157,6 +166,7 @@ export class ListSplitter {
           if (!this.#separated) throw new SplitError(); // two members without a comma
           this.#separated = false;
           this.#inMember = true;
+          this.#memberDepth = 2;
           runStart = i;
           continue; // this byte again, as the member's first
         }
@@ -189,6 +199,7 @@ export class ListSplitter {
         case OPEN_BRACE:
         case OPEN_BRACKET:
           this.#depth += 1;
+          if (this.#depth > this.#memberDepth) this.#memberDepth = this.#depth;
           if (this.#depth === 1) {
             this.#rootIsObject = byte === OPEN_BRACE;
             this.#expectKey = this.#rootIsObject;
@@ -261,7 +272,8 @@ export class ListSplitter {
 
   #endMember(chunk: Buffer, runStart: number, end: number): void {
     this.#memberPieces.push(chunk.subarray(runStart, end));
-    const text = Buffer.concat(this.#memberPieces).toString('utf8');
+    const bytes = Buffer.concat(this.#memberPieces);
+    const text = bytes.toString('utf8');
     this.#memberPieces = [];
     this.#inMember = false;
     this.#head ??= this.#parseHead();
@@ -282,7 +294,8 @@ export class ListSplitter {
       throw new SplitError();
     }
     this.#memberCount += 1;
-    this.#handlers.member(value, key, this.#head);
+    // The member's containers begin at depth 3 (the answer is 1, `groups` 2).
+    this.#handlers.member(value, key, this.#head, { bytes, levels: this.#memberDepth - 2 });
   }
 
   /** The members before `groups`: the rest so far, closed (`{"a":1,"groups":[` + `]}`). */

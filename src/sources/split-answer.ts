@@ -37,11 +37,13 @@ export async function splitAnswer(chunks: AsyncIterable<Uint8Array>, sink: Pick<
   let before: Record<string, unknown> | undefined; // the members before the list, cut to depth once
   const splitter = new ListSplitter(
     {
-      member(value, key, head) {
+      member(value, key, head, source) {
         try {
           before ??= limitDepth(head) as Record<string, unknown>;
-          // Cut where parsing the whole answer would cut it: its members sit two levels down.
-          sink.group(limitDepth(value, MAX_JSON_DEPTH - 2), key, before);
+          // Cut where parsing the whole answer would cut it: its members sit two levels down. A
+          // member that was cut is no longer what its text says.
+          const maxDepth = MAX_JSON_DEPTH - 2;
+          sink.group(limitDepth(value, maxDepth), key, before, source.levels <= maxDepth ? source.bytes : undefined);
         } catch (error) {
           sinkError = { error };
           throw error;

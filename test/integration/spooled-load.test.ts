@@ -11,6 +11,7 @@ import { loadSpooledWindow, loadWindow } from '../../src/load/load-window.ts';
 import { ckEntrygroups } from '../../src/load/tables-clockodo.ts';
 import { finalizeBatch } from '../../src/pipeline/batch.ts';
 import { oneTableTransformer, openSpool } from '../../src/pipeline/spool.ts';
+import { splitAnswer } from '../../src/sources/split-answer.ts';
 import { createEntrygroupsTransformer, transformEntrygroups } from '../../src/transform/clockodo/entrygroups.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -90,5 +91,39 @@ describe('a spooled clockodo answer', () => {
     expect(streamed.rejects).toEqual(memory.rejects);
     expect(streamed.raw).toEqual(memory.raw);
     expect(streamed.ledger).toEqual(memory.ledger);
+  });
+
+  it('keeps each member of the raw answer as the source wrote it, unless it cannot be stored so', async () => {
+    const runId = await startRun(db.pool, { kind: 'backfill', sources: ['clockodo'], streams: ['entrygroups'], from: window.start, to: window.end, windowDays: 31 });
+    const member = (user: number, name: string) =>
+      `{ "grouped_by": "projects_id", "group": 12, "name": "${name}", "restrictions": [], "duration": 3600, "revenue": 60.50,\n  "sub_groups": [{"grouped_by":"day","group":"2026-09-0${user}","name":"d","restrictions":[],"duration":3600,"sub_groups":[{"grouped_by":"users_id","group":${user},"name":"U","restrictions":{},"duration":3600}]}] }`;
+    const written = [member(1, 'Caf\\u00e9 \\"Nord\\"'), member(2, 'Nul\\u0000l'), member(3, 'plain')];
+    // Member 3 holds a byte that is not UTF-8 (0xff where its name's "a" was): JSON.parse reads it as U+FFFD.
+    const [third, cut] = [written[2]!, written[2]!.indexOf('plain') + 2];
+    const body = Buffer.concat([
+      Buffer.from(`{"meta": {"x": 1.0}, "groups": [${written[0]}, ${written[1]}, ${third.slice(0, cut)}`),
+      Buffer.from([0xff]),
+      Buffer.from(`${third.slice(cut + 1)}], "after": true}`),
+    ]);
+    const sink = await openSpool({ listKey: 'groups', keepRawAnswer: true }, oneTableTransformer(ckEntrygroups, createEntrygroupsTransformer({ account: 'verbatim', grouping, roundToMinutes: 0, window })));
+    async function* pieces() {
+      for (let at = 0; at < body.length; at += 7) yield body.subarray(at, at + 7);
+    }
+    const { root } = await splitAnswer(pieces(), sink, { listKey: 'groups', source: 'clockodo', operation: 'entrygroups', secrets: [] });
+    const spooled = await sink.finish(root as Record<string, unknown>, 'sha');
+    try {
+      await loadSpooledWindow(db.pool, { runId, source: 'clockodo', account: 'verbatim', stream: 'entrygroups', window, startedAt: new Date() }, spooled);
+    } finally {
+      await spooled.dispose();
+    }
+    const { rows } = await db.pool.query<{ body: string; members: string[] }>(
+      `SELECT body::text AS body, ARRAY(SELECT json_array_elements(body -> 'groups') ->> 'name') AS members FROM punchcard.raw_answers WHERE account = 'verbatim'`,
+    );
+    // The first member byte for byte (its spacing, 60.50, its escapes); the second re-written with
+    // U+0000 as visible text; the third re-written from what was read, with U+FFFD.
+    expect(rows[0]!.body).toContain(written[0]);
+    expect(rows[0]!.body).not.toContain(written[1]);
+    expect(rows[0]!.members).toEqual(['Caf\u00e9 "Nord"', 'Nul\\u0000l', 'pl\uFFFDin']);
+    expect(JSON.parse(rows[0]!.body).after).toBe(true);
   });
 });
