@@ -203,8 +203,10 @@ export function binaryText(text: string): Buffer {
 
 /** A date field ("YYYY-MM-DD"): days since 2000-01-01. */
 export function binaryDate(date: string): Buffer {
-  const days = (Date.parse(`${date}T00:00:00Z`) - Date.UTC(2000, 0, 1)) / 86_400_000;
-  if (!Number.isInteger(days)) throw new RangeError(`not a date: ${date}`);
+  const at = Date.parse(`${date}T00:00:00Z`);
+  // Date.parse rolls 2026-02-30 over into March: only a date that reads back the same is one.
+  if (Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== date) throw new RangeError(`not a date: ${date}`);
+  const days = (at - Date.UTC(2000, 0, 1)) / 86_400_000;
   const field = Buffer.alloc(8);
   field.writeInt32BE(4);
   field.writeInt32BE(days, 4);

@@ -105,7 +105,7 @@ export async function loadSpooledWindow(pool: Pool, identity: WindowIdentity, sp
         result = await mergeTable(client, spec, table.held, scopeOf(identity));
       } else {
         const { file, rows } = table;
-        const direct = rows > 0 ? await copyIntoEmptyScope(client, spec, scopeOf(identity), rows, (sink) => pipeline(readSpool(file), sink)) : undefined;
+        const direct = rows > 0 ? await copyIntoEmptyScope(client, spec, scopeOf(identity), (sink) => pipeline(readSpool(file), sink)) : undefined;
         if (direct) {
           result = direct;
         } else {

@@ -44,8 +44,8 @@ function sendRows(rows: Iterable<Record<string, unknown>>, spec: Pick<TableSpec,
   return pipeline(Readable.from(chunks()), sink);
 }
 
-/** `COPY table (the spec's columns) FROM STDIN`, as a stream to write COPY text to. */
-function copySink(client: PoolClient, table: string, spec: Pick<TableSpec, 'columns'>): Writable {
+/** `COPY table (the spec's columns) FROM STDIN`, as a stream to write COPY text to; `rowCount` once it has finished. */
+function copySink(client: PoolClient, table: string, spec: Pick<TableSpec, 'columns'>): Writable & { rowCount: number } {
   return client.query(copyFrom(`COPY ${table} (${spec.columns.map((c) => ident(c.name)).join(', ')}) FROM STDIN`));
 }
 
@@ -53,37 +53,32 @@ function copySink(client: PoolClient, table: string, spec: Pick<TableSpec, 'colu
  * A window's first load, straight into the table: when the table holds no row at all in the
  * window's scope, the staged upsert could only insert, so one COPY into the table does its work
  * (the stage's COPY, its key checks and INSERT … ON CONFLICT cost PostgreSQL about twice as much).
- * `send` writes the `rows` rows as COPY text of the spec's columns. Any failure — a key repeated in
- * the answer, or held by a row outside the scope — rolls back to a savepoint and resolves
- * undefined, and the caller takes the staged path, which settles repeated keys and reports errors
- * as before. Runs on the caller's transaction, under the stream's lock.
+ * `send` writes the rows as COPY text of the spec's columns. A key the COPY cannot insert — one
+ * repeated in the answer, or held by a row outside the scope — rolls back to a savepoint and
+ * resolves undefined: the caller then takes the staged path, which settles repeated keys and
+ * updates such rows. Any other error fails the load. Runs on the caller's transaction, under the
+ * stream's lock.
  */
-export async function copyIntoEmptyScope(
-  client: PoolClient,
-  spec: TableSpec,
-  window: WindowScope,
-  rows: number,
-  send: (sink: Writable) => Promise<void>,
-): Promise<TableCounts | undefined> {
+export async function copyIntoEmptyScope(client: PoolClient, spec: TableSpec, window: WindowScope, send: (sink: Writable) => Promise<void>): Promise<TableCounts | undefined> {
   if (!spec.scope) return undefined;
   const target = qualified(spec.table);
   const scope = spec.scope(window);
   const { rows: found } = await client.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${target} AS t WHERE ${scope.sql}) AS empty`, scope.params);
   if (!found[0]!.empty) return undefined;
   await client.query('SAVEPOINT pc_first_load');
+  const sink = copySink(client, target, spec);
   try {
-    await send(copySink(client, target, spec));
+    await send(sink);
   } catch (error) {
-    try {
-      await client.query('ROLLBACK TO SAVEPOINT pc_first_load');
-    } catch {
-      throw error;
-    }
+    if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+    await client.query('ROLLBACK TO SAVEPOINT pc_first_load; RELEASE SAVEPOINT pc_first_load');
     return undefined;
   }
   await client.query('RELEASE SAVEPOINT pc_first_load');
-  return { inserted: rows, updated: 0, deleted: 0 };
+  return { inserted: sink.rowCount, updated: 0, deleted: 0 };
 }
+
+const UNIQUE_VIOLATION = '23505';
 
 /**
  * Loads `rows` into `spec.table` on the caller's transaction. The rows' keys must be unique (the
@@ -96,7 +91,7 @@ export async function mergeTable(
   rows: ReadonlyArray<Record<string, unknown>>,
   window: WindowScope,
 ): Promise<TableCounts> {
-  const direct = rows.length > 0 ? await copyIntoEmptyScope(client, spec, window, rows.length, (sink) => sendRows(rows, spec, sink)) : undefined;
+  const direct = rows.length > 0 ? await copyIntoEmptyScope(client, spec, window, (sink) => sendRows(rows, spec, sink)) : undefined;
   if (direct) return direct;
   const stage = await createStage(client, spec);
   if (rows.length > 0) await copyRows(client, stage, spec, rows);

@@ -1,9 +1,10 @@
 /**
  * The streaming path (answer → transform group by group → spool → COPY → key checks in SQL) lands
  * exactly what the in-memory path (transformEntrygroups → finalizeBatch → loadWindow) lands, row
- * for row, reject for reject and byte for byte in the raw answer, on an answer holding every case
- * the whole-batch checks handle: identical and contradicting copies of a key, a repeated group 0
- * at the top level and below it, unstorable text, a bad day.
+ * for row, reject for reject and (members handed on parsed only) byte for byte in the raw answer,
+ * on an answer holding every case the whole-batch checks handle: identical and contradicting
+ * copies of a key, a repeated group 0 at the top level and below it, unstorable text, a bad day.
+ * Then a body read as it arrives: members kept in the raw answer as the source wrote them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/load/ledger.ts';
