@@ -195,7 +195,7 @@ export function createTimeclockClient(options: TimeclockClientOptions): Timecloc
       // equal to sha256OfAnswer(result) (JSON.stringify's text of the list).
       let records = 0;
       const hashing: ListSink<T> = results
-        ? { ...sink, group: (value, key, root) => (results.update(records++ === 0 ? '[' : ','), results.update(JSON.stringify(value)), sink.group(value, key, root)) }
+        ? { ...sink, group: (value, key, root, text) => (results.update(records++ === 0 ? '[' : ','), results.update(JSON.stringify(value)), sink.group(value, key, root, text)) }
         : sink;
       const { root, bytes, head } = await splitAnswer(chunks, hashing, { listKey: 'result', source: 'timeclock', operation, secrets: [options.token] });
       checkEnvelope(id, operation, root, 200, head || `(${bytes} bytes)`);
