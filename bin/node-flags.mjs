@@ -5,7 +5,7 @@
 // Chosen by measurement (README "Memory: V8 flags and the nightly sync's heap"; bench/semi-space.ts).
 // The live heap of the nightly sync is ~50 MB, half of it code; the peak RSS (~290 MB with
 // Node's defaults) was garbage V8 let pile up:
-// - --max-semi-space-size=2 (8 for the bulk loads: SEMI_SPACE_MB below): the young generation (two semi-spaces) otherwise grows to 16-32 MB
+// - --max-semi-space-size=2 (4 for the bulk loads: SEMI_SPACE_MB below): the young generation (two semi-spaces) otherwise grows to 16-32 MB
 //   each on 64-bit, so a window's short-lived objects (parsed answers, rows, COPY text) sit in up
 //   to ~100 MB between scavenges. 1-8 MB all do about as well; the default is what costs. It costs
 //   no CPU time measurably (62-day backfill: 37 CPU-s against 39 with the default).

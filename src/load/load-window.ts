@@ -12,8 +12,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { inTransaction } from '../db/client.ts';
 import type { DateWindow, RejectRow, StreamBatch } from '../pipeline/stream.ts';
 import { readSpool, SPOOLED_REJECT_COLUMNS, type SpooledBatch } from '../pipeline/spool.ts';
-import { copyIntoEmptyScope, copyRows, createStage, mergeStage, mergeTable, settleDuplicateKeys, type TableCounts } from './merge.ts';
-import { columns, ident, type TableSpec } from './table-spec.ts';
+import { copyIntoEmptyScope, copyRows, copySink, createStage, mergeStage, mergeTable, settleDuplicateKeys, type TableCounts } from './merge.ts';
+import { columns, type TableSpec } from './table-spec.ts';
 import { binaryCopyHeader, binaryCopyTrailer, binaryDate, binaryFieldLength, binaryText, binaryTupleStart, findUnstorableText, storableJson } from './copy-format.ts';
 
 export interface WindowIdentity {
@@ -244,9 +244,7 @@ async function replaceRejects(client: PoolClient, identity: WindowIdentity, reje
 /** A stage for a spool file's COPY text, filled from `file` when given; `_ord` numbers its rows in the file's order. */
 async function stageSpoolFile(client: PoolClient, shape: Pick<TableSpec, 'columns'>, file: string | undefined): Promise<string> {
   const stage = await createStage(client, shape, ['_ord bigint GENERATED ALWAYS AS IDENTITY']);
-  if (file === undefined) return stage;
-  const columnList = shape.columns.map((c) => ident(c.name)).join(', ');
-  await pipeline(readSpool(file), client.query(copyFrom(`COPY ${stage} (${columnList}) FROM STDIN`)));
+  if (file !== undefined) await pipeline(readSpool(file), copySink(client, stage, shape));
   return stage;
 }
 

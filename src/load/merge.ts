@@ -45,7 +45,7 @@ function sendRows(rows: Iterable<Record<string, unknown>>, spec: Pick<TableSpec,
 }
 
 /** `COPY table (the spec's columns) FROM STDIN`, as a stream to write COPY text to; `rowCount` once it has finished. */
-function copySink(client: PoolClient, table: string, spec: Pick<TableSpec, 'columns'>): Writable & { rowCount: number } {
+export function copySink(client: PoolClient, table: string, spec: Pick<TableSpec, 'columns'>): Writable & { rowCount: number } {
   const columnList = spec.columns.map((c) => ident(c.name)).join(', ');
   return client.query(copyFrom(`COPY ${table} (${columnList}) FROM STDIN`));
 }
