@@ -22,6 +22,7 @@ import { syncWindow } from '../pipeline/window.ts';
 import type { Stream } from '../pipeline/stream.ts';
 import { buildStreams } from '../sources/registry.ts';
 import { FAILED_WINDOW_QUEUE, groupOf, groupTiers, NIGHTLY_QUEUE, transactionDb, WINDOW_QUEUE, windowPriority, type NightlyJobData, type WindowJobData } from './boss.ts';
+import { awaitGroupTurn } from './group-turn.ts';
 import { clockodoRateKey, createPgRateLimiter } from './rate-limit.ts';
 
 export interface QueuedRun {
@@ -198,6 +199,8 @@ export interface WindowWorkerDeps {
   pool: Pool;
   logger: Logger;
   streams: Map<string, Stream>;
+  /** Each group tier's cap (boss.ts groupTiers): a grouped job takes its turn (awaitGroupTurn) before it starts. */
+  groupTiers?: Record<string, number>;
 }
 
 /**
@@ -240,6 +243,12 @@ export async function processWindowJob(deps: WindowWorkerDeps, job: Job<WindowJo
   if (!state.running || state.committed) {
     log.info({ runRunning: state.running, committed: state.committed }, 'window not needed any more; job completed without work');
     return undefined;
+  }
+  const cap = job.groupId && job.groupTier ? deps.groupTiers?.[job.groupTier] : undefined;
+  if (cap !== undefined) {
+    const member = { queue: job.name, id: job.id, groupId: job.groupId!, cap };
+    const waited = await awaitGroupTurn(deps.pool, member, (ahead) => log.info({ group: member.groupId, cap, ahead }, 'admitted past its group\'s cap by a simultaneous fetch: waiting for its turn'));
+    if (waited > 0) log.info({ group: member.groupId, waitedMs: waited }, 'group turn taken');
   }
   const started = Date.now();
   log.info('window started');
@@ -299,7 +308,9 @@ function failureMessage(output: unknown): string {
  * empty (nothing ready, or every ready job's group at its cap) the hand polls at the interval again.
  */
 export async function startWindowWorkers(boss: PgBoss, config: Config, deps: WindowWorkerDeps, concurrency: number): Promise<() => Promise<void>> {
-  const groupConcurrency = { default: 1_000, tiers: groupTiers(config) };
+  const tiers = groupTiers(config);
+  const groupConcurrency = { default: 1_000, tiers };
+  const gated = { ...deps, groupTiers: tiers };
   const hands: string[] = [];
   const stopHands = () => Promise.all(hands.map((id) => boss.offWork(WINDOW_QUEUE, { id, wait: true })));
   let failures: string;
@@ -312,7 +323,7 @@ export async function startWindowWorkers(boss: PgBoss, config: Config, deps: Win
         { localConcurrency: 1, batchSize: 1, pollingIntervalSeconds: 0.5, groupConcurrency, perJobResults: true as const },
         async ([job]) => {
           try {
-            await processWindowJob(deps, job!);
+            await processWindowJob(gated, job!);
             return [{ id: job!.id, status: 'completed' as const }];
           } catch (error) {
             // Another attempt cannot help (credentials refused, a request the API rejects): a failed window now.

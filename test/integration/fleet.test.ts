@@ -104,6 +104,23 @@ describe('a fleet of worker processes', () => {
     expect(ledger.filter((w) => w.succeeded !== 1 || w.failed !== 0)).toEqual([]);
     expect(await warehouseChecksum(db.pool)).toEqual(await warehouseChecksum(single.pool));
 
+    // The fleet-wide caps held: one entrygroups month per clockodo account and at most
+    // TIMECLOCK_MAX_CONCURRENCY (2) windows per TimeClock account in flight at any instant, six hands
+    // polling side by side (a ledger row spans its window's work, from after its group turn to its commit).
+    const { rows: spans } = await db.pool.query<{ grp: string; started: number; finished: number }>(
+      `SELECT source || ':' || account || CASE WHEN source = 'clockodo' THEN ':' || stream ELSE '' END AS grp,
+              extract(epoch FROM started_at)::float8 AS started, extract(epoch FROM finished_at)::float8 AS finished
+       FROM punchcard.sync_windows WHERE run_id = $1 AND (source = 'timeclock' OR stream = 'entrygroups')`,
+      [runId],
+    );
+    const mostAtOnce = new Map<string, number>();
+    for (const span of spans) {
+      const overlapping = spans.filter((other) => other.grp === span.grp && other.started <= span.started && other.finished > span.started).length;
+      mostAtOnce.set(span.grp, Math.max(mostAtOnce.get(span.grp) ?? 0, overlapping));
+    }
+    const overCap = [...mostAtOnce].filter(([grp, most]) => most > (grp.startsWith('clockodo:') ? 1 : 2));
+    expect(overCap).toEqual([]);
+
     // Every worker took a share of the windows.
     const done = three.map((w) => w.logs().filter((line) => line.msg === 'window done').length);
     expect(done.reduce((a, b) => a + b, 0)).toBe(planned);
