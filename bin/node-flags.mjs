@@ -5,7 +5,7 @@
 // Chosen by measurement (README "Memory: V8 flags and the nightly sync's heap"; bench/semi-space.ts).
 // The live heap of the nightly sync is ~50 MB, half of it code; the peak RSS (~290 MB with
 // Node's defaults) was garbage V8 let pile up:
-// - --max-semi-space-size=2 (4 for the bulk loads: SEMI_SPACE_MB below): the young generation (two semi-spaces) otherwise grows to 16-32 MB
+// - --max-semi-space-size=2 (8 for the bulk loads: SEMI_SPACE_MB below): the young generation (two semi-spaces) otherwise grows to 16-32 MB
 //   each on 64-bit, so a window's short-lived objects (parsed answers, rows, COPY text) sit in up
 //   to ~100 MB between scavenges. 1-8 MB all do about as well; the default is what costs. It costs
 //   no CPU time measurably (62-day backfill: 37 CPU-s against 39 with the default).
@@ -35,9 +35,13 @@ export const V8_FLAGS = Object.freeze(['--heap-growing-percent=20']);
  * 13.6-14.9 CPU-s and 23 s at 8, against 17.6-21.0 CPU-s and 30 s at 2, all at 166-191 MB; but the
  * year's backfill peaked at 224-230 MB at 8 against 191-198 MB at 2 (bench, 250 MB target), and the
  * nightly sync went from a median of 148 MB to 152 at 4 and 161 at 8 (150 MB target). So the bulk
- * loads get 4 and everything else (the nightly sync, the worker, which also runs it) keeps 2.
+ * loads got 4 and everything else (the nightly sync, the worker, which also runs it) keeps 2.
+ * Since raw answers are kept as the bytes that came (2026-12-02), the year's backfill peaks alike at
+ * 4 and 8 — side by side, two samples each: 228, 221 MB at 4 and 230, 213 MB at 8 — and takes 92.8
+ * and 99.5 CPU-s at 8 against 111.9 and 106.8 at 4 (wall 160-167 s against 171-184 s): the bulk
+ * loads now get 8.
  */
-const SEMI_SPACE_MB = Object.freeze({ backfill: 4, 'retry-failed': 4 });
+const SEMI_SPACE_MB = Object.freeze({ backfill: 8, 'retry-failed': 8 });
 const DEFAULT_SEMI_SPACE_MB = 2;
 
 /** The punchcard command in `args` (…, the entry script, then its arguments): the first word after the script that is not an option. */

@@ -298,6 +298,8 @@ function failureMessage(output: unknown): string {
   return typeof message === 'string' ? message : describeError(output ?? 'the job failed');
 }
 
+const HAND_STAGGER_MS = 100;
+
 /**
  * Starts taking window jobs (and recording dead-lettered ones) in this process; returns a stop function.
  *
@@ -316,6 +318,10 @@ export async function startWindowWorkers(boss: PgBoss, config: Config, deps: Win
   let failures: string;
   try {
     for (let hand = 0; hand < concurrency; hand++) {
+      // Hands started together fetch together, and pg-boss then admits both past a group's cap (one
+      // of them would only wait its turn: group-turn.ts). Apart by HAND_STAGGER_MS, the second sees
+      // the first's job active and takes other work.
+      if (hand > 0) await new Promise((resolve) => setTimeout(resolve, HAND_STAGGER_MS));
       // Known once work() returns, which is before this hand can have fetched, let alone finished, a job.
       let self: string | undefined;
       self = await boss.work<WindowJobData>(

@@ -81,14 +81,14 @@ describe('V8 flags', () => {
     expect(commandOf(['--import', 'a.mjs', '/x/bin/punchcard.mjs', '--verbose', 'sync'])).toBe('sync');
     expect(commandOf(['/x/bin/punchcard.mjs', '--help'])).toBeUndefined();
     const semiSpace = (flags: readonly string[]) => flags.find((flag) => flag.startsWith('--max-semi-space-size='));
-    expect(semiSpace(flagsFor('backfill'))).toBe('--max-semi-space-size=4');
-    expect(semiSpace(flagsFor('retry-failed'))).toBe('--max-semi-space-size=4');
+    expect(semiSpace(flagsFor('backfill'))).toBe('--max-semi-space-size=8');
+    expect(semiSpace(flagsFor('retry-failed'))).toBe('--max-semi-space-size=8');
     for (const command of ['sync', 'worker', 'demo', undefined]) expect(semiSpace(flagsFor(command)), String(command)).toBe('--max-semi-space-size=2');
     expect(nodeArgs(['--import', 'p.mjs', 'bin/punchcard.mjs', 'backfill'], {})).toEqual([...flagsFor('backfill'), '--import', 'p.mjs', 'bin/punchcard.mjs', 'backfill']);
     // The launcher reads the command off its own command line.
     const backfill = await helpRun([...V8_FLAGS], nodeEnv({}), ['backfill']);
     expect(backfill.code).toBe(0);
-    expect(semiSpace(backfill.execArgv)).toBe('--max-semi-space-size=4');
+    expect(semiSpace(backfill.execArgv)).toBe('--max-semi-space-size=8');
     const sync = await helpRun([...V8_FLAGS], nodeEnv({}), ['sync']);
     expect(semiSpace(sync.execArgv)).toBe('--max-semi-space-size=2');
   });
