@@ -18,11 +18,12 @@ import { recordFailedWindow, type WindowCounts, type WindowIdentity } from '../l
 import { detectRestatements } from '../load/pay-periods.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
 import type { RunSummary, WindowEvent, WindowTask } from '../pipeline/run.ts';
-import { syncWindow } from '../pipeline/window.ts';
+import { commitWindow, disposeWindow, prepareWindow } from '../pipeline/window.ts';
 import type { Stream } from '../pipeline/stream.ts';
 import { buildStreams } from '../sources/registry.ts';
 import { FAILED_WINDOW_QUEUE, groupOf, groupTiers, NIGHTLY_QUEUE, transactionDb, WINDOW_QUEUE, windowPriority, type NightlyJobData, type WindowJobData } from './boss.ts';
 import { awaitGroupTurn } from './group-turn.ts';
+import { createPrefetcher, type Prefetcher } from './prefetch.ts';
 import { clockodoRateKey, createPgRateLimiter } from './rate-limit.ts';
 
 export interface QueuedRun {
@@ -201,6 +202,8 @@ export interface WindowWorkerDeps {
   streams: Map<string, Stream>;
   /** Each group tier's cap (boss.ts groupTiers): a grouped job takes its turn (awaitGroupTurn) before it starts. */
   groupTiers?: Record<string, number>;
+  /** Fetches a group's next window while this one loads (prefetch.ts). */
+  prefetcher?: Prefetcher;
 }
 
 /**
@@ -254,12 +257,22 @@ export async function processWindowJob(deps: WindowWorkerDeps, job: Job<WindowJo
   log.info('window started');
   let left: number | undefined;
   try {
-    const counts = await syncWindow(deps.pool, identityOf(data), { stream, window: { start: data.start, end: data.end } }, log, {
-      beforeCommit: async (client) => {
-        left = await countDown(client, data);
-      },
-    });
-    log.info({ ms: Date.now() - started, ...counts }, 'window done');
+    const identity = identityOf(data);
+    const task = { stream, window: identity.window };
+    const prefetched = await deps.prefetcher?.take(job);
+    const prepared = prefetched ?? (await prepareWindow(deps.pool, identity, task));
+    let counts: WindowCounts;
+    try {
+      deps.prefetcher?.startAfter(job, stream);
+      counts = await commitWindow(deps.pool, identity, task, prepared, log, {
+        beforeCommit: async (client) => {
+          left = await countDown(client, data);
+        },
+      });
+    } finally {
+      await disposeWindow(prepared);
+    }
+    log.info({ ms: Date.now() - started, prefetched: prefetched !== undefined, ...counts }, 'window done');
     if (left === 0) await settleRun(deps.pool, data.runId, log);
     return counts;
   } catch (error) {
@@ -312,7 +325,8 @@ const HAND_STAGGER_MS = 100;
 export async function startWindowWorkers(boss: PgBoss, config: Config, deps: WindowWorkerDeps, concurrency: number): Promise<() => Promise<void>> {
   const tiers = groupTiers(config);
   const groupConcurrency = { default: 1_000, tiers };
-  const gated = { ...deps, groupTiers: tiers };
+  const prefetcher = createPrefetcher(deps.pool, deps.logger, (data) => deps.streams.get(streamKey(data.source, data.account, data.stream)));
+  const gated = { ...deps, groupTiers: tiers, prefetcher };
   const hands: string[] = [];
   const stopHands = () => Promise.all(hands.map((id) => boss.offWork(WINDOW_QUEUE, { id, wait: true })));
   let failures: string;
@@ -347,10 +361,12 @@ export async function startWindowWorkers(boss: PgBoss, config: Config, deps: Win
     });
   } catch (error) {
     await stopHands();
+    await prefetcher.close();
     throw error;
   }
   return async () => {
     await stopHands();
+    await prefetcher.close();
     await boss.offWork(FAILED_WINDOW_QUEUE, { id: failures, wait: true });
   };
 }

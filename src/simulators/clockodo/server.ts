@@ -59,6 +59,8 @@ export interface SimRequest {
   status: number;
   /** The X-ClockodoApiUser the request named (lower case), as it arrived. */
   apiUser?: string;
+  /** When the answer was sent whole or the connection closed. */
+  endedAt?: Date;
 }
 
 export interface ClockodoSimulator {
@@ -307,6 +309,7 @@ export async function startClockodoSimulator(options: ClockodoSimulatorOptions):
     if (requests.length > MAX_REQUESTS_KEPT) requests.splice(0, requests.length - MAX_REQUESTS_KEPT);
     res.on('close', () => {
       if (record.status === 0 && res.headersSent) record.status = res.statusCode;
+      record.endedAt = new Date();
     });
 
     let rawBody: string;
