@@ -36,15 +36,17 @@ export async function activeAhead(pool: Pool, member: GroupMember): Promise<numb
 /**
  * Resolves once fewer than `cap` jobs admitted before this one are active: at once in the common
  * case (one query). Otherwise `onWait` is told how many are ahead, and the group is looked at again
- * every `pollMs`. Returns the milliseconds waited.
+ * every `pollMs`, until its turn or until `giveUp` says the job is not needed any more. Returns the
+ * milliseconds waited.
  */
-export async function awaitGroupTurn(pool: Pool, member: GroupMember, onWait: (ahead: number) => void, pollMs = 250): Promise<number> {
+export async function awaitGroupTurn(pool: Pool, member: GroupMember, onWait: (ahead: number) => void, giveUp: () => Promise<boolean>, pollMs = 250): Promise<number> {
   const started = Date.now();
   let ahead = await activeAhead(pool, member);
   if (ahead < member.cap) return 0;
   onWait(ahead);
   while (ahead >= member.cap) {
     await new Promise((resolve) => setTimeout(resolve, pollMs));
+    if (await giveUp()) break;
     ahead = await activeAhead(pool, member);
   }
   return Date.now() - started;

@@ -7,6 +7,7 @@
  * that records it, and whoever records the last one settles the run.
  */
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Job, JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Pool, PoolClient } from 'pg';
 import type { Config } from '../config.ts';
@@ -242,16 +243,24 @@ export async function processWindowJob(deps: WindowWorkerDeps, job: Job<WindowJo
   const log = deps.logger.child({ runId: data.runId, source: data.source, account: data.account, stream: data.stream, window: `${data.start}..${data.end}`, attempt: job.retryCount + 1 });
   const stream = deps.streams.get(streamKey(data.source, data.account, data.stream));
   if (!stream) throw new Error(`this worker has no ${data.source} account "${data.account}" with stream ${data.stream}: give every worker the same PUNCHCARD_ACCOUNTS`);
-  const state = await runState(deps.pool, data);
-  if (!state.running || state.committed) {
+  const notNeeded = async () => {
+    const state = await runState(deps.pool, data);
+    if (state.running && !state.committed) return false;
     log.info({ runRunning: state.running, committed: state.committed }, 'window not needed any more; job completed without work');
-    return undefined;
-  }
+    await disposeWindow(await deps.prefetcher?.take(job));
+    return true;
+  };
+  if (await notNeeded()) return undefined;
   const cap = job.groupId && job.groupTier ? deps.groupTiers?.[job.groupTier] : undefined;
   if (cap !== undefined) {
     const member = { queue: job.name, id: job.id, groupId: job.groupId!, cap };
-    const waited = await awaitGroupTurn(deps.pool, member, (ahead) => log.info({ group: member.groupId, cap, ahead }, 'admitted past its group\'s cap by a simultaneous fetch: waiting for its turn'));
-    if (waited > 0) log.info({ group: member.groupId, waitedMs: waited }, 'group turn taken');
+    const onWait = (ahead: number) => log.info({ group: member.groupId, cap, ahead }, 'admitted past its group\'s cap by a simultaneous fetch: waiting for its turn');
+    // While it waits, the run may be stopped or the window committed by another attempt.
+    const waited = await awaitGroupTurn(deps.pool, member, onWait, async () => (await runState(deps.pool, data)).running === false);
+    if (waited > 0) {
+      log.info({ group: member.groupId, waitedMs: waited }, 'group turn taken');
+      if (await notNeeded()) return undefined;
+    }
   }
   const started = Date.now();
   log.info('window started');
@@ -313,6 +322,12 @@ function failureMessage(output: unknown): string {
 
 const HAND_STAGGER_MS = 100;
 
+/** Is this process the queue's only live instance (pg-boss's registry: not stopped, heard from lately)? */
+async function onlyLiveInstance(boss: PgBoss): Promise<boolean> {
+  const me = `${hostname()}:${process.pid}`;
+  return (await boss.getInstances()).every((instance) => !instance.live || `${instance.host}:${instance.pid}` === me);
+}
+
 /**
  * Starts taking window jobs (and recording dead-lettered ones) in this process; returns a stop function.
  *
@@ -325,7 +340,7 @@ const HAND_STAGGER_MS = 100;
 export async function startWindowWorkers(boss: PgBoss, config: Config, deps: WindowWorkerDeps, concurrency: number): Promise<() => Promise<void>> {
   const tiers = groupTiers(config);
   const groupConcurrency = { default: 1_000, tiers };
-  const prefetcher = createPrefetcher(deps.pool, deps.logger, (data) => deps.streams.get(streamKey(data.source, data.account, data.stream)));
+  const prefetcher = createPrefetcher(deps.pool, deps.logger, (data) => deps.streams.get(streamKey(data.source, data.account, data.stream)), { alone: () => onlyLiveInstance(boss) });
   const gated = { ...deps, groupTiers: tiers, prefetcher };
   const hands: string[] = [];
   const stopHands = () => Promise.all(hands.map((id) => boss.offWork(WINDOW_QUEUE, { id, wait: true })));

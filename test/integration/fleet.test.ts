@@ -120,6 +120,13 @@ describe('a fleet of worker processes', () => {
     }
     const overCap = [...mostAtOnce].filter(([grp, most]) => most > (grp.startsWith('clockodo:') ? 1 : 2));
     expect(overCap).toEqual([]);
+    // On the wire: each month requested once, and an account's requests one after another (no
+    // worker fetches ahead while others are live: prefetch.ts).
+    const monthGets = clockodo.requests.filter((r) => r.httpMethod === 'GET' && r.path === '/api/v2/entrygroups');
+    const monthOf = (r: (typeof monthGets)[number]) => `${r.apiUser} ${new URLSearchParams(r.query).get('time_since')}`;
+    expect(new Set(monthGets.map(monthOf)).size).toBe(monthGets.length);
+    const overlapping = monthGets.filter((r) => monthGets.some((o) => o !== r && o.apiUser === r.apiUser && o.at <= r.at && (o.endedAt ?? new Date()) > r.at));
+    expect(overlapping).toEqual([]);
 
     // Every worker took a share of the windows.
     const done = three.map((w) => w.logs().filter((line) => line.msg === 'window done').length);

@@ -14,6 +14,7 @@ import { startRun } from '../../src/load/ledger.ts';
 import { groupOf, openQueue, WINDOW_QUEUE, type WindowJobData } from '../../src/queue/boss.ts';
 import { createPrefetcher } from '../../src/queue/prefetch.ts';
 import { fleetStreams } from '../../src/queue/runs.ts';
+import { disposeWindow } from '../../src/pipeline/window.ts';
 import { DEFAULT_API_USERS, startClockodoSimulator, type ClockodoSimulator } from '../../src/simulators/clockodo/index.ts';
 import { startTimeclockSimulator, type TimeclockSimulator } from '../../src/simulators/timeclock/index.ts';
 import { cliEnv, runCli } from '../support/cli.ts';
@@ -112,7 +113,7 @@ describe('entrygroups months on the queue', () => {
     expect(rows).toEqual(await entrygroups(alone));
   });
 
-  it('a prefetched answer whose job another worker takes is freed after its time, and at close', async () => {
+  it('an answer its job does not take is freed: after its time, at close, when a retry takes the job; none while other workers live', async () => {
     const db = await newDatabase();
     const tmp = await mkdtemp(path.join(spoolRoot, 'ttl-'));
     const previousTmp = process.env.TMPDIR;
@@ -122,24 +123,54 @@ describe('entrygroups months on the queue', () => {
     try {
       const runId = await startRun(db.pool, { kind: 'backfill', sources: ['clockodo'], streams: ['clockodo.entrygroups'], from: MONTHS[0][0], to: MONTHS[1][1], windowDays: 31 }, 2);
       const group = groupOf('clockodo', 'default', 'entrygroups')!;
-      const data = MONTHS.slice(0, 2).map(([start, end]) => ({ runId, source: 'clockodo', account: 'default', stream: 'entrygroups', start, end }) satisfies WindowJobData);
-      for (const d of data) await boss.send(WINDOW_QUEUE, d, { group });
-      const streams = fleetStreams(config, db.pool, silentLogger());
-      const stream = streams.get(`clockodo|default|entrygroups`)!;
-      for (const ttlMs of [1_500, 60_000]) {
-        const prefetcher = createPrefetcher(db.pool, silentLogger(), () => stream, ttlMs);
-        // The first month's answer is in: the second month (still waiting on the queue) is fetched.
-        prefetcher.startAfter({ groupId: group.id, data: data[0]! }, stream);
-        await expect.poll(() => spools(tmp), { timeout: 10_000, interval: 50 }).toHaveLength(1);
-        if (ttlMs === 1_500) {
-          // Nobody takes it here: freed once its time is up.
-          await expect.poll(() => spools(tmp), { timeout: 10_000 }).toEqual([]);
-          expect(await prefetcher.take({ groupId: group.id, data: data[1]! })).toBeUndefined();
-        } else {
-          await prefetcher.close();
-          expect(await spools(tmp)).toEqual([]);
-        }
-      }
+      const ids: string[] = [];
+      for (const [start, end] of MONTHS.slice(0, 2)) ids.push((await boss.send(WINDOW_QUEUE, { runId, source: 'clockodo', account: 'default', stream: 'entrygroups', start, end } satisfies WindowJobData, { group }))!);
+      // The first month is in a hand; the second waits on the queue.
+      expect((await boss.fetch<WindowJobData>(WINDOW_QUEUE))?.map((job) => job.id)).toEqual([ids[0]]);
+      const stream = fleetStreams(config, db.pool, silentLogger()).get('clockodo|default|entrygroups')!;
+      const current = { id: ids[0]!, retryCount: 0, groupId: group.id };
+      const second = { id: ids[1]!, retryCount: 0, groupId: group.id };
+      const gets = () => clockodo.requests.filter((r) => r.httpMethod === 'GET' && r.path === '/api/v2/entrygroups').length;
+      const prefetching = async (options: { ttlMs?: number; alone?: boolean }) => {
+        const prefetcher = createPrefetcher(db.pool, silentLogger(), () => stream, { alone: async () => options.alone ?? true, ttlMs: options.ttlMs });
+        prefetcher.startAfter(current, stream);
+        return prefetcher;
+      };
+
+      // Another worker is live: nothing is fetched ahead.
+      const before = gets();
+      const crowded = await prefetching({ alone: false });
+      expect(await crowded.take(second)).toBeUndefined();
+      expect(gets()).toBe(before);
+      await crowded.close();
+
+      // Nobody takes it: freed once its time is up.
+      const expiring = await prefetching({ ttlMs: 1_500 });
+      await expect.poll(() => spools(tmp), { timeout: 10_000, interval: 50 }).toHaveLength(1);
+      await expect.poll(() => spools(tmp), { timeout: 10_000 }).toEqual([]);
+      expect(await expiring.take(second)).toBeUndefined();
+      await expiring.close();
+
+      // The worker stops first.
+      const stopping = await prefetching({});
+      await expect.poll(() => spools(tmp), { timeout: 10_000, interval: 50 }).toHaveLength(1);
+      await stopping.close();
+      expect(await spools(tmp)).toEqual([]);
+
+      // A retry of the job (its first attempt went elsewhere) fetches afresh: the old answer is freed.
+      const retried = await prefetching({});
+      await expect.poll(() => spools(tmp), { timeout: 10_000, interval: 50 }).toHaveLength(1);
+      expect(await retried.take({ ...second, retryCount: 1 })).toBeUndefined();
+      await expect.poll(() => spools(tmp), { timeout: 10_000 }).toEqual([]);
+
+      // Its own job, first attempt: the answer is handed over, and the taker frees it.
+      const taken = await prefetching({});
+      const prepared = await taken.take(second);
+      expect(prepared?.kind).toBe('spooled');
+      await taken.close();
+      expect(await spools(tmp)).toHaveLength(1);
+      await disposeWindow(prepared);
+      expect(await spools(tmp)).toEqual([]);
     } finally {
       process.env.TMPDIR = previousTmp;
       if (previousTmp === undefined) delete process.env.TMPDIR;
