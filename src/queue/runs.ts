@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Job, JobWithMetadata, PgBoss } from 'pg-boss';
-import type { Pool, PoolClient } from 'pg';
+import pg, { type Pool, type PoolClient } from 'pg';
 import type { Config } from '../config.ts';
 import { inTransaction } from '../db/client.ts';
 import { describeError, SourceError } from '../errors.ts';
@@ -23,7 +23,7 @@ import { commitWindow, disposeWindow, prepareWindow } from '../pipeline/window.t
 import type { Stream } from '../pipeline/stream.ts';
 import { buildStreams } from '../sources/registry.ts';
 import { FAILED_WINDOW_QUEUE, groupOf, groupTiers, NIGHTLY_QUEUE, transactionDb, WINDOW_QUEUE, windowPriority, type NightlyJobData, type WindowJobData } from './boss.ts';
-import { awaitGroupTurn } from './group-turn.ts';
+import { takeGroupSlot, type GroupSlot } from './group-turn.ts';
 import { createPrefetcher, type Prefetcher } from './prefetch.ts';
 import { clockodoRateKey, createPgRateLimiter } from './rate-limit.ts';
 
@@ -201,8 +201,10 @@ export interface WindowWorkerDeps {
   pool: Pool;
   logger: Logger;
   streams: Map<string, Stream>;
-  /** Each group tier's cap (boss.ts groupTiers): a grouped job takes its turn (awaitGroupTurn) before it starts. */
+  /** Each group tier's cap (boss.ts groupTiers): a grouped job holds one of its group's slots while it works (group-turn.ts). */
   groupTiers?: Record<string, number>;
+  /** Connections that hold those slots, one per hand. */
+  groupSlots?: Pool;
   /** Fetches a group's next window while this one loads (prefetch.ts). */
   prefetcher?: Prefetcher;
 }
@@ -252,16 +254,33 @@ export async function processWindowJob(deps: WindowWorkerDeps, job: Job<WindowJo
   };
   if (await notNeeded()) return undefined;
   const cap = job.groupId && job.groupTier ? deps.groupTiers?.[job.groupTier] : undefined;
-  if (cap !== undefined) {
-    const member = { queue: job.name, id: job.id, groupId: job.groupId!, cap };
-    const onWait = (ahead: number) => log.info({ group: member.groupId, cap, ahead }, 'admitted past its group\'s cap by a simultaneous fetch: waiting for its turn');
+  let slot: GroupSlot | undefined;
+  if (cap !== undefined && deps.groupSlots) {
+    const group = { id: job.groupId!, cap };
+    const onWait = () => log.info({ group: group.id, cap }, 'admitted past its group\'s cap by a simultaneous fetch: waiting for its turn');
     // While it waits, the run may be stopped or the window committed by another attempt.
-    const waited = await awaitGroupTurn(deps.pool, member, onWait, async () => (await runState(deps.pool, data)).running === false);
-    if (waited > 0) {
-      log.info({ group: member.groupId, waitedMs: waited }, 'group turn taken');
-      if (await notNeeded()) return undefined;
+    slot = await takeGroupSlot(deps.groupSlots, group, onWait, async () => (await runState(deps.pool, data)).running === false);
+    if (slot === undefined) {
+      await notNeeded(); // gave up waiting: the run stopped
+      return undefined;
+    }
+    if (slot.waitedMs > 0) {
+      log.info({ group: group.id, waitedMs: slot.waitedMs }, 'group turn taken');
+      if (await notNeeded()) {
+        await slot.release();
+        return undefined;
+      }
     }
   }
+  try {
+    return await workWindow(deps, job, stream, log);
+  } finally {
+    await slot?.release();
+  }
+}
+
+async function workWindow(deps: WindowWorkerDeps, job: Job<WindowJobData>, stream: Stream, log: Logger): Promise<WindowCounts | undefined> {
+  const data = job.data;
   const started = Date.now();
   log.info('window started');
   let left: number | undefined;
@@ -341,7 +360,10 @@ export async function startWindowWorkers(boss: PgBoss, config: Config, deps: Win
   const tiers = groupTiers(config);
   const groupConcurrency = { default: 1_000, tiers };
   const prefetcher = createPrefetcher(deps.pool, deps.logger, (data) => deps.streams.get(streamKey(data.source, data.account, data.stream)), { alone: () => onlyLiveInstance(boss) });
-  const gated = { ...deps, groupTiers: tiers, prefetcher };
+  // One connection per hand: a hand holds at most one slot, so a hand never waits on the pool for it.
+  const groupSlots = new pg.Pool({ ...deps.pool.options, max: concurrency, application_name: `punchcard group slots ${hostname()}:${process.pid}`.slice(0, 63) });
+  groupSlots.on('error', (error) => deps.logger.warn({ err: error }, 'a group slot connection failed; its slot is free again'));
+  const gated = { ...deps, groupTiers: tiers, prefetcher, groupSlots };
   const hands: string[] = [];
   const stopHands = () => Promise.all(hands.map((id) => boss.offWork(WINDOW_QUEUE, { id, wait: true })));
   let failures: string;
@@ -377,11 +399,13 @@ export async function startWindowWorkers(boss: PgBoss, config: Config, deps: Win
   } catch (error) {
     await stopHands();
     await prefetcher.close();
+    await groupSlots.end();
     throw error;
   }
   return async () => {
     await stopHands();
     await prefetcher.close();
+    await groupSlots.end();
     await boss.offWork(FAILED_WINDOW_QUEUE, { id: failures, wait: true });
   };
 }

@@ -2,11 +2,12 @@
  * The fleet-wide cap of one entrygroups month per clockodo account, when pg-boss has admitted two
  * months at once (two hands fetching at the same instant each see the group below its cap). Here
  * both months are fetched in one go, which leaves the queue in exactly that state; each is then
- * worked as a worker's hand works it. The later-admitted month must not send its request until the
- * first has committed.
+ * worked as a worker's hand works it. Whichever takes the group's slot first, the other must not
+ * send its request until the first has committed.
  */
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Job } from 'pg-boss';
+import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { startRun } from '../../src/load/ledger.ts';
@@ -51,10 +52,15 @@ describe('a group admitted past its cap by simultaneous fetches', () => {
       expect(jobs).toHaveLength(2);
       expect(jobs.every((job) => job.groupId === group.id)).toBe(true);
 
-      const deps = { pool: db.pool, logger: silentLogger(), streams: fleetStreams(config, db.pool, silentLogger()), groupTiers: groupTiers(config) };
+      const groupSlots = new pg.Pool({ connectionString: db.url, max: 2 });
+      const deps = { pool: db.pool, logger: silentLogger(), streams: fleetStreams(config, db.pool, silentLogger()), groupTiers: groupTiers(config), groupSlots };
       const before = clockodo.requests.length;
       // As a worker's hand does: the job is completed once its handler returns.
-      await Promise.all(jobs.map((job) => processWindowJob(deps, job).then(() => boss.complete(WINDOW_QUEUE, job.id))));
+      try {
+        await Promise.all(jobs.map((job) => processWindowJob(deps, job).then(() => boss.complete(WINDOW_QUEUE, job.id))));
+      } finally {
+        await groupSlots.end();
+      }
 
       const { rows: months } = await db.pool.query<{ started: Date; finished: Date }>(
         `SELECT started_at AS started, finished_at AS finished FROM punchcard.sync_windows WHERE run_id = $1 AND status = 'succeeded' ORDER BY started_at`,
