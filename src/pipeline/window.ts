@@ -116,11 +116,20 @@ export async function disposeWindow(prepared: PreparedWindow | undefined): Promi
   if (prepared?.kind === 'known') await prepared.dispose();
 }
 
-/** The whole unit for one window. */
-export async function syncWindow(pool: Pool, identity: WindowIdentity, task: WindowTaskLike, log: Logger, hooks?: LedgerHooks): Promise<WindowCounts> {
-  const prepared = await prepareWindow(pool, identity, task);
+export interface SyncWindowOptions {
+  hooks?: LedgerHooks;
+  /** The window's answer, already fetched (a prefetch): loaded instead of fetching it. */
+  prepared?: PreparedWindow;
+  /** Called once the answer is in, before the load. */
+  afterPrepare?: () => void;
+}
+
+/** The whole unit for one window; frees what it prepared (or was given) either way. */
+export async function syncWindow(pool: Pool, identity: WindowIdentity, task: WindowTaskLike, log: Logger, options: SyncWindowOptions = {}): Promise<WindowCounts> {
+  const prepared = options.prepared ?? (await prepareWindow(pool, identity, task));
   try {
-    return await commitWindow(pool, identity, task, prepared, log, hooks);
+    options.afterPrepare?.();
+    return await commitWindow(pool, identity, task, prepared, log, options.hooks);
   } finally {
     await disposeWindow(prepared);
   }

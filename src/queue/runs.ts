@@ -19,7 +19,7 @@ import { recordFailedWindow, type WindowCounts, type WindowIdentity } from '../l
 import { detectRestatements } from '../load/pay-periods.ts';
 import { withDatabaseRetries } from '../load/retryable.ts';
 import type { RunSummary, WindowEvent, WindowTask } from '../pipeline/run.ts';
-import { commitWindow, disposeWindow, prepareWindow } from '../pipeline/window.ts';
+import { disposeWindow, syncWindow } from '../pipeline/window.ts';
 import type { Stream } from '../pipeline/stream.ts';
 import { buildStreams } from '../sources/registry.ts';
 import { FAILED_WINDOW_QUEUE, groupOf, groupTiers, NIGHTLY_QUEUE, transactionDb, WINDOW_QUEUE, windowPriority, type NightlyJobData, type WindowJobData } from './boss.ts';
@@ -285,21 +285,16 @@ async function workWindow(deps: WindowWorkerDeps, job: Job<WindowJobData>, strea
   log.info('window started');
   let left: number | undefined;
   try {
-    const identity = identityOf(data);
-    const task = { stream, window: identity.window };
     const prefetched = await deps.prefetcher?.take(job);
-    const prepared = prefetched ?? (await prepareWindow(deps.pool, identity, task));
-    let counts: WindowCounts;
-    try {
-      deps.prefetcher?.startAfter(job, stream);
-      counts = await commitWindow(deps.pool, identity, task, prepared, log, {
+    const counts = await syncWindow(deps.pool, identityOf(data), { stream, window: { start: data.start, end: data.end } }, log, {
+      prepared: prefetched,
+      afterPrepare: () => deps.prefetcher?.startAfter(job, stream),
+      hooks: {
         beforeCommit: async (client) => {
           left = await countDown(client, data);
         },
-      });
-    } finally {
-      await disposeWindow(prepared);
-    }
+      },
+    });
     log.info({ ms: Date.now() - started, prefetched: prefetched !== undefined, ...counts }, 'window done');
     if (left === 0) await settleRun(deps.pool, data.runId, log);
     return counts;
