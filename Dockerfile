@@ -27,5 +27,7 @@ HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+(
 # V8 flags and environment as in bin/node-flags.mjs (test/unit/node-flags.test.ts keeps them equal);
 # the young generation's size depends on the command, so the launcher adds it (one in-place exec).
 ENV MALLOC_ARENA_MAX=2
+ENV MALLOC_MMAP_THRESHOLD_=131072
+ENV MALLOC_TRIM_THRESHOLD_=131072
 ENTRYPOINT ["node", "--heap-growing-percent=20", "bin/punchcard.mjs"]
 CMD ["worker"]

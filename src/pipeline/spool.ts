@@ -134,9 +134,16 @@ interface TextFile {
   close(): Promise<void>;
 }
 
+/**
+ * Text is encoded as UTF-8 straight into a 64 KB Buffer as it is written, and the Buffer goes to the
+ * file when full. Gathering a 64 KB string first (a rope of many row strings) cost a flatten and an
+ * encode of every piece: 1.2 s of a 62-day backfill's 17.4 s of work in the profile, and 64-128 KB of
+ * young-generation garbage per piece.
+ */
 function textFile(file: string): TextFile {
   const out: WriteStream = createWriteStream(file);
-  let buffer = '';
+  let piece = Buffer.allocUnsafe(PIECE);
+  let used = 0;
   // Cleared by the event itself: a drain that came while another file was awaited is not missed.
   let full = false;
   out.on('drain', () => (full = false));
@@ -144,23 +151,34 @@ function textFile(file: string): TextFile {
   // instead of an unhandled 'error' event ending the process.
   let failure: Error | undefined;
   out.on('error', (error) => (failure ??= error));
+  const send = (bytes: Buffer | string) => {
+    if (failure) throw failure;
+    if (!out.write(bytes)) full = true;
+  };
   const flush = () => {
     if (failure) throw failure;
-    if (buffer.length === 0) return;
-    if (!out.write(buffer)) full = true;
-    buffer = '';
+    if (used === 0) return;
+    send(piece.subarray(0, used));
+    piece = Buffer.allocUnsafe(PIECE);
+    used = 0;
   };
   return {
     path: file,
     write(text) {
       if (typeof text !== 'string') {
         flush();
-        if (failure) throw failure;
-        if (!out.write(text)) full = true;
+        send(text);
         return;
       }
-      buffer += text;
-      if (buffer.length >= PIECE) flush();
+      // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+      if (used + text.length * 3 > PIECE) {
+        flush();
+        if (text.length * 3 > PIECE) {
+          send(text);
+          return;
+        }
+      }
+      used += piece.write(text, used);
     },
     async drained() {
       if (failure) throw failure;

@@ -14,7 +14,7 @@ const CLI = fileURLToPath(new URL('bin/punchcard.mjs', root));
 const REPORT_EXEC_ARGV = fileURLToPath(new URL('../support/report-exec-argv.mjs', import.meta.url));
 
 /** `node [args] bin/punchcard.mjs [command] --help` with a preload that prints the process's execArgv and pid. */
-function helpRun(args: string[], env: NodeJS.ProcessEnv = {}, command: string[] = []): Promise<{ code: number | null; execArgv: string[]; starts: number[]; arenas: string }> {
+function helpRun(args: string[], env: NodeJS.ProcessEnv = {}, command: string[] = []): Promise<{ code: number | null; execArgv: string[]; starts: number[]; malloc: Record<string, string> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...args, '--import', REPORT_EXEC_ARGV, CLI, ...command, '--help'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -26,7 +26,7 @@ function helpRun(args: string[], env: NodeJS.ProcessEnv = {}, command: string[] 
         code,
         execArgv: lines.length > 0 ? (JSON.parse(lines.at(-1)![3]!) as string[]) : [],
         starts: lines.map((line) => Number(line[1])),
-        arenas: lines.at(-1)?.[2] ?? '',
+        malloc: lines.length > 0 ? (JSON.parse(lines.at(-1)![2]!) as Record<string, string>) : {},
       });
     });
   });
@@ -57,7 +57,7 @@ describe('V8 flags', () => {
     const bare = await helpRun([]);
     expect(bare.code).toBe(0);
     for (const flag of flagsFor(undefined)) expect(bare.execArgv).toContain(flag);
-    expect(bare.arenas).toBe(RUN_ENV.MALLOC_ARENA_MAX);
+    expect(bare.malloc).toEqual(RUN_ENV);
     // Started twice in one process: replaced in place (execve), not a child, so whoever watches the
     // process sees all of it.
     expect(bare.starts).toHaveLength(2);
@@ -73,7 +73,7 @@ describe('V8 flags', () => {
     const common = await helpRun([...V8_FLAGS]);
     expect(common.starts).toHaveLength(2);
     expect(common.execArgv.filter((arg) => all.includes(arg)).sort()).toEqual([...all].sort());
-    expect(common.arenas).toBe(RUN_ENV.MALLOC_ARENA_MAX);
+    expect(common.malloc).toEqual(RUN_ENV);
   });
 
   it('a bulk load (backfill, retry-failed) runs with a bigger young generation than the rest, the nightly sync included', async () => {
@@ -95,11 +95,12 @@ describe('V8 flags', () => {
 
   it('a user\'s own value wins over ours: on the command line (also a --no-… one) or in NODE_OPTIONS', async () => {
     const theirs = flagsFor(undefined).map((flag) => (flag.includes('=') ? `${flag.split('=')[0]}=7` : flag.replace(/^--/, '--no-')));
-    const commandLine = await helpRun(theirs, { MALLOC_ARENA_MAX: '8' });
+    const ours = Object.fromEntries(Object.keys(RUN_ENV).map((name) => [name, '8']));
+    const commandLine = await helpRun(theirs, ours);
     expect(commandLine.code).toBe(0);
     expect(commandLine.execArgv).toEqual(theirs);
     expect(commandLine.starts).toHaveLength(1);
-    expect(commandLine.arenas).toBe('8');
+    expect(commandLine.malloc).toEqual(ours);
 
     // NODE_OPTIONS takes only some V8 flags (not --heap-growing-percent): those it holds are not added again.
     const environment = await helpRun([], { NODE_OPTIONS: '--max-semi-space-size=7' });
