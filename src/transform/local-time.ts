@@ -84,6 +84,18 @@ function parseLocalStamp(stamp: unknown): StampParts | string {
  * overlap reading that would precede the start takes the later instant instead.
  */
 export function resolveLocalStamp(stamp: unknown, zone: unknown, notBefore?: number, reading: StampReading = 'local'): ResolveResult {
+  const result = resolveStamp(stamp, zone, notBefore, reading);
+  // A year-9999 stamp (an "open end" sentinel, say) west of UTC lands in year 10000, which no ISO
+  // timestamp text holds: rejected here with a reason rather than failing its window's COPY.
+  if (result.ok && result.value.epochSeconds >= FIRST_EPOCH_SECOND_OF_YEAR_10000) {
+    return { ok: false, reason: `stamp "${String(stamp)}" in ${String(zone)} falls in the year 10000 or later in UTC, which cannot be stored` };
+  }
+  return result;
+}
+
+const FIRST_EPOCH_SECOND_OF_YEAR_10000 = Date.UTC(10000, 0, 1) / 1000;
+
+function resolveStamp(stamp: unknown, zone: unknown, notBefore: number | undefined, reading: StampReading): ResolveResult {
   const zoneProblem = checkZone(zone);
   if (zoneProblem) return { ok: false, reason: zoneProblem };
   const parts = parseLocalStamp(stamp);
@@ -93,6 +105,7 @@ export function resolveLocalStamp(stamp: unknown, zone: unknown, notBefore?: num
   const [year, month, day, hour, minute, second] = parts;
   if (reading === 'utc') {
     const inZone = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: 'UTC' }).setZone(cachedZone(zone as string));
+    if (inZone.year > 9999) return { ok: false, reason: `stamp "${text}" falls in the year 10000 or later in ${String(zone)}, which cannot be stored` };
     const local = inZone.toFormat("yyyy-MM-dd'T'HH:mm:ss");
     return { ok: true, value: instant(inZone, local.slice(0, 10), 'exact', local) };
   }

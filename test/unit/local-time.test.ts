@@ -79,6 +79,15 @@ describe('local stamp → UTC', () => {
     expect(!result.ok && result.reason).toMatch(reason);
   });
 
+  it('rejects a year-9999 stamp whose instant falls in year 10000 (its COPY would fail the whole window), and keeps one that does not', () => {
+    const west = resolveInterval('2025-01-02 08:00:00', '9999-12-31 23:00:00', 'America/New_York');
+    expect(!west.ok && west.reason).toMatch(/^endDate: .*year 10000/);
+    const east = resolveLocalStamp('9999-12-31 23:00:00', 'Europe/Berlin');
+    expect(east.ok && east.value.utc).toBe('9999-12-31T22:00:00Z');
+    const utcReading = resolveLocalStamp('9999-12-31 23:00:00', 'Asia/Tokyo', undefined, 'utc');
+    expect(!utcReading.ok && utcReading.reason).toMatch(/year 10000/);
+  });
+
   it('rejects an end before the start, flags zero-length and over-48-hour sessions', () => {
     const backwards = resolveInterval('2025-01-02 08:00:00', '2025-01-02 07:59:59', 'Europe/Berlin');
     expect(!backwards.ok && backwards.reason).toMatch(/before startDate/);
