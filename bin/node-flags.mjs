@@ -26,11 +26,11 @@
 //
 // MALLOC_MMAP_THRESHOLD_=131072 and MALLOC_TRIM_THRESHOLD_=131072 (RUN_ENV): glibc's starting values,
 // fixed. Left alone, glibc raises the mmap threshold to the size of each large block freed (up to
-// 32 MB) and its trim threshold to twice that, so after the first large Buffers were freed, later
-// ones come from the arena and what they leave free stays in the process: a year's backfill crept
-// from ~175 to ~190 MB while V8's heap stayed at 35-60 MB and Buffers at 15-30 MB (process.memoryUsage
-// every 50 ms; /proc/pid/smaps: the malloc arenas held 35-50 MB). Fixed (2026-12-02, by hand, one
-// run each): the year's backfill 210 -> 185-191 MB peak and 184 -> 148-155 MB mean, 90 days 194 ->
+// 32 MB) and its trim threshold to twice that (mallopt(3)), so large Buffers can come from the arena
+// and what they leave free stay in the process. Seen: a year's backfill crept from ~175 to ~190 MB
+// while V8's heap stayed at 35-60 MB and Buffers at 15-30 MB (process.memoryUsage every 50 ms); in a
+// 62-day backfill /proc/pid/smaps put 35-49 MB in glibc's two arenas. Fixed (2026-12-02, by hand,
+// one run each): the year's backfill 206 -> 185-191 MB peak and 184 -> 148-155 MB mean, 90 days 194 ->
 // 175-181 MB, the nightly sync 144-156 -> 138-148 MB (three each, interleaved), CPU time alike.
 import v8 from 'node:v8';
 

@@ -286,7 +286,8 @@ async function workWindow(deps: WindowWorkerDeps, job: Job<WindowJobData>, strea
   let left: number | undefined;
   try {
     const prefetched = await deps.prefetcher?.take(job);
-    const counts = await syncWindow(deps.pool, identityOf(data), { stream, window: { start: data.start, end: data.end } }, log, {
+    const identity = identityOf(data);
+    const counts = await syncWindow(deps.pool, identity, { stream, window: identity.window }, log, {
       prepared: prefetched,
       afterPrepare: () => deps.prefetcher?.startAfter(job, stream),
       hooks: {
