@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { startRun } from '../../src/load/ledger.ts';
 import { groupOf, groupTiers, openQueue, WINDOW_QUEUE, type WindowJobData } from '../../src/queue/boss.ts';
+import { takeGroupSlot } from '../../src/queue/group-turn.ts';
 import { fleetStreams, processWindowJob } from '../../src/queue/runs.ts';
 import { DEFAULT_API_USERS, startClockodoSimulator, type ClockodoSimulator } from '../../src/simulators/clockodo/index.ts';
 import { startTimeclockSimulator, type TimeclockSimulator } from '../../src/simulators/timeclock/index.ts';
@@ -76,6 +77,45 @@ describe('a group admitted past its cap by simultaneous fetches', () => {
       expect(second! - first!).toBeGreaterThanOrEqual(400);
     } finally {
       await boss.stop({ graceful: false });
+    }
+  });
+});
+
+describe('a group slot waited for', () => {
+  dbTest('is given up when the job is not needed any more, leaving the holder its slot and the pool its connection', async ({ db }) => {
+    const slots = new pg.Pool({ connectionString: db.url, max: 3 });
+    const advisoryLocks = async () =>
+      Number((await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows[0]!.n);
+    try {
+      const group = { id: 'clockodo:acme:entrygroups', cap: 1 };
+      const noWait = () => {
+        throw new Error('a free slot must be taken without waiting');
+      };
+      const holder = (await takeGroupSlot(slots, group, noWait, async () => false, 20))!;
+      expect(holder.waitedMs).toBeLessThan(1_000);
+
+      let waits = 0;
+      let polls = 0;
+      // The run stops while the second job waits: it gives up after its third look.
+      const waiter = await takeGroupSlot(slots, group, () => waits++, async () => ++polls >= 3, 20);
+      expect(waiter).toBeUndefined();
+      expect(waits).toBe(1);
+      expect(polls).toBe(3);
+      expect(await advisoryLocks()).toBe(1); // the holder's slot, and nothing taken by the waiter
+      expect(slots.totalCount - slots.idleCount).toBe(1); // the waiter's connection went back
+
+      // Another group has its own slots; once the holder releases, the next job takes the slot at once.
+      const other = await takeGroupSlot(slots, { id: 'clockodo:other:entrygroups', cap: 1 }, noWait, async () => false, 20);
+      await other!.release();
+      await holder.release();
+      await holder.release(); // twice is harmless
+      const next = await takeGroupSlot(slots, group, noWait, async () => false, 20);
+      expect(next).toBeDefined();
+      await next!.release();
+      expect(await advisoryLocks()).toBe(0);
+      expect(slots.totalCount - slots.idleCount).toBe(0);
+    } finally {
+      await slots.end();
     }
   });
 });
