@@ -54,6 +54,7 @@ describe('a group admitted past its cap by simultaneous fetches', () => {
       expect(jobs.every((job) => job.groupId === group.id)).toBe(true);
 
       const groupSlots = new pg.Pool({ connectionString: db.url, max: 2 });
+      groupSlots.on('error', () => undefined); // sessions ended by DROP DATABASE ... WITH (FORCE)
       const deps = { pool: db.pool, logger: silentLogger(), streams: fleetStreams(config, db.pool, silentLogger()), groupTiers: groupTiers(config), groupSlots };
       const before = clockodo.requests.length;
       // As a worker's hand does: the job is completed once its handler returns.
@@ -84,6 +85,7 @@ describe('a group admitted past its cap by simultaneous fetches', () => {
 describe('a group slot waited for', () => {
   dbTest('is given up when the job is not needed any more, leaving the holder its slot and the pool its connection', async ({ db }) => {
     const slots = new pg.Pool({ connectionString: db.url, max: 3 });
+    slots.on('error', () => undefined); // sessions ended by DROP DATABASE ... WITH (FORCE)
     const advisoryLocks = async () =>
       Number((await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows[0]!.n);
     try {
