@@ -405,6 +405,7 @@ async function measure(db: BenchDatabase, sims: Simulators, options: Options, to
   }
   sims.setLatency(0);
 
+  const fetchMs = median(fetchOnly.map((f) => f.ms));
   return {
     takenAt: new Date().toISOString(),
     machine: {
@@ -420,13 +421,13 @@ async function measure(db: BenchDatabase, sims: Simulators, options: Options, to
     backfill: sampled(full),
     fetchParse: {
       ...fetchOnly[0]!,
-      ms: median(fetchOnly.map((f) => f.ms)),
+      ms: fetchMs,
       peakRssMb: median(fetchOnly.map((f) => f.peakRssMb)),
       samplesMs: fetchOnly.map((f) => f.ms),
-      ratio: round2(sampled(full).runMs / median(fetchOnly.map((f) => f.ms))),
+      ratio: round2(sampled(full).runMs / fetchMs),
       pairedRatios: full.map((f, i) => round2(f.runMs / fetchOnly[i]!.ms)),
     },
-    resync: { ...again!, ratioToFetchParse: round2(again!.runMs / median(fetchOnly.map((f) => f.ms))), rowsWritten: written! },
+    resync: { ...again!, ratioToFetchParse: round2(again!.runMs / fetchMs), rowsWritten: written! },
     memory: { days90: sampled(short), ratio: round2(sampled(full).peakRssMb / sampled(short).peakRssMb) },
     nightly: { ...sampled(nightly), lookbackDays, today },
     latency: { latencyMs, days: options.latencyDays, concurrency1: latency[0]!, concurrency4: latency[1]!, speedUp: round2(latency[0]!.runMs / latency[1]!.runMs) },

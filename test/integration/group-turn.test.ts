@@ -93,8 +93,8 @@ describe('a group slot waited for', () => {
       const noWait = () => {
         throw new Error('a free slot must be taken without waiting');
       };
-      const holder = (await takeGroupSlot(slots, group, noWait, async () => false, 20))!;
-      expect(holder.waitedMs).toBeLessThan(1_000);
+      const holder = await takeGroupSlot(slots, group, noWait, async () => false, 20);
+      expect(holder).toBeDefined();
 
       let waits = 0;
       let polls = 0;
@@ -109,8 +109,8 @@ describe('a group slot waited for', () => {
       // Another group has its own slots; once the holder releases, the next job takes the slot at once.
       const other = await takeGroupSlot(slots, { id: 'clockodo:other:entrygroups', cap: 1 }, noWait, async () => false, 20);
       await other!.release();
-      await holder.release();
-      await holder.release(); // twice is harmless
+      await holder!.release();
+      await holder!.release(); // twice is harmless
       const next = await takeGroupSlot(slots, group, noWait, async () => false, 20);
       expect(next).toBeDefined();
       await next!.release();
