@@ -29,5 +29,5 @@ HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+(
 ENV MALLOC_ARENA_MAX=2
 ENV MALLOC_MMAP_THRESHOLD_=131072
 ENV MALLOC_TRIM_THRESHOLD_=131072
-ENTRYPOINT ["node", "--heap-growing-percent=20", "bin/punchcard.mjs"]
+ENTRYPOINT ["node", "bin/punchcard.mjs"]
 CMD ["worker"]

@@ -1,5 +1,4 @@
 // Types of node-flags.mjs for the TypeScript that imports it (bench, tests).
-export declare const V8_FLAGS: readonly string[];
 export declare const RUN_ENV: Readonly<Record<string, string>>;
 export declare function nodeEnv(env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
 export declare function nodeArgs(extra?: readonly string[], env?: NodeJS.ProcessEnv): string[];

@@ -1,6 +1,8 @@
-// The V8 flags punchcard runs with, in one place. Read by the launcher (bin/punchcard.mjs), by
-// bench/run.ts and bench/fleet.ts for the processes they start, and compared with package.json's
-// scripts and the Dockerfile's ENTRYPOINT by test/unit/node-flags.test.ts.
+// The V8 flags punchcard runs with, in one place, per command. Read by the launcher
+// (bin/punchcard.mjs), which execs itself with them, and by bench/run.ts and bench/fleet.ts for the
+// processes they start. package.json's scripts and the Dockerfile's ENTRYPOINT give none (checked by
+// test/unit/node-flags.test.ts): a flag given on the command line wins over ours, so one given there
+// would be the same for every command.
 //
 // Chosen by measurement (README "Memory: V8 flags and the nightly sync's heap"; bench/semi-space.ts).
 // The live heap of the nightly sync is ~50 MB, half of it code; the peak RSS (~290 MB with
@@ -9,15 +11,16 @@
 //   each on 64-bit, so a window's short-lived objects (parsed answers, rows, COPY text) sit in up
 //   to ~100 MB between scavenges. 1-8 MB all do about as well; the default is what costs. It costs
 //   no CPU time measurably (62-day backfill: 37 CPU-s against 39 with the default).
-// - --heap-growing-percent=20: V8 lets the old generation grow only 20 % past what the last full
-//   collection kept before collecting again (62-day backfill of 1,000 employees: 242-266 MB against
-//   348-384 MB without it, for ~15 % more CPU time).
+// - --heap-growing-percent=20 (100 for the bulk loads: HEAP_GROWING_PERCENT below): V8 lets the old
+//   generation grow only 20 % past what the last full collection kept before collecting again
+//   (62-day backfill of 1,000 employees: 242-266 MB against 348-384 MB without it, for ~15 % more
+//   CPU time, measured before answers were read member by member).
 // - Not --optimize-for-size, used until 2026-12-02: ~20-30 MB less again, but it doubled the CPU
 //   time of a backfill (62 days: 74-96 CPU-s against 38-46), which the bench's end-to-end figures
 //   showed as a 2.4x slower parse.
 // The old generation is not capped: a cap turns a large answer into a crash instead of a slow run.
-// Only some V8 flags are allowed in NODE_OPTIONS (not --heap-growing-percent): give them on the
-// command line, as package.json, the Dockerfile and the bench do.
+// Only some V8 flags are allowed in NODE_OPTIONS (not --heap-growing-percent): a user who wants
+// other values gives them on the command line (`node --heap-growing-percent=50 bin/punchcard.mjs …`).
 //
 // MALLOC_ARENA_MAX=2 (RUN_ENV): glibc gives each thread that allocates (libuv's pool writes the spool
 // files, hashes, reads) an arena of its own and keeps what those free: 2 arenas took the 62-day
@@ -34,8 +37,18 @@
 // 175-181 MB, the nightly sync 144-156 -> 138-148 MB (three each, interleaved), CPU time alike.
 import v8 from 'node:v8';
 
-/** The flags every command runs with, as they go on a `node` command line (package.json, the Dockerfile). */
-export const V8_FLAGS = Object.freeze(['--heap-growing-percent=20']);
+/**
+ * How far (%) V8 lets the old generation grow past what its last full collection kept, per command
+ * (see --heap-growing-percent above). The bulk loads get 100: side by side (bench/semi-space.ts,
+ * 2026-12-03, 1,000 employees, both sources, interleaved), a year's backfill took 74.8 and 78.4
+ * CPU-s at 215 and 207 MB against 86.2 and 89.3 CPU-s at 218 and 210 MB with 20 (wall 112-116 s
+ * against 124-127 s); 90 days 17.1-18.2 CPU-s at 177-198 MB against 20.1-21.3 at 171-199 MB. Since
+ * answers are read member by member, what a bulk load holds is small and the old generation's growth
+ * mostly garbage collected sooner or later; the year's peak comes from Buffers on their way to COPY.
+ * The nightly sync and the worker keep 20 (150 MB target; the worker also runs the nightly sync).
+ */
+const HEAP_GROWING_PERCENT = Object.freeze({ backfill: 100, 'retry-failed': 100 });
+const DEFAULT_HEAP_GROWING_PERCENT = 20;
 
 /**
  * The young generation (MB per semi-space) per command, added by the launcher. With every answer
@@ -59,9 +72,14 @@ export function commandOf(args) {
   return script < 0 ? undefined : args.slice(script + 1).find((arg) => !arg.startsWith('-'));
 }
 
+const forCommand = (table, command, fallback) => (Object.hasOwn(table, command ?? '') ? table[command] : fallback);
+
 /** Every flag `command` runs with. */
 export function flagsFor(command) {
-  return [...V8_FLAGS, `--max-semi-space-size=${Object.hasOwn(SEMI_SPACE_MB, command ?? '') ? SEMI_SPACE_MB[command] : DEFAULT_SEMI_SPACE_MB}`];
+  return [
+    `--heap-growing-percent=${forCommand(HEAP_GROWING_PERCENT, command, DEFAULT_HEAP_GROWING_PERCENT)}`,
+    `--max-semi-space-size=${forCommand(SEMI_SPACE_MB, command, DEFAULT_SEMI_SPACE_MB)}`,
+  ];
 }
 
 /** Environment variables punchcard runs with (glibc's malloc; other C libraries ignore them). */

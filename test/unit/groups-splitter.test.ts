@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH } from '../../src/json-depth.ts';
 import { ListSplitter, SplitError } from '../../src/sources/list-splitter.ts';
+import { splitAnswer } from '../../src/sources/split-answer.ts';
 
 /** Splits `text` fed in pieces cut at `cuts` (byte offsets); returns what a consumer sees. */
 function split(text: string, cuts: number[] = []) {
@@ -160,5 +162,24 @@ describe('ListSplitter on broken answers', () => {
       // A second top-level `groups` is refused on purpose (a whole parse keeps the last one).
       if (split !== 'twice') expect(split, text).toBe(byWholeParse(text));
     }
+  });
+});
+
+describe('splitAnswer: a member cut to depth as a whole parse would cut it', () => {
+  // The scanner's count of a member's levels decides whether the member is walked and cut: one level
+  // off and a record nested too deep would be loaded whole, or a legitimate one lose its text.
+  const nested = (levels: number) => '['.repeat(levels - 1) + '{"s":"[{\\"]"}' + ']'.repeat(levels - 1);
+  it('keeps a member of 62 levels whole with its text, and cuts one of 63 and drops its text', async () => {
+    const seen: Array<{ value: unknown; text?: Buffer }> = [];
+    const sink = { group: (value: unknown, _key: unknown, _root: unknown, text?: Buffer) => void seen.push({ value, text }), drained: async () => undefined };
+    const body = `{"groups":[${nested(MAX_JSON_DEPTH - 2)},${nested(MAX_JSON_DEPTH - 1)}]}`;
+    const chunks = (async function* () {
+      for (let at = 0; at < body.length; at += 7) yield Buffer.from(body.slice(at, at + 7));
+    })();
+    await splitAnswer(chunks, sink, { listKey: 'groups', source: 'clockodo', operation: 'entrygroups', secrets: [] });
+    expect(seen[0]!.text?.toString()).toBe(nested(MAX_JSON_DEPTH - 2));
+    expect(JSON.stringify(seen[0]!.value)).toBe(nested(MAX_JSON_DEPTH - 2));
+    expect(seen[1]!.text).toBeUndefined();
+    expect(JSON.stringify(seen[1]!.value)).toContain('nested deeper than 64 levels');
   });
 });
