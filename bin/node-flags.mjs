@@ -42,10 +42,9 @@ import v8 from 'node:v8';
  * (see --heap-growing-percent above). The bulk loads get 100: side by side (bench/semi-space.ts,
  * 2026-12-03, 1,000 employees, both sources, interleaved), a year's backfill took 74.8 and 78.4
  * CPU-s at 215 and 207 MB against 86.2 and 89.3 CPU-s at 218 and 210 MB with 20 (wall 112-116 s
- * against 124-127 s); 90 days 17.1-18.2 CPU-s at 177-198 MB against 20.1-21.3 at 171-199 MB. Since
- * answers are read member by member, what a bulk load holds is small and the old generation's growth
- * mostly garbage collected sooner or later; the year's peak comes from Buffers on their way to COPY.
- * The nightly sync and the worker keep 20 (150 MB target; the worker also runs the nightly sync).
+ * against 124-127 s); 90 days 17.1-18.2 CPU-s at 177-198 MB against 20.1-21.3 at 171-199 MB. (On
+ * 2026-12-02, before the bulk loads' flags could differ from the rest, 62 days had cost ~25 MB more
+ * at 100.) The nightly sync and the worker, which also runs it, keep 20 (150 MB target).
  */
 const HEAP_GROWING_PERCENT = Object.freeze({ backfill: 100, 'retry-failed': 100 });
 const DEFAULT_HEAP_GROWING_PERCENT = 20;
