@@ -116,7 +116,7 @@ export function nodeArgs(extra = [], env = process.env) {
  * bin/punchcard.mjs`) or without RUN_ENV's variables, the process replaces itself with the same
  * command plus the flags and variables: process.execve keeps the pid, stdio, environment and
  * signals (no child process, nothing hidden from whoever measures it) and costs one bare Node start
- * (~40 ms). Where execve does not exist (Windows, Node < 23.11) the flags are set at run time, which
+ * (~40 ms). Where execve does not exist (Windows; Node before 22.15 and 23.11) the flags are set at run time, which
  * is the best left.
  */
 export function applyV8Flags() {

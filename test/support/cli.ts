@@ -21,9 +21,9 @@ export function cliEnv(overrides: Record<string, string | undefined>): NodeJS.Pr
 }
 
 /**
- * Starts the CLI as the Dockerfile does: Node with punchcard's V8 flags (bin/node-flags.mjs) on
- * its command line and its environment variables set, so the launcher has nothing to add and
- * does not re-execute itself. `preload` modules are loaded first (--import), e.g. a peak-RSS reporter.
+ * Starts the CLI with the V8 flags of its command (bin/node-flags.mjs) on Node's command line and
+ * its environment variables set, as the bench does, so the launcher has nothing to add and does not
+ * re-execute itself. `preload` modules are loaded first (--import), e.g. a peak-RSS reporter.
  */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv, options: { preload?: string[]; stdio?: StdioOptions } = {}): ChildProcess {
   const preload = (options.preload ?? []).flatMap((module) => ['--import', module]);
