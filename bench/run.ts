@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--employees N] [--days D] [--loader-rows R] [--repeats K]`
+ * `npm run bench [-- --quick] [--employees N] [--days D] [--loader-rows R] [--repeats K]`, or
+ * `npm run bench -- --render` to rewrite latest.md from latest.json (after a change in how figures are shown)
  *
  * Measures, side by side in one run (ratios are what to compare; absolute rates depend on the
  * machine and its neighbours):
@@ -303,6 +304,12 @@ interface Results {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.slice(2).join(' ') === '--render') {
+    // Only rewrites latest.md (and prints it) from latest.json, after a change in how figures are shown.
+    const results = JSON.parse(await fs.readFile(path.join(ROOT, 'bench/results/latest.json'), 'utf8')) as Results;
+    await report(results);
+    return;
+  }
   const options = parseOptions();
   const to = addDays(FIRST_DAY, options.days - 1);
   log(`${options.employees} employees × ${options.days} days (${FIRST_DAY}..${to}), loader ${options.loaderRows} rows × ${options.repeats}`);
@@ -440,6 +447,11 @@ const seconds = (ms: number | undefined): string => (ms === undefined ? '?' : (m
 const cpuOf = (cpu: CpuFigure): string =>
   `punchcard ${seconds(cpu.punchcardMs)} + simulators ${seconds(cpu.simulatorsMs)} + PostgreSQL and the rest ${seconds(cpu.othersMs)} = ${seconds(cpu.machineMs)} CPU-s`;
 const floorOf = (cpu: CpuFigure, cores: number): string => (cpu.machineMs === undefined ? '?' : `${seconds(cpu.machineMs / cores)} s`);
+/** The backfill's CPU floor as a multiple of fetch-and-parse: the best ratio this machine allows for that much work (the simulators share its cores). */
+const floorRatioOf = (r: Results): string => {
+  const machineMs = r.backfill.samples[0]!.cpu.machineMs;
+  return machineMs === undefined ? '' : ` = ${(machineMs / r.machine.cores / r.fetchParse.ms).toFixed(2)} × fetch and parse`;
+};
 const samplesOf = (figure: SampledFigure): string => figure.samples.map((s) => s.peakRssMb).join(', ');
 const thousands = (n: number): string => n.toLocaleString('en-US');
 
@@ -459,7 +471,7 @@ function markdown(r: Results): string {
     `| loader, unchanged rows | ${thousands(l.unchangedRows.rowsPerSecond)} rows/s, ${l.unchangedRows.rowsWritten} rows written | ${l.unchangedRows.ratioToCopy} × COPY | ≥ 0.9 and 0 rows: ${check(l.unchangedRows.ratioToCopy >= 0.9 && l.unchangedRows.rowsWritten === 0)} |`,
     `| backfill ${r.backfill.from}..${r.backfill.to}, concurrency ${r.backfill.concurrency} (median of ${r.backfill.samples.length}) | ${(r.backfill.runMs / 1000).toFixed(1)} s, ${thousands(rowsOf(r.backfill))} rows written (${thousands(Math.round(rowsOf(r.backfill) / (r.backfill.runMs / 1000)))}/s) | — | — |`,
     `| fetch and parse only (${r.fetchParse.requests} requests; median of ${r.fetchParse.samplesMs.length}: ${r.fetchParse.samplesMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s) | ${(r.fetchParse.ms / 1000).toFixed(1)} s | backfill = ${r.fetchParse.ratio} × (sample by sample: ${r.fetchParse.pairedRatios.join(', ')} ×) | ≤ 1.5: ${check(r.fetchParse.ratio <= 1.5)} |`,
-    `| CPU of the backfill (sample 1) | ${cpuOf(r.backfill.samples[0]!.cpu)} | floor on ${r.machine.cores} cores ${floorOf(r.backfill.samples[0]!.cpu, r.machine.cores)} | — |`,
+    `| CPU of the backfill (sample 1) | ${cpuOf(r.backfill.samples[0]!.cpu)} | floor on ${r.machine.cores} cores ${floorOf(r.backfill.samples[0]!.cpu, r.machine.cores)}${floorRatioOf(r)} | — |`,
     `| CPU of fetch and parse only (sample 1) | ${cpuOf(r.fetchParse.cpu)} | floor on ${r.machine.cores} cores ${floorOf(r.fetchParse.cpu, r.machine.cores)} | — |`,
     `| unchanged re-sync of the range | ${(r.resync.runMs / 1000).toFixed(1)} s, ${r.resync.rowsWritten.data} data rows written (${r.resync.rowsWritten.bookkeeping} ledger/rejects/raw-answer rows) | ${r.resync.ratioToFetchParse} × fetch and parse | 0 rows: ${check(r.resync.rowsWritten.data === 0)}; ≤ 1.3×: ${check(r.resync.ratioToFetchParse <= 1.3)} |`,
     `| CPU of the unchanged re-sync | ${cpuOf(r.resync.cpu)} | — | — |`,
