@@ -52,9 +52,11 @@ interface Options {
   quick: boolean;
 }
 
-function parseOptions(): Options {
+/** The options of a run, or `render`: only rewrite latest.md from latest.json. */
+function parseOptions(): Options & { render: boolean } {
   const { values } = parseArgs({
     options: {
+      render: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       employees: { type: 'string' },
       days: { type: 'string' },
@@ -73,6 +75,7 @@ function parseOptions(): Options {
   };
   const days = int('days', values.days, quick ? 60 : 365, 2, 3660);
   return {
+    render: values.render ?? false,
     quick,
     employees: int('employees', values.employees, quick ? 100 : 1000, 1, 100_000),
     days,
@@ -304,13 +307,12 @@ interface Results {
 }
 
 async function main(): Promise<void> {
-  if (process.argv.slice(2).join(' ') === '--render') {
-    // Only rewrites latest.md (and prints it) from latest.json, after a change in how figures are shown.
-    const results = JSON.parse(await fs.readFile(path.join(ROOT, 'bench/results/latest.json'), 'utf8')) as Results;
-    await report(results);
+  const { render, ...options } = parseOptions();
+  if (render) {
+    // After a change in how figures are shown: the last run's figures, shown anew.
+    await report(JSON.parse(await fs.readFile(path.join(ROOT, 'bench/results/latest.json'), 'utf8')) as Results);
     return;
   }
-  const options = parseOptions();
   const to = addDays(FIRST_DAY, options.days - 1);
   log(`${options.employees} employees × ${options.days} days (${FIRST_DAY}..${to}), loader ${options.loaderRows} rows × ${options.repeats}`);
   const db = await openBenchDatabase(log);
@@ -446,11 +448,11 @@ const seconds = (ms: number | undefined): string => (ms === undefined ? '?' : (m
 /** "punchcard 120.3 + simulators 40.1 + PostgreSQL and the rest 60.2 = 220.6 CPU-s" */
 const cpuOf = (cpu: CpuFigure): string =>
   `punchcard ${seconds(cpu.punchcardMs)} + simulators ${seconds(cpu.simulatorsMs)} + PostgreSQL and the rest ${seconds(cpu.othersMs)} = ${seconds(cpu.machineMs)} CPU-s`;
-const floorOf = (cpu: CpuFigure, cores: number): string => (cpu.machineMs === undefined ? '?' : `${seconds(cpu.machineMs / cores)} s`);
-/** The backfill's CPU floor as a multiple of fetch-and-parse: the best ratio this machine allows for that much work (the simulators share its cores). */
-const floorRatioOf = (r: Results): string => {
-  const machineMs = r.backfill.samples[0]!.cpu.machineMs;
-  return machineMs === undefined ? '' : ` = ${(machineMs / r.machine.cores / r.fetchParse.ms).toFixed(2)} × fetch and parse`;
+/** The shortest a run with this much CPU work can take on `cores` cores; with `againstMs`, also as a multiple of it. */
+const floorOf = (cpu: CpuFigure, cores: number, againstMs?: number): string => {
+  if (cpu.machineMs === undefined) return '?';
+  const floorMs = cpu.machineMs / cores;
+  return `${seconds(floorMs)} s${againstMs === undefined ? '' : ` = ${(floorMs / againstMs).toFixed(2)} × fetch and parse`}`;
 };
 const samplesOf = (figure: SampledFigure): string => figure.samples.map((s) => s.peakRssMb).join(', ');
 const thousands = (n: number): string => n.toLocaleString('en-US');
@@ -471,7 +473,7 @@ function markdown(r: Results): string {
     `| loader, unchanged rows | ${thousands(l.unchangedRows.rowsPerSecond)} rows/s, ${l.unchangedRows.rowsWritten} rows written | ${l.unchangedRows.ratioToCopy} × COPY | ≥ 0.9 and 0 rows: ${check(l.unchangedRows.ratioToCopy >= 0.9 && l.unchangedRows.rowsWritten === 0)} |`,
     `| backfill ${r.backfill.from}..${r.backfill.to}, concurrency ${r.backfill.concurrency} (median of ${r.backfill.samples.length}) | ${(r.backfill.runMs / 1000).toFixed(1)} s, ${thousands(rowsOf(r.backfill))} rows written (${thousands(Math.round(rowsOf(r.backfill) / (r.backfill.runMs / 1000)))}/s) | — | — |`,
     `| fetch and parse only (${r.fetchParse.requests} requests; median of ${r.fetchParse.samplesMs.length}: ${r.fetchParse.samplesMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s) | ${(r.fetchParse.ms / 1000).toFixed(1)} s | backfill = ${r.fetchParse.ratio} × (sample by sample: ${r.fetchParse.pairedRatios.join(', ')} ×) | ≤ 1.5: ${check(r.fetchParse.ratio <= 1.5)} |`,
-    `| CPU of the backfill (sample 1) | ${cpuOf(r.backfill.samples[0]!.cpu)} | floor on ${r.machine.cores} cores ${floorOf(r.backfill.samples[0]!.cpu, r.machine.cores)}${floorRatioOf(r)} | — |`,
+    `| CPU of the backfill (sample 1) | ${cpuOf(r.backfill.samples[0]!.cpu)} | floor on ${r.machine.cores} cores ${floorOf(r.backfill.samples[0]!.cpu, r.machine.cores, r.fetchParse.ms)} | — |`,
     `| CPU of fetch and parse only (sample 1) | ${cpuOf(r.fetchParse.cpu)} | floor on ${r.machine.cores} cores ${floorOf(r.fetchParse.cpu, r.machine.cores)} | — |`,
     `| unchanged re-sync of the range | ${(r.resync.runMs / 1000).toFixed(1)} s, ${r.resync.rowsWritten.data} data rows written (${r.resync.rowsWritten.bookkeeping} ledger/rejects/raw-answer rows) | ${r.resync.ratioToFetchParse} × fetch and parse | 0 rows: ${check(r.resync.rowsWritten.data === 0)}; ≤ 1.3×: ${check(r.resync.ratioToFetchParse <= 1.3)} |`,
     `| CPU of the unchanged re-sync | ${cpuOf(r.resync.cpu)} | — | — |`,

@@ -7,11 +7,11 @@
 // Chosen by measurement (README "Memory: V8 flags and the nightly sync's heap"; bench/semi-space.ts).
 // The live heap of the nightly sync is ~50 MB, half of it code; the peak RSS (~290 MB with
 // Node's defaults) was garbage V8 let pile up:
-// - --max-semi-space-size=2 (8 for the bulk loads: SEMI_SPACE_MB below): the young generation (two semi-spaces) otherwise grows to 16-32 MB
+// - --max-semi-space-size=2 (8 for the bulk loads: BULK_LOAD_FLAGS below): the young generation (two semi-spaces) otherwise grows to 16-32 MB
 //   each on 64-bit, so a window's short-lived objects (parsed answers, rows, COPY text) sit in up
 //   to ~100 MB between scavenges. 1-8 MB all do about as well; the default is what costs. It costs
 //   no CPU time measurably (62-day backfill: 37 CPU-s against 39 with the default).
-// - --heap-growing-percent=20 (100 for the bulk loads: HEAP_GROWING_PERCENT below): V8 lets the old
+// - --heap-growing-percent=20 (100 for the bulk loads: BULK_LOAD_FLAGS below): V8 lets the old
 //   generation grow only 20 % past what the last full collection kept before collecting again
 //   (62-day backfill of 1,000 employees: 242-266 MB against 348-384 MB without it, for ~15 % more
 //   CPU time, measured before answers were read member by member).
@@ -37,33 +37,35 @@
 // 175-181 MB, the nightly sync 144-156 -> 138-148 MB (three each, interleaved), CPU time alike.
 import v8 from 'node:v8';
 
-/**
- * How far (%) V8 lets the old generation grow past what its last full collection kept, per command
- * (see --heap-growing-percent above). The bulk loads get 100: side by side (bench/semi-space.ts,
- * 2026-12-03, 1,000 employees, both sources, interleaved), a year's backfill took 74.8 and 78.4
- * CPU-s at 215 and 207 MB against 86.2 and 89.3 CPU-s at 218 and 210 MB with 20 (wall 112-116 s
- * against 124-127 s); 90 days 17.1-18.2 CPU-s at 177-198 MB against 20.1-21.3 at 171-199 MB. (On
- * 2026-12-02, before the bulk loads' flags could differ from the rest, 62 days had cost ~25 MB more
- * at 100.) The nightly sync and the worker, which also runs it, keep 20 (150 MB target).
- */
-const HEAP_GROWING_PERCENT = Object.freeze({ backfill: 100, 'retry-failed': 100 });
-const DEFAULT_HEAP_GROWING_PERCENT = 20;
+/** The commands that load in bulk (a backfill, failed windows again); every other command is sized for the nightly sync. */
+const BULK_LOADS = new Set(['backfill', 'retry-failed']);
 
 /**
- * The young generation (MB per semi-space) per command, added by the launcher. With every answer
- * read member by member (2026-12-02), a bigger young generation no longer holds data, only
- * garbage: side by side, a 62-day backfill of 1,000 employees took 16.2-17.2 CPU-s and 25 s at 4,
- * 13.6-14.9 CPU-s and 23 s at 8, against 17.6-21.0 CPU-s and 30 s at 2, all at 166-191 MB; but the
- * year's backfill peaked at 224-230 MB at 8 against 191-198 MB at 2 (bench, 250 MB target), and the
- * nightly sync went from a median of 148 MB to 152 at 4 and 161 at 8 (150 MB target). So the bulk
- * loads got 4 and everything else (the nightly sync, the worker, which also runs it) keeps 2.
- * Since raw answers are kept as the bytes that came (2026-12-02), the year's backfill peaks alike at
- * 4 and 8 — side by side, two samples each: 228, 221 MB at 4 and 230, 213 MB at 8 — and takes 92.8
- * and 99.5 CPU-s at 8 against 111.9 and 106.8 at 4 (wall 160-167 s against 171-184 s): the bulk
- * loads now get 8.
+ * The heap of a bulk load and of everything else (the nightly sync, and the worker, which also runs
+ * it: 150 MB target).
+ *
+ * Old generation (--heap-growing-percent, above): 100 for the bulk loads, 20 for the rest. Side by
+ * side (bench/semi-space.ts, 2026-12-03, 1,000 employees, both sources, interleaved), a year's
+ * backfill took 74.8 and 78.4 CPU-s at 215 and 207 MB against 86.2 and 89.3 CPU-s at 218 and 210 MB
+ * with 20 (wall 112-116 s against 124-127 s); 90 days 17.1-18.2 CPU-s at 177-198 MB against
+ * 20.1-21.3 at 171-199 MB. (On 2026-12-02, before the bulk loads' flags could differ from the rest,
+ * 62 days had cost ~25 MB more at 100.)
+ *
+ * Young generation (--max-semi-space-size, MB per semi-space): 8 for the bulk loads, 2 for the
+ * rest. With every answer read member by member (2026-12-02), a bigger young generation no longer
+ * holds data, only garbage: side by side, a 62-day backfill of 1,000 employees took 16.2-17.2 CPU-s
+ * and 25 s at 4, 13.6-14.9 CPU-s and 23 s at 8, against 17.6-21.0 CPU-s and 30 s at 2, all at
+ * 166-191 MB; but the year's backfill peaked at 224-230 MB at 8 against 191-198 MB at 2 (bench, 250
+ * MB target), and the nightly sync went from a median of 148 MB to 152 at 4 and 161 at 8 (150 MB
+ * target). So the bulk loads got 4 and everything else keeps 2. Since raw answers are kept as the
+ * bytes that came (2026-12-02), the year's backfill peaks alike at 4 and 8 — side by side, two
+ * samples each: 228, 221 MB at 4 and 230, 213 MB at 8 — and takes 92.8 and 99.5 CPU-s at 8 against
+ * 111.9 and 106.8 at 4 (wall 160-167 s against 171-184 s): the bulk loads now get 8. 16 instead of 8
+ * (2026-12-03, a year, two samples each): 65.1, 64.0 CPU-s at 216, 215 MB against 66.0, 70.5 at 212,
+ * 206 MB, inside the noise: not taken.
  */
-const SEMI_SPACE_MB = Object.freeze({ backfill: 8, 'retry-failed': 8 });
-const DEFAULT_SEMI_SPACE_MB = 2;
+const BULK_LOAD_FLAGS = Object.freeze(['--heap-growing-percent=100', '--max-semi-space-size=8']);
+const OTHER_FLAGS = Object.freeze(['--heap-growing-percent=20', '--max-semi-space-size=2']);
 
 /** The punchcard command in `args` (…, the entry script, then its arguments): the first word after the script that is not an option. */
 export function commandOf(args) {
@@ -71,14 +73,9 @@ export function commandOf(args) {
   return script < 0 ? undefined : args.slice(script + 1).find((arg) => !arg.startsWith('-'));
 }
 
-const forCommand = (table, command, fallback) => (Object.hasOwn(table, command ?? '') ? table[command] : fallback);
-
 /** Every flag `command` runs with. */
 export function flagsFor(command) {
-  return [
-    `--heap-growing-percent=${forCommand(HEAP_GROWING_PERCENT, command, DEFAULT_HEAP_GROWING_PERCENT)}`,
-    `--max-semi-space-size=${forCommand(SEMI_SPACE_MB, command, DEFAULT_SEMI_SPACE_MB)}`,
-  ];
+  return [...(BULK_LOADS.has(command) ? BULK_LOAD_FLAGS : OTHER_FLAGS)];
 }
 
 /** Environment variables punchcard runs with (glibc's malloc; other C libraries ignore them). */
@@ -116,7 +113,7 @@ export function nodeArgs(extra = [], env = process.env) {
  * bin/punchcard.mjs`) or without RUN_ENV's variables, the process replaces itself with the same
  * command plus the flags and variables: process.execve keeps the pid, stdio, environment and
  * signals (no child process, nothing hidden from whoever measures it) and costs one bare Node start
- * (~40 ms). Where execve does not exist (Windows; Node before 22.15 and 23.11) the flags are set at run time, which
+ * (~40 ms). Where execve does not exist (Windows, a Node older than punchcard supports) the flags are set at run time, which
  * is the best left.
  */
 export function applyV8Flags() {
