@@ -45,7 +45,7 @@ export type ResolveResult = { ok: true; value: ResolvedInstant } | { ok: false; 
 export function checkZone(zone: unknown): string | undefined {
   if (typeof zone !== 'string' || zone.trim() === '') return 'timezone is missing';
   if (validZones.has(zone)) return undefined;
-  if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(zone) || !IANAZone.isValidZone(zone)) {
+  if (!/^[A-Za-z][A-Za-z0-9_]*(\/[A-Za-z0-9_+-]+)*$/.test(zone) || !IANAZone.isValidZone(zone)) {
     return `timezone "${truncate(zone)}" is not an IANA time zone name`;
   }
   validZones.add(zone);

@@ -76,6 +76,9 @@ describe('punchcard clockodo edit|delete', () => {
       ),
       ['delete', { ...day, textsId: '1.5' }, /^--texts-id must be a whole number/],
       ['delete', { ...day, text: 'x', textsId: '4001' }, /^give either --text or --texts-id, not both$/],
+      // An empty text filter may be read as no filter at all and widen the change to the whole range.
+      ['delete', { ...day, text: '' }, /^--text must not be empty/],
+      ['edit', { ...day, text: '  ', setBillable: '1' } as ClockodoChangeFlags, /^--text must not be empty/],
       ['delete', { ...day, since: '10.09.2026' }, /^--since must be a day YYYY-MM-DD \(local, Europe\/Berlin\) or an instant YYYY-MM-DDTHH:MM:SSZ \(or with an offset\), got "10.09.2026"$/],
       // No offset: a wall-clock time, not an instant. Sub-seconds: clockodo stamps have none.
       ['delete', { ...day, until: '2026-09-10T23:00:00' }, /^--until must be a day/],

@@ -147,11 +147,13 @@ describe('requests against the OpenAPI', () => {
     );
   });
 
-  it('never builds a request with an id filter below 1 or a budget type the API does not list', () => {
+  it('never builds a request with an id filter below 1, an empty text filter or a budget type the API does not list', () => {
     const change = (filter: EntryFilter) => ({ timeSince: SINCE, timeUntil: UNTIL, filter, values: { billable: 1 } });
     expect(() => editBody(change({ projects_id: 0 }))).toThrow(/filter projects_id must be a whole number ≥ 1/);
     expect(() => entrygroupsQueryString({ timeSince: SINCE, timeUntil: UNTIL, grouping: ['day'], filter: { users_id: 0 } })).toThrow(/users_id/);
     expect(() => editBody(change({ budget_type: 'strict' as never }))).toThrow(/budget_type must be one of rep_filter_budget_strict/);
+    expect(() => editBody(change({ text: ' ' }))).toThrow(/filter text must not be empty/);
+    expect(editBody(change({ text: 'Meeting' }))).toMatchObject({ filter: { text: 'Meeting' } });
   });
 });
 

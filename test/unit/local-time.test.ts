@@ -57,6 +57,9 @@ describe('local stamp → UTC', () => {
       '2024-10-10T03:30:00Z',
       8.5 * 3600,
     ]);
+    // IANA names with digits in their first part (the tz database's US rule zones) are zones too.
+    const eastern = resolveLocalStamp('2025-07-01 08:00:00', 'EST5EDT');
+    expect(eastern.ok && eastern.value.utc).toBe('2025-07-01T12:00:00Z');
     const open = resolveInterval('2025-01-24 12:35:50', null, 'Asia/Jerusalem');
     expect(open.ok && [open.value.end, open.value.durationSeconds]).toEqual([null, null]);
   });

@@ -138,6 +138,7 @@ export function parseChangeFlags(kind: ChangeKind, flags: ClockodoChangeFlags, z
   const timeUntil = parseBound(untilOption, until, zone, 'end');
   if (epochOfStamp(timeSince) > epochOfStamp(timeUntil)) throw new UsageError(`${sinceOption} ${since} is after ${untilOption} ${until}`);
 
+  if (flags.text !== undefined && flags.text.trim() === '') throw new UsageError('--text must not be empty: clockodo does not say what an empty text filter selects, and read as no filter it would change every entry in the range');
   if (flags.text !== undefined && flags.textsId !== undefined) throw new UsageError('give either --text or --texts-id, not both');
   const filter: EntryFilter = {
     users_id: parseId('--users-id', flags.usersId),

@@ -246,6 +246,9 @@ export function filterEntries(filter: EntryFilter | undefined): Array<[string, s
     if (key === 'budget_type' && !(BUDGET_TYPES as readonly unknown[]).includes(value)) {
       throw new RangeError(`filter budget_type must be one of ${BUDGET_TYPES.join(', ')}, got ${JSON.stringify(value)}`);
     }
+    // clockodo does not say what an empty text filter selects; read as "no filter" it would widen
+    // a PUT or DELETE to the whole range.
+    if (key === 'text' && !(typeof value === 'string' && value.trim() !== '')) throw new RangeError(`filter text must not be empty, got ${JSON.stringify(value)}`);
     if (key === 'billable' && value !== 0 && value !== 1 && value !== 2) throw new RangeError(`filter billable must be 0, 1 or 2, got ${JSON.stringify(value)}`);
     out.push([key, value]);
   }
