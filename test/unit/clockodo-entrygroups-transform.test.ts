@@ -113,7 +113,8 @@ describe('entrygroups transform', () => {
     expect(old.rejects).toEqual([]);
     expect(old.tables[0]!.rows[0]).toMatchObject({ hourly_rate_is_equal_and_has_no_lump_sums: true });
     const bad = rowsOf(tree('2026-09-01', { hourly_rate_is_equal_and_has_no_lumpsums: 'maybe' }));
-    expect(bad.rejects.map((r) => r.reason)).toEqual(['hourly_rate_is_equal_and_has_no_lumpsums "maybe" is not true or false']);
+    expect(bad.rejects).toEqual([]);
+    expect(bad.tables[0]!.rows[0]).toMatchObject({ hourly_rate_is_equal_and_has_no_lump_sums: null, flags: ['hourly_rate_is_equal_and_has_no_lumpsums_unreadable'] });
   });
 
   it('keeps month groups as sent ("YYYYMM") above the day', () => {
@@ -236,7 +237,7 @@ describe('entrygroups transform', () => {
     ]);
   });
 
-  it('rejects leaves without a day, days outside the window, bad ids and bad measures, never guessing', () => {
+  it('rejects leaves without a day, days outside the window, bad ids and an unreadable duration, never guessing', () => {
     const answer = {
       groups: [
         leaf('users_id', 501),
@@ -251,7 +252,12 @@ describe('entrygroups transform', () => {
       ],
     };
     const batch = rowsOf(answer, { ...context, grouping: ['users_id', 'day'] });
-    expect(batch.tables[0]!.rows.map((r) => [r.path_key, r.revenue, r.budget_used])).toEqual([['users_id=506/day=2026-09-08', 12.5, true]]);
+    // An unreadable optional field costs that field, not the leaf: its duration still counts.
+    expect(batch.tables[0]!.rows.map((r) => [r.path_key, r.duration_seconds, r.revenue, r.budget_used, r.flags])).toEqual([
+      ['users_id=504/day=2026-09-08', 3600, null, false, ['revenue_unreadable']],
+      ['users_id=505/day=2026-09-08', 3600, 95.5, null, ['budget_used_unreadable']],
+      ['users_id=506/day=2026-09-08', 3600, 12.5, true, []],
+    ]);
     expect(batch.rejects.map((r) => r.reason)).toEqual([
       'users_id group "abc" is not a whole number',
       'unknown grouping level "surprise_level" at depth 1',
@@ -259,8 +265,6 @@ describe('entrygroups transform', () => {
       'this path has no day level (the grouping must contain day)',
       expect.stringMatching(/^day 2026-10-01 lies outside the requested window 2026-09-01\.\.2026-09-30/),
       'duration "1h" is not a whole number of seconds',
-      'revenue "lots" is not a number',
-      'budget_used "maybe" is not true or false',
     ]);
     expect(batch.rejects.find((r) => r.reason.startsWith('duration'))!.work_date).toBe('2026-09-08');
     expect(batch.received).toBe(9);

@@ -19,7 +19,8 @@
  * - `restrictions` {}, [] or null: not stored apart from the raw leaf.
  * - day `group` as YYYY-MM-DD or YYYYMMDD (string or number). Anything else rejects that group
  *   and everything below it, with the raw value in the reason: a day is never guessed.
- * - optional revenue/budget/rounding fields: absent or null → NULL, never 0.
+ * - optional revenue/budget/rounding fields: absent or null → NULL, never 0; unreadable → NULL,
+ *   flagged `<field>_unreadable`, the leaf kept (only an unreadable duration rejects it).
  * - the flag `hourly_rate_is_equal_and_has_no_lumpsums` (OpenAPI's spelling) is stored in the
  *   column `hourly_rate_is_equal_and_has_no_lump_sums`; the German page's `_lump_sums` is read
  *   when the real name is absent.
@@ -167,34 +168,45 @@ function fieldOf(node: Record<string, unknown>, field: keyof Measures): { name: 
   return { name: field, value: undefined };
 }
 
-/** The leaf's numbers and flags; absent or null optional fields are NULL, never 0. */
-export function parseMeasures(node: Record<string, unknown>): Outcome<Measures> {
+/**
+ * The leaf's numbers and the flags of its optional fields. Only an unreadable `duration` rejects the
+ * leaf: it is the number booked time is made of. An optional field (rounding, revenue, rate,
+ * budget flags) that does not read is NULL, flagged `<field>_unreadable`, and kept as sent in `raw`:
+ * unknown, never 0, and the leaf's duration still counts. Absent or null optional fields are NULL.
+ */
+export function parseMeasures(node: Record<string, unknown>): Outcome<{ measures: Measures; flags: string[] }> {
   const duration = integerOf(node.duration);
   if (duration === undefined) return { ok: false, reason: `duration ${describeValue(node.duration)} is not a whole number of seconds` };
-  const out: Record<string, unknown> = { duration_seconds: duration, duration_without_rounding: null };
-  if (node.duration_without_rounding !== undefined && node.duration_without_rounding !== null) {
-    const raw = integerOf(node.duration_without_rounding);
-    if (raw === undefined) return { ok: false, reason: `duration_without_rounding ${describeValue(node.duration_without_rounding)} is not a whole number` };
-    out.duration_without_rounding = raw;
-  }
-  for (const field of NUMBER_FIELDS) {
-    const value = node[field];
-    if (value === undefined || value === null) {
-      out[field] = null;
-      continue;
-    }
-    const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN;
-    if (!Number.isFinite(n)) return { ok: false, reason: `${field} ${describeValue(value)} is not a number` };
-    out[field] = n;
-  }
+  const flags: string[] = [];
+  const optional = <T>(name: string, value: unknown, read: (value: unknown) => T | undefined): T | null => {
+    if (value === undefined || value === null) return null;
+    const parsed = read(value);
+    if (parsed === undefined) flags.push(`${name}_unreadable`);
+    return parsed ?? null;
+  };
+  const out: Record<string, unknown> = {
+    duration_seconds: duration,
+    duration_without_rounding: optional('duration_without_rounding', node.duration_without_rounding, integerOf),
+  };
+  for (const field of NUMBER_FIELDS) out[field] = optional(field, node[field], numberOf);
   for (const field of BOOLEAN_FIELDS) {
     const { name, value } = fieldOf(node, field);
-    if (value === undefined || value === null) out[field] = null;
-    else if (typeof value === 'boolean') out[field] = value;
-    else if (value === 0 || value === 1 || value === '0' || value === '1') out[field] = value === 1 || value === '1';
-    else return { ok: false, reason: `${name} ${describeValue(value)} is not true or false` };
+    out[field] = optional(name, value, booleanOf);
   }
-  return { ok: true, value: out as Measures };
+  return { ok: true, value: { measures: out as Measures, flags } };
+}
+
+/** A number, or a decimal string of one. */
+function numberOf(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** true/false, or 0/1 as a number or text. */
+function booleanOf(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (value === 0 || value === 1 || value === '0' || value === '1') return value === 1 || value === '1';
+  return undefined;
 }
 
 interface Leaf {
@@ -356,9 +368,9 @@ export function createEntrygroupsTransformer(context: EntrygroupsContext): Entry
       customer_name: null,
       project_name: null,
       service_name: null,
-      ...measures.value,
+      ...measures.value.measures,
       path: leaf.path,
-      flags: leaf.fewerLevels ? ['fewer_levels_than_requested'] : [],
+      flags: [...(leaf.fewerLevels ? ['fewer_levels_than_requested'] : []), ...measures.value.flags],
       raw: leaf.node,
       _mergeable: leaf.mergeable,
     };
