@@ -158,7 +158,8 @@ export type IntervalResult = { ok: true; value: ResolvedInterval } | { ok: false
 export const LONG_SESSION_SECONDS = 48 * 3600;
 
 /**
- * Resolves a start/end pair. A null end means "still open" (clocked in, lunch in progress).
+ * Resolves a start/end pair. A null end means "still open" (clocked in, lunch in progress); so does
+ * an empty or zero-date end, flagged `end_open_sentinel`.
  * An end before the start is rejected; zero-length and over-48-hour intervals load with a flag.
  */
 export function resolveInterval(startStamp: unknown, endStamp: unknown, zone: unknown, reading: StampReading = 'local'): IntervalResult {
@@ -168,6 +169,10 @@ export function resolveInterval(startStamp: unknown, endStamp: unknown, zone: un
   if (start.value.resolution === 'gap') flags.push('start_in_dst_gap');
   if (start.value.resolution === 'overlap') flags.push('start_in_dst_overlap');
   if (endStamp === null || endStamp === undefined) {
+    return { ok: true, value: { start: start.value, end: null, durationSeconds: null, flags } };
+  }
+  if (isOpenEndSentinel(endStamp)) {
+    flags.push('end_open_sentinel');
     return { ok: true, value: { start: start.value, end: null, durationSeconds: null, flags } };
   }
   const end = resolveLocalStamp(endStamp, zone, start.value.epochSeconds, reading);
@@ -181,6 +186,15 @@ export function resolveInterval(startStamp: unknown, endStamp: unknown, zone: un
   if (durationSeconds === 0) flags.push('zero_length');
   if (durationSeconds > LONG_SESSION_SECONDS) flags.push('over_48h');
   return { ok: true, value: { start: start.value, end: end.value, durationSeconds, flags } };
+}
+
+/**
+ * An end that PHP/MySQL back ends send for "not yet" instead of null: an empty string or the zero
+ * date. Read as an open end (counted as nothing until it closes), flagged, rather than costing the
+ * session: the document does not say how an open end is sent. A zero-date *start* is still rejected.
+ */
+function isOpenEndSentinel(stamp: unknown): boolean {
+  return typeof stamp === 'string' && /^\s*(0000-00-00( 00:00:00)?)?\s*$/.test(stamp);
 }
 
 const DAY_MS = 86_400_000;

@@ -62,6 +62,10 @@ describe('local stamp → UTC', () => {
     expect(eastern.ok && eastern.value.utc).toBe('2025-07-01T12:00:00Z');
     const open = resolveInterval('2025-01-24 12:35:50', null, 'Asia/Jerusalem');
     expect(open.ok && [open.value.end, open.value.durationSeconds]).toEqual([null, null]);
+    for (const sentinel of ['', '0000-00-00 00:00:00', '0000-00-00']) {
+      const zero = resolveInterval('2025-01-24 12:35:50', sentinel, 'Asia/Jerusalem');
+      expect(zero.ok && [zero.value.end, zero.value.durationSeconds, zero.value.flags], sentinel).toEqual([null, null, ['end_open_sentinel']]);
+    }
   });
 
   it.each([

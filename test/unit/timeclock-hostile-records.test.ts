@@ -30,6 +30,9 @@ const cases: Array<[string, Record<string, unknown>, 'row' | RegExp, string[]?]>
   ['null start', { ...good, startDate: null }, /startDate: stamp must be a string, got null/],
   ['null end (still open)', { ...good, startDate: '2025-03-11 08:00:00', endDate: null }, 'row', []],
   ['missing end key', { startDate: '2025-03-12 08:00:00', timezone: 'Europe/Berlin' }, 'row', []],
+  // How PHP/MySQL back ends send "not yet": loaded as open (counting nothing), flagged.
+  ['empty end', on(18, { endDate: '' }), 'row', ['end_open_sentinel']],
+  ['zero-date end', on(19, { endDate: '0000-00-00 00:00:00' }), 'row', ['end_open_sentinel']],
   ['null zone', { ...good, timezone: null }, /timezone is missing/],
   ['start as a number', { ...good, startDate: 20250310 }, /must be a string, got number/],
   // Issue 16: a label of another shape keeps the record (value as text, as sent in raw), flagged.
