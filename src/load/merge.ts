@@ -115,8 +115,9 @@ export async function mergeStage(client: PoolClient, spec: TableSpec, stage: str
   const valueColumns = spec.columns.filter((c) => !spec.key.includes(c.name)).map((c) => ident(c.name));
   const softDelete = spec.scope !== undefined;
   // Dimensions (no scope) are fed by several streams that each know some columns: a value is
-  // never erased by a stream that sends NULL for it.
-  const incomingValue = (c: string) => (softDelete ? `EXCLUDED.${c}` : `COALESCE(EXCLUDED.${c}, t.${c})`);
+  // never erased by a stream that sends NULL for it, unless that stream alone sends the column.
+  const nullClears = new Set((spec.nullClears ?? []).map(ident));
+  const incomingValue = (c: string) => (softDelete || nullClears.has(c) ? `EXCLUDED.${c}` : `COALESCE(EXCLUDED.${c}, t.${c})`);
   const sets = valueColumns.map((c) => `${c} = ${incomingValue(c)}`);
   sets.push('updated_at = now()');
   if (softDelete) sets.push('deleted_at = NULL');

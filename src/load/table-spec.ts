@@ -36,6 +36,12 @@ export interface TableSpec {
    * `params`. Undefined for dimensions (upsert only, never marked deleted).
    */
   scope?: (window: WindowScope) => { sql: string; params: unknown[] };
+  /**
+   * Dimensions only: columns this stream alone sends, as part of a whole record, so a NULL it sends
+   * is the value (an employee's `workEndedAt` set back to null), not "not known here". Every other
+   * column of a dimension keeps its value when a stream sends NULL for it.
+   */
+  nullClears?: readonly string[];
 }
 
 export function columns(spec: Record<string, ColumnType>): Column[] {

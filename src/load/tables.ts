@@ -52,6 +52,9 @@ export const tcEmployeesExtended: TableSpec = {
     flags: 'text[]',
     raw: 'jsonb',
   }),
+  // The person as extended-sessions sent it last: a null there (a rehire's workEndedAt) is the value.
+  // The e-mail is not among them: sessions, lunches and timesheet send it too.
+  nullClears: ['external_id', 'passport', 'groups', 'gender', 'birthday', 'work_started_at', 'work_ended_at', 'flags', 'raw'],
 };
 
 const sessionColumns = columns({

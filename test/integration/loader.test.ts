@@ -292,6 +292,20 @@ describe('merge semantics on the fast path', () => {
     expect(await merge(tcEmployeesBasic, basic('b@example.com'), window)).toEqual({ inserted: 0, updated: 1, deleted: 0 });
     expect(await employee()).toEqual([expect.objectContaining({ email: 'b@example.com', passport: 'P-123' })]);
   });
+
+  it('lets the one stream that sends a whole record clear a value with its NULL', async () => {
+    const window = { account: 'acme', start: '2025-03-03', end: '2025-03-09' };
+    const person = (work_ended_at: string | null): Row[] => [{ account: 'acme', employee_number: '8', email: 'c@example.com', passport: 'P-8', work_ended_at, flags: [] }];
+    const stored = async () => (await db.pool.query(`SELECT email, passport, work_ended_at FROM punchcard.tc_employees WHERE account = 'acme' AND employee_number = '8'`)).rows;
+
+    await merge(tcEmployeesExtended, person('2025-02-28'), window);
+    // Rehired: extended-sessions now sends workEndedAt null, which is the value, not "unknown".
+    expect(await merge(tcEmployeesExtended, person(null), window)).toEqual({ inserted: 0, updated: 1, deleted: 0 });
+    expect(await stored()).toEqual([{ email: 'c@example.com', passport: 'P-8', work_ended_at: null }]);
+    // A stream that knows only number and e-mail still erases nothing.
+    expect(await merge(tcEmployeesBasic, [{ account: 'acme', employee_number: '8', email: null }], window)).toEqual({ inserted: 0, updated: 0, deleted: 0 });
+    expect(await stored()).toEqual([{ email: 'c@example.com', passport: 'P-8', work_ended_at: null }]);
+  });
 });
 
 describe('rows PostgreSQL cannot store', () => {
