@@ -135,4 +135,37 @@ describe(`hostile TimeClock records: ${cases.length} single-record cases plus mi
     expect(sessions[0]!.flags).toContain('is_absence_unexpected_shape');
     expect(batch.rejects).toEqual([]);
   });
+
+  it('extended-sessions: an absence sent with days instead of stamps is kept, its hours only as reported', () => {
+    const absence = (extra: Record<string, unknown>) => ({ timezone: 'Europe/Berlin', isAbsence: true, absenceName: 'Urlaub', ...extra });
+    const batch = transformExtendedSessions(
+      [{
+        date: '2025-03-10',
+        result: [{
+          employeeNumber: '13',
+          sessions: [
+            absence({ startDate: '2025-03-10', endDate: '2025-03-11', duration: 57600 }),
+            absence({ startDate: '2025-03-12', endDate: '2025-03-12', duration: null }),
+            absence({ startDate: '2025-03-13', endDate: '2025-02-30', duration: 28800 }),
+            absence({ startDate: '2025-03-14', endDate: '2025-03-14 12:00:00', duration: 14400 }),
+          ],
+        }],
+      }],
+      'acme',
+      window,
+    );
+    const absences = batch.tables.find((t) => t.spec.table === 'punchcard.tc_absences')!.rows;
+    expect(absences.map((a) => [a.start_utc, a.end_utc, a.work_date, a.duration_seconds, a.flags])).toEqual([
+      ['2025-03-09T23:00:00Z', '2025-03-11T23:00:00Z', '2025-03-10', 57600, ['absence_date_only']],
+      // No reported duration: NULL (unknown), not the 24 h between the midnights.
+      ['2025-03-11T23:00:00Z', '2025-03-12T23:00:00Z', '2025-03-12', null, ['absence_date_only']],
+    ]);
+    expect(absences[0]!.raw).toMatchObject({ startDate: '2025-03-10', endDate: '2025-03-11' });
+    // A day that does not exist, or a day mixed with a stamp, is not guessed.
+    expect(batch.rejects.map((r) => r.reason)).toEqual([
+      expect.stringMatching(/endDate: stamp "2025-02-30 00:00:00" is not a real calendar date/),
+      expect.stringMatching(/startDate: stamp "2025-03-14" is not "YYYY-MM-DD HH:mm:ss"/),
+    ]);
+    expect(batch.rejects.map((r) => [r.work_date, (r.raw as { endDate: unknown }).endDate])).toEqual([['2025-03-13', '2025-02-30'], ['2025-03-14', '2025-03-14 12:00:00']]);
+  });
 });

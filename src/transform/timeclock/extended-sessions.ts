@@ -17,6 +17,7 @@ import { tcAbsences, tcEmployeesExtended, tcPeriodTotals, tcSessions } from '../
 import { resolveLocalStamp } from '../local-time.ts';
 import {
   intervalColumns,
+  isObject,
   LOCAL_STAMPS,
   parseIntervalItem,
   readBoolean,
@@ -52,9 +53,10 @@ export function transformExtendedSessions(days: ExtendedDayAnswer[], account: st
     received += countItems(day.result);
     const walk = walkEmployees(day.result, (employee, item) => {
       const who = employee.employeeNumber;
-      const parsed = parseIntervalItem(item, who, 'extended session', reading);
+      const dayStamped = dayStampedAbsence(item);
+      const parsed = parseIntervalItem(dayStamped ?? item, who, 'extended session', reading);
       if (!parsed.ok) {
-        rejects.push(parsed.reject);
+        rejects.push(dayStamped ? { ...parsed.reject, raw: item } : parsed.reject); // raw as sent
         return;
       }
       const { record: s, interval, zone, flags } = parsed.item;
@@ -63,10 +65,12 @@ export function transformExtendedSessions(days: ExtendedDayAnswer[], account: st
       const isAbsence = readBoolean(s.isAbsence, 'isAbsence', flags);
       const ownFlags = () => uniqueFlags(flags, employee.flags, windowFlags(interval.start.localDate, window));
       if (isAbsence === true) {
+        if (dayStamped) flags.push('absence_date_only');
         const row = {
           ...base,
-          // An absence's reported duration is what payroll counts; fall back to the stamps.
-          duration_seconds: duration ?? interval.durationSeconds,
+          // An absence's reported duration is what payroll counts; fall back to the stamps, unless
+          // they are whole days (24 h of leave per day would be a wrong number: NULL says unknown).
+          duration_seconds: duration ?? (dayStamped ? null : interval.durationSeconds),
           absence_name: readText(s.absenceName, 'absenceName', flags),
           absence_note: readText(s.absenceNote, 'absenceNote', flags),
           absence_approved_date: readText(s.absenceApprovedDate, 'absenceApprovedDate', flags),
@@ -173,6 +177,28 @@ export function createExtendedSessionsTransformer(account: string, window: DateW
       return { received, rejects: [] };
     },
   };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * An absence sent with days ("2025-03-10") instead of stamps, as leave is booked: read from local
+ * midnight of its first day to local midnight after its last (an absent end stays open), so it is
+ * kept rather than rejected. The document shows only stamps; a mix of a day and a stamp, or a day
+ * that does not exist, is still rejected by the stamp rules.
+ */
+function dayStampedAbsence(item: unknown): Record<string, unknown> | undefined {
+  if (!isObject(item) || readBoolean(item.isAbsence, 'isAbsence', []) !== true) return undefined;
+  const { startDate, endDate } = item;
+  if (typeof startDate !== 'string' || !DAY.test(startDate)) return undefined;
+  if (endDate === null || endDate === undefined) return { ...item, startDate: `${startDate} 00:00:00` };
+  if (typeof endDate !== 'string' || !DAY.test(endDate)) return undefined;
+  const endMs = Date.parse(`${endDate}T00:00:00Z`);
+  // Date rolls an impossible day over (2025-02-30 → March 2): such an end goes on as its own
+  // midnight, which the stamp rules reject as not a real calendar date.
+  const real = !Number.isNaN(endMs) && new Date(endMs).toISOString().slice(0, 10) === endDate;
+  const afterEnd = real ? new Date(endMs + 86_400_000).toISOString().slice(0, 10) : endDate;
+  return { ...item, startDate: `${startDate} 00:00:00`, endDate: `${afterEnd} 00:00:00` };
 }
 
 /** Absence codes and the approving manager come as text or numbers (both as the document leaves open). */
