@@ -21,8 +21,10 @@ import type { DateWindow, ReceivedAnswer, Stream, StreamBatch } from './stream.t
 /**
  * Raised whenever a transform or the rows it makes change meaning, so that answers fingerprinted
  * by an older version are loaded again instead of being taken as unchanged.
+ * 2: records once rejected now load (zones such as EST5EDT; an empty or zero-date end as open; an
+ * absence sent with days; a clockodo leaf with an unreadable optional field).
  */
-export const TRANSFORM_VERSION = 1;
+export const TRANSFORM_VERSION = 2;
 
 export type PreparedWindow =
   | { kind: 'spooled'; fingerprint: string; spooled: SpooledBatch }
