@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transformTimesheet } from '../../src/transform/timeclock/timesheet.ts';
 import { transformExtendedSessions } from '../../src/transform/timeclock/extended-sessions.ts';
 import { transformLunches } from '../../src/transform/timeclock/lunches.ts';
+import { transformSessions } from '../../src/transform/timeclock/sessions.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { seedBatch } from '../support/seed.ts';
 
@@ -56,9 +57,14 @@ const extended = [
   { date: '2025-10-27', result: [employee(28_800, [berlin('2025-10-27 09:00:00', '2025-10-27 17:00:00', { isAbsence: true, absenceName: 'Vacation', duration: 28_800 })])] },
 ];
 
+// The `sessions` method lists Anna's vacation as a plain session (the document does not say it
+// leaves absences out): it must not count as worked time beside the absence.
+const sessionsAnswer = [{ employeeNumber: 2001, email: 'anna@example.com', sessions: [berlin('2025-10-27 09:00:00', '2025-10-27 17:00:00')] }];
+
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
+  await seedBatch(db.pool, 'timeclock', 'sessions', 'acme', window, transformSessions(sessionsAnswer, 'acme', window));
   await seedBatch(db.pool, 'timeclock', 'timesheet', 'acme', window, transformTimesheet(timesheet, 'acme', window));
   await seedBatch(db.pool, 'timeclock', 'extended-sessions', 'acme', window, transformExtendedSessions(extended, 'acme', window));
   await seedBatch(db.pool, 'timeclock', 'lunches', 'acme', window, transformLunches(lunchesAnswer, 'acme', window));
