@@ -117,6 +117,13 @@ describe('clockodo backfill', () => {
     });
     const { rows: kept } = await db.pool.query(`SELECT body FROM punchcard.raw_answers WHERE stream = 'entrygroups' AND window_start = '2026-09-21'`);
     expect(kept[0].body).toEqual(await answer.json());
+    // Without the option, clockodo's default prepends the customer as "Customer / Project".
+    const prepended = await fetch(`${sim.url}/v2/entrygroups?time_since=2026-09-20T22:00:00Z&time_until=2026-09-30T21:59:59Z&grouping[]=projects_id`, {
+      headers: { 'X-ClockodoApiUser': 'api-admin@punchcard.test', 'X-ClockodoApiKey': 'clockodo-admin-key', 'X-Clockodo-External-Application': 'punchcard;test@example.com' },
+    });
+    const named = ((await prepended.json()) as { groups: Array<{ group: unknown; name: string }> }).groups.filter((g) => g.group !== 0);
+    expect(named.length).toBeGreaterThan(0);
+    for (const { name } of named) expect(name).toMatch(/^.+ \/ .+$/);
   });
 
   it('writes nothing when run again over unchanged data', async () => {

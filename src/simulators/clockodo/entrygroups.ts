@@ -212,7 +212,7 @@ export function entrygroups(dataset: ClockodoDataset, query: EntrygroupsQuery, f
         const name = project?.name ?? 'ohne Projekt';
         return {
           group: project ? key : 0,
-          name: query.prependCustomerToProjectName && customer ? `${customer.name}: ${name}` : name,
+          name: query.prependCustomerToProjectName && customer ? `${customer.name} / ${name}` : name,
           number: project?.number ?? null,
           note: project?.note ?? null,
         };
