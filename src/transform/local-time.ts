@@ -171,12 +171,12 @@ export function resolveInterval(startStamp: unknown, endStamp: unknown, zone: un
   if (endStamp === null || endStamp === undefined) {
     return { ok: true, value: { start: start.value, end: null, durationSeconds: null, flags } };
   }
-  if (isOpenEndSentinel(endStamp)) {
+  const end = resolveLocalStamp(endStamp, zone, start.value.epochSeconds, reading);
+  if (!end.ok) {
+    if (!isOpenEndSentinel(endStamp)) return { ok: false, reason: `endDate: ${end.reason}` };
     flags.push('end_open_sentinel');
     return { ok: true, value: { start: start.value, end: null, durationSeconds: null, flags } };
   }
-  const end = resolveLocalStamp(endStamp, zone, start.value.epochSeconds, reading);
-  if (!end.ok) return { ok: false, reason: `endDate: ${end.reason}` };
   if (end.value.resolution === 'gap') flags.push('end_in_dst_gap');
   if (end.value.resolution === 'overlap') flags.push('end_in_dst_overlap');
   const durationSeconds = end.value.epochSeconds - start.value.epochSeconds;
